@@ -1,0 +1,136 @@
+# NetChannel top-level Makefile. `make help` lists the targets.
+
+KDIR ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12.*-cloud-amd64)))
+VMLINUX_BTF ?= $(firstword $(wildcard $(KDIR)/vmlinux) /sys/kernel/btf/vmlinux)
+CLANG ?= clang-19
+BPFTOOL ?= bpftool
+CC ?= cc
+
+B := build
+CFLAGS_USER := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -Ikernel -I$(B)/bpf -I$(B)/loader
+LDLIBS_BPF := -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I$(B)/bpf -Ibpf
+
+KSRC := $(wildcard kernel/*.c kernel/*.h kernel/uapi/*.h) kernel/Kbuild
+MODULE := kernel/netchannel.ko
+
+POLICIES := $(patsubst policies/%.bpf.c,%,$(wildcard policies/*.bpf.c))
+TEST_PROGS := $(patsubst selftests/progs/%.bpf.c,%,$(wildcard selftests/progs/*.bpf.c))
+POLICY_OBJS := $(POLICIES:%=$(B)/bpf/%.bpf.o)
+TEST_PROG_OBJS := $(TEST_PROGS:%=$(B)/bpf/%.bpf.o)
+SKELS := $(POLICIES:%=$(B)/bpf/%.skel.h) $(TEST_PROGS:%=$(B)/bpf/%.skel.h)
+
+HOST_TESTS := $(patsubst selftests/host/%.c,$(B)/host/%,$(wildcard selftests/host/test_*.c))
+GUEST_TESTS := $(patsubst selftests/guest/%.c,$(B)/guest/bin/%,$(wildcard selftests/guest/test_*.c))
+GUEST_HELPERS := $(patsubst selftests/guest/%.c,$(B)/guest/bin/%,$(wildcard selftests/guest/nc_*.c))
+FUZZERS := $(patsubst selftests/fuzz/%.c,$(B)/fuzz/%,$(wildcard selftests/fuzz/fuzz_*.c))
+
+USER_BINS := $(B)/guest/bin/ncload
+GUEST_FILES := $(USER_BINS) $(GUEST_TESTS) $(GUEST_HELPERS) \
+	$(POLICY_OBJS:$(B)/bpf/%=$(B)/guest/policies/%) \
+	$(TEST_PROG_OBJS:$(B)/bpf/%=$(B)/guest/progs/%) \
+	$(B)/guest/run-tests.sh $(B)/guest/demo.sh
+
+.PHONY: all deps module bpf user guest test demo load unload clean help checkpatch vm
+.DELETE_ON_ERROR:
+
+all: module user guest $(HOST_TESTS) $(FUZZERS)
+
+help:
+	@echo "make            build the module, BPF objects, loader and tests"
+	@echo "make test       install deps, build, run host and guest tests"
+	@echo "make demo       install deps, build, boot the guest and show NetChannel"
+	@echo "make vm         an interactive shell in the test guest"
+	@echo "make load       insmod kernel/netchannel.ko into the RUNNING kernel"
+	@echo "make unload     rmmod it from the running kernel"
+	@echo "make checkpatch run checkpatch --strict on kernel/"
+	@echo "Variables: KDIR=$(KDIR)"
+
+deps:
+	@scripts/deps.sh
+
+module: $(MODULE)
+$(MODULE): $(KSRC)
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel modules
+
+# --- BPF -------------------------------------------------------------------
+$(B)/bpf/vmlinux.h: $(VMLINUX_BTF)
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file $< format c > $@
+
+$(B)/bpf/%.bpf.o: policies/%.bpf.c bpf/netchannel.bpf.h kernel/netsched.h $(B)/bpf/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/bpf/%.bpf.o: selftests/progs/%.bpf.c bpf/netchannel.bpf.h kernel/netsched.h $(B)/bpf/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# bpftool 7.5 writes skeletons for libbpf 1.5, whose bpf_map_skeleton gained
+# a `link` member that Debian's libbpf 1.4 lacks. The generated map_skel_sz
+# keeps the layouts compatible; only the auto-attach of struct_ops maps by
+# bpf_object__attach_skeleton() is lost, and we never use it (policies are
+# attached explicitly). So drop the one assignment that does not compile.
+$(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* | sed '/^\tmap->link = /d' > $@
+
+bpf: $(POLICY_OBJS) $(TEST_PROG_OBJS) $(SKELS)
+
+# --- user space --------------------------------------------------------------
+$(B)/loader/policies.h: scripts/gen-policies-h.sh $(POLICIES:%=$(B)/bpf/%.skel.h) | bpf
+	@mkdir -p $(@D)
+	scripts/gen-policies-h.sh $(POLICIES) > $@
+
+$(B)/guest/bin/ncload: loader/ncload.c $(B)/loader/policies.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_USER) -o $@ $< $(LDLIBS_BPF)
+
+$(B)/guest/bin/%: selftests/guest/%.c selftests/guest/nc_test.h $(SKELS) kernel/uapi/netchannel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_USER) -Iselftests/guest -o $@ $< $(LDLIBS_BPF) -lcmocka
+
+user: $(USER_BINS)
+
+$(B)/guest/policies/%: $(B)/bpf/%
+	@mkdir -p $(@D)
+	cp $< $@
+$(B)/guest/progs/%: $(B)/bpf/%
+	@mkdir -p $(@D)
+	cp $< $@
+$(B)/guest/%.sh: selftests/guest/%.sh
+	@mkdir -p $(@D)
+	cp $< $@
+
+guest: $(GUEST_FILES)
+
+# --- host tests and fuzzing ----------------------------------------------------
+$(B)/host/test_%: selftests/host/test_%.c kernel/nc_%.c kernel/nc_%.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_USER) -o $@ $< kernel/nc_$*.c -lcmocka
+
+$(B)/fuzz/fuzz_%: selftests/fuzz/fuzz_%.c kernel/nc_%.c kernel/nc_%.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Ikernel -o $@ $< kernel/nc_$*.c
+
+# --- running -----------------------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run-tests.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/vm.sh -- /nc/demo.sh
+
+vm: all
+	@scripts/vm.sh
+
+load: $(MODULE)
+	insmod $(MODULE)
+unload:
+	rmmod netchannel
+
+checkpatch:
+	@perl /usr/src/linux-source-6.12/scripts/checkpatch.pl --strict --no-tree \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f kernel/*.c kernel/*.h kernel/uapi/*.h
+
+clean:
+	rm -rf $(B)
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel clean >/dev/null 2>&1 || true

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NetScheduler: attaching BPF policies (struct netsched_ops) and calling them.
+ *
+ * Locking and lifetimes:
+ * - nc_sched_mutex serialises every change of the active policy: reg, unreg,
+ *   update (bpf_link update) and ejection. Only it writes nc_policy.
+ * - nc_policy points to the active policy or is NULL (native policy). Readers
+ *   hold rcu_read_lock(); a writer clears or swaps the pointer, waits with
+ *   synchronize_rcu() and only then calls the old policy's exit(), so exit()
+ *   runs after every other callback of that policy has returned.
+ * - The struct netsched_ops the pointer leads to is the kdata of a BPF
+ *   struct_ops map, which the BPF core keeps alive until unreg() returns.
+ * - nc_sock_list_lock protects nc_sock_list and every nc_sock's sched_gen.
+ *   sock_init() and sock_release() are called with it held, so a socket is
+ *   initialised at most once per policy and released only by the policy that
+ *   initialised it, even when a policy is attached while sockets are created.
+ * - A policy that misbehaves is ejected: nc_sched_eject() only records why
+ *   and queues nc_sched_eject_work, since it may run in any context; the work
+ *   then disables the policy under nc_sched_mutex. The BPF link stays until
+ *   user space releases it; its unreg() then finds nothing left to do.
+ */
+#include <linux/bpf.h>
+#include <linux/bpf_verifier.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/ctype.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/workqueue.h>
+
+#include "netchannel.h"
+
+/**
+ * struct nc_policy - one attachment of a BPF policy
+ * @ops: the struct_ops kdata
+ * @gen: attachment generation, never 0, unique for the module's lifetime
+ * @link_id: id of the bpf_link that attached it (0 for legacy map updates)
+ * @ejecting: set once when the policy is found misbehaving
+ * @exit: why it stopped; written by whoever sets @ejecting first
+ * @rcu: frees the struct after readers are gone
+ */
+struct nc_policy {
+	struct netsched_ops *ops;
+	u64 gen;
+	u32 link_id;
+	atomic_t ejecting;
+	struct netsched_exit_info exit;
+	struct rcu_head rcu;
+};
+
+static DEFINE_MUTEX(nc_sched_mutex);
+static struct nc_policy __rcu *nc_policy;
+static u64 nc_sched_last_gen;
+/* what the last policy to stop left behind, for user space; nc_sched_mutex */
+static struct netsched_exit_info nc_sched_last_exit;
+static char nc_sched_last_name[NETSCHED_NAME_LEN];
+
+static LIST_HEAD(nc_sock_list);
+static DEFINE_SPINLOCK(nc_sock_list_lock);
+
+static void nc_sched_eject_workfn(struct work_struct *work);
+static DECLARE_WORK(nc_sched_eject_work, nc_sched_eject_workfn);
+
+static __printf(3, 4)
+void nc_sched_eject(struct nc_policy *p, s64 code, const char *fmt, ...)
+{
+	va_list args;
+
+	if (atomic_cmpxchg(&p->ejecting, 0, 1))
+		return;
+	p->exit.kind = NETSCHED_EXIT_ERROR;
+	p->exit.code = code;
+	va_start(args, fmt);
+	vscnprintf(p->exit.reason, sizeof(p->exit.reason), fmt, args);
+	va_end(args);
+	schedule_work(&nc_sched_eject_work);
+}
+
+/* Call sock_init() if the active policy has not seen @nsk yet. */
+static void nc_sched_sock_init_locked(struct nc_policy *p, struct nc_sock *nsk)
+{
+	s32 ret;
+
+	lockdep_assert_held(&nc_sock_list_lock);
+	if (!p || nsk->sched_gen == p->gen || atomic_read(&p->ejecting))
+		return;
+	if (!p->ops->sock_init) {
+		nsk->sched_gen = p->gen;
+		return;
+	}
+	ret = p->ops->sock_init(&nsk->sched);
+	if (ret) {
+		nc_sched_eject(p, ret, "sock_init() returned %d for socket %llu",
+			       ret, nsk->sched.id);
+		return;
+	}
+	nsk->sched_gen = p->gen;
+}
+
+void nc_sched_sock_attach(struct nc_sock *nsk)
+{
+	spin_lock_bh(&nc_sock_list_lock);
+	list_add_tail(&nsk->node, &nc_sock_list);
+	rcu_read_lock();
+	nc_sched_sock_init_locked(rcu_dereference(nc_policy), nsk);
+	rcu_read_unlock();
+	spin_unlock_bh(&nc_sock_list_lock);
+}
+
+void nc_sched_sock_detach(struct nc_sock *nsk)
+{
+	struct nc_policy *p;
+
+	spin_lock_bh(&nc_sock_list_lock);
+	list_del_init(&nsk->node);
+	rcu_read_lock();
+	p = rcu_dereference(nc_policy);
+	if (p && nsk->sched_gen == p->gen && p->ops->sock_release &&
+	    !atomic_read(&p->ejecting))
+		p->ops->sock_release(&nsk->sched);
+	rcu_read_unlock();
+	nsk->sched_gen = 0;
+	spin_unlock_bh(&nc_sock_list_lock);
+}
+
+/* Offer every live socket to @p, which is already published. */
+static void nc_sched_init_all_socks(struct nc_policy *p)
+{
+	struct nc_sock *nsk;
+
+	spin_lock_bh(&nc_sock_list_lock);
+	rcu_read_lock();
+	list_for_each_entry(nsk, &nc_sock_list, node)
+		nc_sched_sock_init_locked(p, nsk);
+	rcu_read_unlock();
+	spin_unlock_bh(&nc_sock_list_lock);
+}
+
+static struct nc_policy *nc_policy_alloc(struct netsched_ops *ops,
+					 struct bpf_link *link)
+{
+	struct nc_policy *p = kzalloc(sizeof(*p), GFP_KERNEL);
+
+	if (!p)
+		return NULL;
+	p->ops = ops;
+	p->gen = ++nc_sched_last_gen;
+	p->link_id = link ? link->id : 0;
+	return p;
+}
+
+/* Run ops.init(); on failure the policy is never published. */
+static int nc_policy_start(struct netsched_ops *ops)
+{
+	s32 ret = ops->init ? ops->init() : 0;
+
+	if (ret) {
+		pr_err("netchannel: policy %s: init() failed: %d\n",
+		       ops->name, ret);
+		return ret < 0 && ret >= -MAX_ERRNO ? ret : -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Retire @p, already unpublished and waited for: tell the policy why, keep
+ * the reason for user space and free @p after an RCU grace period.
+ */
+static void nc_policy_stop(struct nc_policy *p, enum netsched_exit_kind kind,
+			   const char *reason)
+{
+	lockdep_assert_held(&nc_sched_mutex);
+	if (!atomic_read(&p->ejecting)) {
+		p->exit.kind = kind;
+		strscpy(p->exit.reason, reason, sizeof(p->exit.reason));
+	}
+	if (p->ops->exit)
+		p->ops->exit(&p->exit);
+	nc_sched_last_exit = p->exit;
+	strscpy(nc_sched_last_name, p->ops->name, sizeof(nc_sched_last_name));
+	if (p->exit.kind == NETSCHED_EXIT_ERROR)
+		pr_err("netchannel: policy %s ejected: %s (code %lld); native policy in use\n",
+		       p->ops->name, p->exit.reason, p->exit.code);
+	else
+		pr_info("netchannel: policy %s detached: %s\n",
+			p->ops->name, p->exit.reason);
+	kfree_rcu(p, rcu);
+}
+
+static void nc_sched_disable(enum netsched_exit_kind kind, const char *reason)
+{
+	struct nc_policy *p;
+
+	lockdep_assert_held(&nc_sched_mutex);
+	p = rcu_replace_pointer(nc_policy, NULL,
+				lockdep_is_held(&nc_sched_mutex));
+	if (!p)
+		return;
+	synchronize_rcu();
+	nc_policy_stop(p, kind, reason);
+}
+
+static void nc_sched_eject_workfn(struct work_struct *work)
+{
+	struct nc_policy *p;
+
+	mutex_lock(&nc_sched_mutex);
+	p = rcu_dereference_protected(nc_policy,
+				      lockdep_is_held(&nc_sched_mutex));
+	if (p && atomic_read(&p->ejecting))
+		nc_sched_disable(NETSCHED_EXIT_ERROR, "");
+	mutex_unlock(&nc_sched_mutex);
+}
+
+static int nc_bpf_reg(void *kdata, struct bpf_link *link)
+{
+	struct netsched_ops *ops = kdata;
+	struct nc_policy *p;
+	int ret;
+
+	mutex_lock(&nc_sched_mutex);
+	if (rcu_access_pointer(nc_policy)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	p = nc_policy_alloc(ops, link);
+	if (!p) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = nc_policy_start(ops);
+	if (ret) {
+		kfree(p);
+		goto out;
+	}
+	rcu_assign_pointer(nc_policy, p);
+	nc_sched_init_all_socks(p);
+	pr_info("netchannel: policy %s attached\n", ops->name);
+out:
+	mutex_unlock(&nc_sched_mutex);
+	return ret;
+}
+
+static void nc_bpf_unreg(void *kdata, struct bpf_link *link)
+{
+	struct nc_policy *p;
+
+	mutex_lock(&nc_sched_mutex);
+	p = rcu_dereference_protected(nc_policy,
+				      lockdep_is_held(&nc_sched_mutex));
+	/* An ejected policy is gone already: nothing left to undo. */
+	if (p && p->ops == kdata)
+		nc_sched_disable(NETSCHED_EXIT_UNREG, "detached by user space");
+	mutex_unlock(&nc_sched_mutex);
+}
+
+/* Atomic replacement through bpf_link_update(): never a moment without one. */
+static int nc_bpf_update(void *kdata, void *old_kdata, struct bpf_link *link)
+{
+	struct netsched_ops *ops = kdata;
+	struct nc_policy *old, *p;
+	int ret;
+
+	mutex_lock(&nc_sched_mutex);
+	old = rcu_dereference_protected(nc_policy,
+					lockdep_is_held(&nc_sched_mutex));
+	if (!old || old->ops != old_kdata) {
+		ret = -ENOENT;
+		goto out;
+	}
+	p = nc_policy_alloc(ops, link);
+	if (!p) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = nc_policy_start(ops);
+	if (ret) {
+		kfree(p);
+		goto out;
+	}
+	rcu_assign_pointer(nc_policy, p);
+	nc_sched_init_all_socks(p);
+	synchronize_rcu();
+	nc_policy_stop(old, NETSCHED_EXIT_REPLACED, "replaced by link update");
+	pr_info("netchannel: policy %s attached\n", ops->name);
+out:
+	mutex_unlock(&nc_sched_mutex);
+	return ret;
+}
+
+static int nc_bpf_validate(void *kdata)
+{
+	struct netsched_ops *ops = kdata;
+
+	return ops->name[0] ? 0 : -EINVAL;
+}
+
+static int nc_bpf_init_member(const struct btf_type *t,
+			      const struct btf_member *member,
+			      void *kdata, const void *udata)
+{
+	const struct netsched_ops *uops = udata;
+	struct netsched_ops *ops = kdata;
+	u32 moff = __btf_member_bit_offset(t, member) / 8;
+	size_t i;
+
+	switch (moff) {
+	case offsetof(struct netsched_ops, flags):
+		if (uops->flags)
+			return -EINVAL;
+		ops->flags = 0;
+		return 1;
+	case offsetof(struct netsched_ops, name):
+		/* printable, NUL-terminated, not empty */
+		for (i = 0; i < sizeof(uops->name) && uops->name[i]; i++)
+			if (!isgraph(uops->name[i]) && uops->name[i] != ' ')
+				return -EINVAL;
+		if (i == 0 || i == sizeof(uops->name))
+			return -EINVAL;
+		memcpy(ops->name, uops->name, sizeof(ops->name));
+		return 1;
+	}
+	return 0;
+}
+
+static int nc_bpf_check_member(const struct btf_type *t,
+			       const struct btf_member *member,
+			       const struct bpf_prog *prog)
+{
+	/* Every callback runs under RCU or a spinlock. */
+	return prog->sleepable ? -EINVAL : 0;
+}
+
+static int nc_bpf_init(struct btf *btf)
+{
+	return 0;
+}
+
+static bool nc_bpf_is_valid_access(int off, int size, enum bpf_access_type type,
+				   const struct bpf_prog *prog,
+				   struct bpf_insn_access_aux *info)
+{
+	return bpf_tracing_btf_ctx_access(off, size, type, prog, info);
+}
+
+BTF_ID_LIST_SINGLE(nc_netsched_sock_ids, struct, netsched_sock)
+
+/* A policy may write only the fields of netsched_sock meant for it. */
+static int nc_bpf_btf_struct_access(struct bpf_verifier_log *log,
+				    const struct bpf_reg_state *reg,
+				    int off, int size)
+{
+	const size_t lo = offsetof(struct netsched_sock, class);
+	const size_t hi = offsetofend(struct netsched_sock, policy_data);
+
+	if (reg->btf_id == nc_netsched_sock_ids[0] &&
+	    off >= lo && off + size <= hi)
+		return SCALAR_VALUE;
+	return -EACCES;
+}
+
+static const struct bpf_verifier_ops nc_bpf_verifier_ops = {
+	.get_func_proto = bpf_base_func_proto,
+	.is_valid_access = nc_bpf_is_valid_access,
+	.btf_struct_access = nc_bpf_btf_struct_access,
+};
+
+/* CFI stubs: the prototypes BPF programs are checked against. */
+static s32 nc_stub_init(void) { return 0; }
+static void nc_stub_exit(struct netsched_exit_info *info) {}
+static s32 nc_stub_sock_init(struct netsched_sock *sk) { return 0; }
+static void nc_stub_sock_release(struct netsched_sock *sk) {}
+
+static struct netsched_ops nc_bpf_cfi_stubs = {
+	.init = nc_stub_init,
+	.exit = nc_stub_exit,
+	.sock_init = nc_stub_sock_init,
+	.sock_release = nc_stub_sock_release,
+};
+
+static struct bpf_struct_ops nc_bpf_struct_ops = {
+	.verifier_ops = &nc_bpf_verifier_ops,
+	.init = nc_bpf_init,
+	.check_member = nc_bpf_check_member,
+	.init_member = nc_bpf_init_member,
+	.reg = nc_bpf_reg,
+	.unreg = nc_bpf_unreg,
+	.update = nc_bpf_update,
+	.validate = nc_bpf_validate,
+	.cfi_stubs = &nc_bpf_cfi_stubs,
+	.name = "netsched_ops",
+	.owner = THIS_MODULE,
+};
+
+static const char *const nc_exit_kind_str[] = {
+	[NETSCHED_EXIT_NONE] = "none",
+	[NETSCHED_EXIT_UNREG] = "detached",
+	[NETSCHED_EXIT_REPLACED] = "replaced",
+	[NETSCHED_EXIT_ERROR] = "ejected",
+};
+
+/* /proc/net/netchannel/policy: "key: value" lines, stable for tools. */
+int nc_sched_proc_show(struct seq_file *seq, void *v)
+{
+	struct nc_policy *p;
+
+	mutex_lock(&nc_sched_mutex);
+	p = rcu_dereference_protected(nc_policy,
+				      lockdep_is_held(&nc_sched_mutex));
+	if (p) {
+		seq_printf(seq, "policy: %s\n", p->ops->name);
+		seq_printf(seq, "state: %s\n",
+			   atomic_read(&p->ejecting) ? "ejecting" : "enabled");
+		seq_printf(seq, "link_id: %u\n", p->link_id);
+	} else {
+		seq_puts(seq, "policy: native\nstate: native\nlink_id: 0\n");
+	}
+	seq_printf(seq, "attachments: %llu\n", nc_sched_last_gen);
+	seq_printf(seq, "last_policy: %s\n",
+		   nc_sched_last_name[0] ? nc_sched_last_name : "-");
+	seq_printf(seq, "last_exit: %s\n",
+		   nc_exit_kind_str[nc_sched_last_exit.kind]);
+	seq_printf(seq, "last_exit_code: %lld\n", nc_sched_last_exit.code);
+	seq_printf(seq, "last_exit_reason: %s\n",
+		   nc_sched_last_exit.reason[0] ? nc_sched_last_exit.reason : "-");
+	mutex_unlock(&nc_sched_mutex);
+	return 0;
+}
+
+int nc_sched_register(void)
+{
+	return register_bpf_struct_ops(&nc_bpf_struct_ops, netsched_ops);
+}
+
+/*
+ * Every struct_ops map of our type holds a reference on this module, so no
+ * policy can be attached here; only an ejection may still be in flight.
+ */
+void nc_sched_unregister(void)
+{
+	flush_work(&nc_sched_eject_work);
+	WARN_ON_ONCE(rcu_access_pointer(nc_policy));
+}

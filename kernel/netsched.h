@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NetScheduler: the BPF struct_ops interface of NetChannel.
+ *
+ * This header is shared by the kernel module and by BPF policies (which
+ * include it after vmlinux.h, see bpf/netchannel.bpf.h). Only types that a
+ * policy may see belong here; everything else stays in netchannel.h.
+ */
+#ifndef _NETSCHED_H
+#define _NETSCHED_H
+
+#if defined(__KERNEL__)
+#include <linux/types.h>
+#elif !defined(__bpf__)
+/* user space (skeleton users); BPF programs get these from vmlinux.h */
+#include <linux/types.h>
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s32 s32;
+typedef __s64 s64;
+#endif
+
+#define NETSCHED_NAME_LEN	32
+#define NETSCHED_REASON_LEN	128
+
+/**
+ * enum netsched_exit_kind - why a policy stopped running
+ * @NETSCHED_EXIT_NONE: the policy is still running (or none ran yet)
+ * @NETSCHED_EXIT_UNREG: user space detached it (link released or detached)
+ * @NETSCHED_EXIT_REPLACED: an atomic link update put another policy in
+ * @NETSCHED_EXIT_ERROR: the policy misbehaved and was ejected; see reason
+ */
+enum netsched_exit_kind {
+	NETSCHED_EXIT_NONE,
+	NETSCHED_EXIT_UNREG,
+	NETSCHED_EXIT_REPLACED,
+	NETSCHED_EXIT_ERROR,
+};
+
+/**
+ * struct netsched_exit_info - handed to ops.exit() and kept for user space
+ * @kind: an enum netsched_exit_kind
+ * @code: the offending value (e.g. a bad return value), or 0
+ * @reason: one human-readable line
+ */
+struct netsched_exit_info {
+	s32 kind;
+	s64 code;
+	char reason[NETSCHED_REASON_LEN];
+};
+
+/**
+ * struct netsched_sock - the scheduler's view of one virtual socket
+ *
+ * Passed to every per-socket callback. A policy may read all of it and may
+ * write only the fields in the second group; the verifier enforces that
+ * (see nc_bpf_btf_struct_access()).
+ */
+struct netsched_sock {
+	/* read-only */
+	u64 id;			/* unique while the module is loaded */
+	u64 cgroup_id;		/* cgroup v2 id of the creating task */
+	u64 netns_cookie;	/* the namespace (= NetChannel host) */
+	__be32 peer_addr;	/* 0 until connected */
+	__be16 peer_port;
+	__be16 local_port;
+	/* written by the policy, read by NetChannel */
+	u32 class;		/* 0 is the highest class */
+	u32 weight;		/* relative share, default 100 */
+	u64 policy_data;	/* free for the policy's own use */
+};
+
+/**
+ * struct netsched_ops - a NetScheduler policy
+ *
+ * Every callback is optional; when one is NULL, NetChannel's native policy
+ * decides. Callbacks are called in process or softirq-safe context with RCU
+ * held and must not sleep.
+ */
+struct netsched_ops {
+	/**
+	 * @init: the policy is being attached. Return 0, or a negative errno
+	 * to refuse the attachment (the link creation then fails with it).
+	 */
+	s32 (*init)(void);
+
+	/**
+	 * @exit: the policy stops being used, for the reason in @info. Called
+	 * exactly once for every successful init(), after the last other
+	 * callback has returned.
+	 */
+	void (*exit)(struct netsched_exit_info *info);
+
+	/**
+	 * @sock_init: a virtual socket was created, or existed when the policy
+	 * was attached. The policy may set @sk->class, @sk->weight and
+	 * @sk->policy_data. Must return 0; anything else ejects the policy.
+	 */
+	s32 (*sock_init)(struct netsched_sock *sk);
+
+	/**
+	 * @sock_release: a virtual socket that went through this policy's
+	 * sock_init() is being destroyed.
+	 */
+	void (*sock_release)(struct netsched_sock *sk);
+
+	/** @flags: reserved, must be 0 */
+	u64 flags;
+
+	/** @name: the policy's name, shown by the tools; must not be empty */
+	char name[NETSCHED_NAME_LEN];
+};
+
+#endif /* _NETSCHED_H */

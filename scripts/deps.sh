@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Install what NetChannel needs to build and test, from Debian's archive.
+# Idempotent: quiet and fast when everything is present. Called by the Makefile.
+set -euo pipefail
+
+KVER_META_IMAGE=linux-image-6.12-cloud-amd64
+KVER_META_HEADERS=linux-headers-6.12-cloud-amd64
+PKGS="$KVER_META_IMAGE $KVER_META_HEADERS linux-source-6.12 qemu-system-x86 clang-19
+      llvm-19 lld-19 libclang-rt-19-dev dwarves libelf-dev zlib1g-dev libcmocka-dev
+      busybox-static iproute2 xz-utils cpio kmod"
+BPO_PKGS="libbpf-dev bpftool"
+BPO_LIST=/etc/apt/sources.list.d/bookworm-backports.list
+
+die() { echo "deps: $*" >&2; exit 1; }
+
+missing() {
+	local p out=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			out="$out $p"
+	done
+	echo "$out"
+}
+
+verge() { dpkg --compare-versions "$1" ge "$2"; }
+
+need=$(missing $PKGS)
+need_bpo=$(missing $BPO_PKGS)
+if [ -n "$need$need_bpo" ]; then
+	[ "$(id -u)" = 0 ] || die "missing packages:$need$need_bpo (run as root to install)"
+	export DEBIAN_FRONTEND=noninteractive
+	if [ -n "$need_bpo" ] && ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		echo "deps: adding bookworm-backports to apt sources"
+		echo "deps: deb http://deb.debian.org/debian bookworm-backports main" >&2
+		echo "deb http://deb.debian.org/debian bookworm-backports main" > "$BPO_LIST"
+	fi
+	echo "deps: installing:$need$need_bpo"
+	apt-get update -qq >/dev/null || die "apt-get update failed"
+	[ -z "$need" ] || apt-get install -y -qq --no-install-recommends $need >/dev/null ||
+		die "apt-get install failed for:$need"
+	[ -z "$need_bpo" ] || apt-get install -y -qq --no-install-recommends \
+		-t bookworm-backports $need_bpo >/dev/null ||
+		die "apt-get install -t bookworm-backports failed for:$need_bpo"
+fi
+
+v=$(dpkg-query -W -f='${Version}' libbpf-dev)
+verge "$v" 1:1.4 || verge "$v" 1.4 || die "libbpf-dev $v is too old (need >= 1.4, from bookworm-backports)"
+v=$(dpkg-query -W -f='${Version}' bpftool)
+verge "$v" 7.4 || die "bpftool $v is too old (need >= 7.4, from bookworm-backports)"
+ls /boot/vmlinuz-6.12.*-cloud-amd64 >/dev/null 2>&1 || die "no 6.12 cloud kernel in /boot"
+ls -d /usr/src/linux-headers-6.12.*-cloud-amd64 >/dev/null 2>&1 || die "no 6.12 cloud headers"
+command -v clang-19 >/dev/null || die "clang-19 not found"
+exit 0

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# make test: host unit tests, a short fuzz run, the guest harness's own
+# checks and the kernel tests in the QEMU guest. Every suite's output goes to
+# the terminal and to build/test-logs/; the last line is "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+LOGS=build/test-logs
+FUZZ_SECONDS=${NC_FUZZ_SECONDS:-20}
+mkdir -p "$LOGS"
+passed=0
+failed=0
+failures=()
+
+# count cmocka's "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)" lines and
+# plain "N passed, N failed" lines in a log
+count() {
+	local log=$1 p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p; s/^\([0-9]*\) passed, [0-9]* failed.*/\1/p' "$log" |
+		awk '{s += $1} END {print s + 0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p; s/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' "$log" |
+		awk '{s += $1} END {print s + 0}')
+	echo "$p $f"
+}
+
+# suite NAME CMD...: run CMD, add up its results. A suite that exits
+# non-zero without reporting a failure counts one failure, so a crash, a
+# timeout or a dirty kernel log is never lost.
+suite() {
+	local name=$1 log="$LOGS/$1.log" rc p f
+	shift
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	read -r p f < <(count "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "=== $name: exited with status $rc"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -eq 0 ] || failures+=("$name")
+}
+
+# a suite that is one check: it passes when CMD exits 0
+check() {
+	local name=$1 log="$LOGS/$1.log"
+	shift
+	echo "=== $name: $*"
+	if "$@" >"$log" 2>&1; then
+		passed=$((passed + 1))
+		tail -n 3 "$log"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		tail -n 30 "$log"
+	fi
+}
+
+for t in build/host/test_*; do
+	[ -x "$t" ] && suite "host-$(basename "$t")" "$t"
+done
+for fz in build/fuzz/fuzz_*; do
+	[ -x "$fz" ] || continue
+	n=$(basename "$fz")
+	corpus=selftests/fuzz/corpus_${n#fuzz_}
+	mkdir -p "build/fuzz/corpus-$n"
+	check "$n" "$fz" -max_total_time="$FUZZ_SECONDS" -seed=1 \
+		-artifact_prefix="build/fuzz/$n-" "build/fuzz/corpus-$n" "$corpus"
+done
+suite vm-selftest scripts/vm-selftest.sh
+suite guest scripts/vm.sh --timeout "${NC_TEST_TIMEOUT:-1800}" -- /nc/run-tests.sh
+
+[ ${#failures[@]} -eq 0 ] || echo "failed suites: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
