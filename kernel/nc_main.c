@@ -4,45 +4,191 @@
  * NetDriver) with a NetScheduler programmable in BPF.
  *
  * Every network namespace is one NetChannel host with its own state (struct
- * nc_net) and its own /proc/net/netchannel directory.
+ * nc_net), its own settings (net.netchannel.* sysctls) and its own
+ * /proc/net/netchannel directory.
  */
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/seq_file.h>
+#include <linux/sysctl.h>
 #include <net/net_namespace.h>
 
 #include "netchannel.h"
 
 unsigned int nc_net_id __read_mostly;
+struct workqueue_struct *nc_wq;
 
-static int nc_proc_socks_show(struct seq_file *seq, void *v)
+const char *const nc_stat_names[NC_STAT_MAX] = {
+	[NC_STAT_CHANNELS_OPEN] = "channels_open",
+	[NC_STAT_CHANNELS_ACCEPTED] = "channels_accepted",
+	[NC_STAT_CHANNELS_RESET] = "channels_reset",
+	[NC_STAT_PEERS_FAILED] = "peers_failed",
+	[NC_STAT_FRAMES_TX] = "frames_tx",
+	[NC_STAT_FRAMES_RX] = "frames_rx",
+	[NC_STAT_BYTES_TX] = "bytes_tx",
+	[NC_STAT_BYTES_RX] = "bytes_rx",
+	[NC_STAT_OPENS_REFUSED] = "opens_refused",
+	[NC_STAT_STALE_FRAMES] = "stale_frames",
+	[NC_STAT_ERR_FRAME + NC_FERR_MAGIC - 1] = "err_bad_magic",
+	[NC_STAT_ERR_FRAME + NC_FERR_VERSION - 1] = "err_bad_version",
+	[NC_STAT_ERR_FRAME + NC_FERR_TYPE - 1] = "err_bad_type",
+	[NC_STAT_ERR_FRAME + NC_FERR_FLAGS - 1] = "err_bad_flags",
+	[NC_STAT_ERR_FRAME + NC_FERR_RESERVED - 1] = "err_bad_reserved",
+	[NC_STAT_ERR_FRAME + NC_FERR_LEN - 1] = "err_bad_len",
+	[NC_STAT_ERR_FRAME + NC_FERR_ID - 1] = "err_bad_id",
+	[NC_STAT_ERR_FRAME + NC_FERR_ARG - 1] = "err_bad_arg",
+	[NC_STAT_ERR_UNKNOWN_SOCKET] = "err_unknown_socket",
+	[NC_STAT_ERR_SEQ_WINDOW] = "err_seq_window",
+	[NC_STAT_ERR_CREDIT] = "err_credit",
+	[NC_STAT_ERR_OPEN_FLOOD] = "err_open_flood",
+	[NC_STAT_ERR_STATE] = "err_state",
+	[NC_STAT_ERR_HELLO] = "err_hello",
+};
+
+static int nc_proc_stats_show(struct seq_file *seq, void *v)
 {
-	struct nc_net *nn = nc_net(seq_file_net(seq));
+	struct nc_net *nn = nc_net(seq_file_single_net(seq));
+	int i;
 
 	seq_printf(seq, "sockets: %d\n", atomic_read(&nn->nr_socks));
+	for (i = 0; i < NC_STAT_MAX; i++)
+		seq_printf(seq, "%s: %lld\n", nc_stat_names[i],
+			   atomic64_read(&nn->stats[i]));
 	return 0;
 }
 
-static int __net_init nc_net_init(struct net *net)
-{
-	struct nc_net *nn = nc_net(net);
+/* ---- sysctl: net.netchannel.* -------------------------------------------- */
 
-	atomic_set(&nn->nr_socks, 0);
-	nn->proc_dir = proc_net_mkdir(net, "netchannel", net->proc_net);
-	if (!nn->proc_dir)
+static int nc_port_min = 1, nc_port_max = 65535;
+static int nc_chan_min = 1, nc_chan_max = NC_MAX_CHANNELS;
+static int nc_frame_min = 1024, nc_frame_max = NC_FRAME_MAX_PAYLOAD;
+static int nc_window_min = 16384, nc_window_max = 64 << 20;
+
+static const struct ctl_table nc_sysctl_template[] = {
+	{
+		/* takes effect for the listener started after the change */
+		.procname	= "port",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &nc_port_min,
+		.extra2		= &nc_port_max,
+	},
+	{
+		/* channels opened towards a new peer */
+		.procname	= "channels",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &nc_chan_min,
+		.extra2		= &nc_chan_max,
+	},
+	{
+		/* largest DATA payload sent */
+		.procname	= "frame_size",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &nc_frame_min,
+		.extra2		= &nc_frame_max,
+	},
+	{
+		/* credit a socket grants unless SO_RCVBUF sets it */
+		.procname	= "rcv_window",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &nc_window_min,
+		.extra2		= &nc_window_max,
+	},
+};
+
+static int nc_sysctl_register(struct nc_net *nn)
+{
+	int *data[] = { &nn->port, &nn->channels, &nn->frame_size,
+			&nn->rcv_window };
+	struct ctl_table *table;
+	int i;
+
+	table = kmemdup(nc_sysctl_template, sizeof(nc_sysctl_template),
+			GFP_KERNEL);
+	if (!table)
 		return -ENOMEM;
-	if (!proc_create_net_single("policy", 0444, nn->proc_dir,
-				    nc_sched_proc_show, NULL) ||
-	    !proc_create_net_single("sockets", 0444, nn->proc_dir,
-				    nc_proc_socks_show, NULL)) {
-		remove_proc_subtree("netchannel", net->proc_net);
+	for (i = 0; i < ARRAY_SIZE(nc_sysctl_template); i++)
+		table[i].data = data[i];
+	nn->sysctl = register_net_sysctl_sz(nn->net, "net/netchannel", table,
+					    ARRAY_SIZE(nc_sysctl_template));
+	if (!nn->sysctl) {
+		kfree(table);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+static void nc_sysctl_unregister(struct nc_net *nn)
+{
+	const struct ctl_table *table = nn->sysctl->ctl_table_arg;
+
+	unregister_net_sysctl_table(nn->sysctl);
+	kfree(table);
+}
+
+/* ---- per-namespace hosts ---------------------------------------------------- */
+
+static int __net_init nc_net_init(struct net *net)
+{
+	struct nc_net *nn = nc_net(net);
+	int err;
+
+	nn->net = net;
+	nn->port = 5050;
+	nn->channels = clamp_t(int, num_online_cpus(), 1, NC_MAX_CHANNELS);
+	nn->frame_size = 16384;
+	nn->rcv_window = 1 << 20;
+	nn->instance = get_random_u64();
+	mutex_init(&nn->lock);
+	INIT_LIST_HEAD(&nn->peers);
+	INIT_LIST_HEAD(&nn->pending);
+	xa_init_flags(&nn->ports, XA_FLAGS_ALLOC);
+	xa_init_flags(&nn->socks, XA_FLAGS_ALLOC1);
+	nn->id_next = 1;
+	nc_net_chan_init(nn);
+
+	err = nc_sysctl_register(nn);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	nn->proc_dir = proc_net_mkdir(net, "netchannel", net->proc_net);
+	if (!nn->proc_dir)
+		goto err_sysctl;
+	if (!proc_create_net_single("policy", 0444, nn->proc_dir,
+				    nc_sched_proc_show, NULL) ||
+	    !proc_create_net_single("stats", 0444, nn->proc_dir,
+				    nc_proc_stats_show, NULL) ||
+	    !proc_create_net_single("channels", 0444, nn->proc_dir,
+				    nc_proc_channels_show, NULL) ||
+	    !proc_create_net_single("sockets", 0444, nn->proc_dir,
+				    nc_proc_socks_show, NULL))
+		goto err_proc;
+	return 0;
+
+err_proc:
+	remove_proc_subtree("netchannel", net->proc_net);
+err_sysctl:
+	nc_sysctl_unregister(nn);
+	return err;
+}
+
 static void __net_exit nc_net_exit(struct net *net)
 {
+	struct nc_net *nn = nc_net(net);
+
 	remove_proc_subtree("netchannel", net->proc_net);
+	nc_net_stop(nn);
+	nc_sysctl_unregister(nn);
+	WARN_ON_ONCE(!xa_empty(&nn->socks));
+	xa_destroy(&nn->socks);
+	xa_destroy(&nn->ports);
 }
 
 static struct pernet_operations nc_net_ops = {
@@ -56,9 +202,13 @@ static int __init nc_init(void)
 {
 	int err;
 
+	/* channel work may block in TCP sendmsg: not WQ_MEM_RECLAIM-safe */
+	nc_wq = alloc_workqueue("netchannel", WQ_HIGHPRI, 0);
+	if (!nc_wq)
+		return -ENOMEM;
 	err = register_pernet_subsys(&nc_net_ops);
 	if (err)
-		return err;
+		goto err_wq;
 	err = nc_sched_register();
 	if (err)
 		goto err_pernet;
@@ -73,6 +223,8 @@ err_sched:
 	nc_sched_unregister();
 err_pernet:
 	unregister_pernet_subsys(&nc_net_ops);
+err_wq:
+	destroy_workqueue(nc_wq);
 	return err;
 }
 
@@ -81,6 +233,7 @@ static void __exit nc_exit(void)
 	nc_sock_unregister();
 	nc_sched_unregister();
 	unregister_pernet_subsys(&nc_net_ops);
+	destroy_workqueue(nc_wq);
 	pr_info("netchannel: unloaded\n");
 }
 

@@ -1,6 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * NetChannel: internal declarations shared by the module's files.
+ *
+ * Objects and who owns them:
+ *
+ *   struct nc_net      one NetChannel host = one network namespace
+ *   struct nc_peer     a group of channels that one host opened to another;
+ *                      hosts that connect to each other both ways have two
+ *   struct nc_channel  one kernel TCP connection of a peer
+ *   struct nc_sock     a virtual socket; sends and receives over the
+ *                      channels of one peer
+ *
+ * References: the peer list of nc_net holds one on each live peer; every
+ * channel and every virtual socket attached to a peer holds one. A channel
+ * belongs to its peer (or, before its HELLO, to nc_net's list of pending
+ * channels) and is freed by nc_peer_destroy_workfn() / nc_net_stop().
  */
 #ifndef _NETCHANNEL_H
 #define _NETCHANNEL_H
@@ -8,11 +22,189 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
+#include <linux/refcount.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <net/inet_sock.h>
 #include <net/netns/generic.h>
 
 #include "netsched.h"
+#include "nc_frame.h"
 #include "uapi/netchannel.h"
+
+#define NC_MAX_CHANNELS		NC_HELLO_MAX_CHANNELS
+#define NC_EPHEMERAL_LO		32768
+#define NC_EPHEMERAL_HI		60999
+
+/* per-namespace counters, shown in /proc/net/netchannel/stats */
+enum nc_stat {
+	NC_STAT_CHANNELS_OPEN,		/* channels this host connected */
+	NC_STAT_CHANNELS_ACCEPTED,	/* channels peers connected to us */
+	NC_STAT_CHANNELS_RESET,		/* channels torn down on an error */
+	NC_STAT_PEERS_FAILED,		/* channel groups that died */
+	NC_STAT_FRAMES_TX,
+	NC_STAT_FRAMES_RX,
+	NC_STAT_BYTES_TX,		/* payload bytes */
+	NC_STAT_BYTES_RX,
+	NC_STAT_OPENS_REFUSED,		/* OPEN answered with RESET */
+	NC_STAT_STALE_FRAMES,		/* frames for sockets closed here */
+	/* protocol errors: each resets the channel it came on */
+	NC_STAT_ERR_FRAME,		/* + NC_FERR_* - 1: bad header */
+	NC_STAT_ERR_LAST_FRAME = NC_STAT_ERR_FRAME + NC_FERR__MAX - 2,
+	NC_STAT_ERR_UNKNOWN_SOCKET,	/* id never allocated, or wrong peer */
+	NC_STAT_ERR_SEQ_WINDOW,		/* DATA outside the receive window */
+	NC_STAT_ERR_CREDIT,		/* more DATA than credit granted */
+	NC_STAT_ERR_OPEN_FLOOD,		/* too many OPENs too fast */
+	NC_STAT_ERR_STATE,		/* frame not valid in the socket's state */
+	NC_STAT_ERR_HELLO,		/* missing, repeated or conflicting HELLO */
+	NC_STAT_MAX
+};
+
+/**
+ * struct nc_net - one NetChannel host: the per-network-namespace state
+ * @net: the namespace
+ * @proc_dir: /proc/net/netchannel
+ * @sysctl: net.netchannel.*
+ * @port, @channels, @frame_size, @rcv_window: settings (sysctl)
+ * @instance: random, tells this host's channel groups apart
+ * @lock: protects @listener, @peers, @pending, @ports, @dying
+ * @listener: kernel TCP socket accepting channels, NULL until a virtual
+ *	socket listens here
+ * @accept_work: accepts channels from @listener
+ * @peers: live struct nc_peer
+ * @pending: accepted channels that have not sent their HELLO yet
+ * @ports: local port -> bound struct nc_sock (bind/listen)
+ * @socks: socket id -> struct nc_sock, looked up under RCU
+ * @id_next: next id to try; ids are never reused while the host lives
+ * @id_max: the highest id ever handed out
+ * @nr_socks: virtual sockets alive here
+ * @nr_peers: peers not yet freed
+ * @stats: enum nc_stat counters
+ */
+struct nc_net {
+	struct net *net;
+	struct proc_dir_entry *proc_dir;
+	struct ctl_table_header *sysctl;
+	int port;
+	int channels;
+	int frame_size;
+	int rcv_window;
+	u64 instance;
+
+	struct mutex lock;
+	struct socket *listener;
+	struct work_struct accept_work;
+	struct list_head peers;
+	struct list_head pending;
+	struct xarray ports;
+	bool dying;
+
+	struct xarray socks;
+	u32 id_next;
+	u32 id_max;
+	atomic_t nr_socks;
+	atomic_t nr_peers;
+	atomic64_t stats[NC_STAT_MAX];
+};
+
+enum nc_peer_state {
+	NC_PEER_CONNECTING,	/* channels being connected */
+	NC_PEER_READY,
+	NC_PEER_DEAD,		/* failed or torn down; being destroyed */
+};
+
+/**
+ * struct nc_peer - a group of channels between two hosts
+ * @nn: the host it belongs to
+ * @node: entry in nn->peers, under nn->lock
+ * @ref: see the top of this file
+ * @addr: the other host
+ * @group: random id of the group, sent in every channel's HELLO
+ * @initiator: this host opened the channels
+ * @state: an enum nc_peer_state, written under @lock
+ * @err: why it died (positive errno)
+ * @lock: protects @state, @ch, @nr_up, @ready, @socks, @waiting and every
+ *	attached socket's transmit state (see struct nc_sock)
+ * @nr: channels in the group
+ * @nr_up: channels attached and running
+ * @ch: the channels, by index
+ * @ready: sockets that have something to send and the credit to send it
+ * @socks: every socket attached to this peer
+ * @waiting: connecting sockets waiting for the group to be ready
+ * @connect_work: connects the channels (initiator)
+ * @destroy_work: tears the group down once it is dead
+ * @free_work: frees it (and its channels) on the last reference
+ * @rr: round-robin cursor for picking channels
+ */
+struct nc_peer {
+	struct nc_net *nn;
+	struct list_head node;
+	refcount_t ref;
+	__be32 addr;
+	u64 group;
+	bool initiator;
+	int state;
+	int err;
+	spinlock_t lock;
+	int nr;
+	int nr_up;
+	struct nc_channel *ch[NC_MAX_CHANNELS];
+	struct list_head ready;
+	struct list_head socks;
+	struct list_head waiting;
+	struct work_struct connect_work;
+	struct work_struct destroy_work;
+	struct work_struct free_work;
+	unsigned int rr;
+};
+
+/**
+ * struct nc_channel - one kernel TCP connection of a peer
+ * @nn: the host
+ * @peer: NULL until the HELLO arrived (accepted channels)
+ * @node: entry in nn->pending until then
+ * @idx: index in the peer's group
+ * @cpu: where its work runs
+ * @sock: the TCP socket
+ * @rx_work, @tx_work: receive and transmit processing
+ * @ctrlq: control frames (header-only skbs) waiting to be sent
+ * @dead: no more processing; set once
+ * @saved_*: the TCP socket's callbacks before we took them over
+ * @rx_hdr, @rx_got, @rx_frame, @rx_skb: receive state machine
+ * @opens, @opens_since: OPEN flood detection
+ * @frames_tx .. @bytes_rx: counters for /proc/net/netchannel/channels
+ */
+struct nc_channel {
+	struct nc_net *nn;
+	struct nc_peer *peer;
+	struct list_head node;
+	int idx;
+	int cpu;
+	struct socket *sock;
+	struct work_struct rx_work;
+	struct work_struct tx_work;
+	struct sk_buff_head ctrlq;
+	atomic_t dead;
+
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_write_space)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
+
+	u8 rx_hdr[NC_FRAME_HDR_LEN];
+	u32 rx_got;
+	struct nc_frame rx_frame;
+	struct sk_buff *rx_skb;
+	bool hello_done;
+
+	u32 opens;
+	unsigned long opens_since;
+
+	atomic64_t frames_tx;
+	atomic64_t frames_rx;
+	atomic64_t bytes_tx;
+	atomic64_t bytes_rx;
+};
 
 /**
  * struct nc_sock - a NetChannel virtual socket
@@ -21,12 +213,78 @@
  * @sched_gen: generation of the policy whose sock_init() accepted this
  *	socket, 0 if none did; protected by nc_sock_list_lock
  * @node: entry in nc_sock_list, protected by nc_sock_list_lock
+ * @nn: the host
+ * @id: our id, key in nn->socks; @remote_id: the other end's
+ * @peer: the channel group it uses, holds a reference; NULL when unattached
+ * @home: channel for its control frames
+ *
+ * Transmit state, under peer->lock:
+ * @txq: data waiting to be framed (skbs charged to sk_wmem_alloc)
+ * @tx_off: bytes of txq's head already sent
+ * @snd_nxt: seq of the next DATA frame
+ * @snd_credit: bytes the receiver allows us to send
+ * @fin_queued: send CLOSE once txq is empty; @fin_sent: done
+ * @ready_node: entry in peer->ready; @peer_node: entry in peer->socks
+ *
+ * Receive state, under @lock:
+ * @rcv_nxt: seq of the next in-order DATA frame
+ * @ooo: DATA frames received ahead of @rcv_nxt, sorted by seq
+ * @rcv_window: credit we grant, in bytes
+ * @rcv_unacked: bytes consumed by the reader and not yet credited back
+ * @rcv_budget: bytes the sender may still send before our next CREDIT
+ * @fin_seq, @fin_rcvd: the peer's CLOSE came, after frame @fin_seq - 1
+ * @eof: every frame before the peer's CLOSE arrived: end of stream
+ *
+ * @lock also protects @accept_q / @nr_accept (listeners) and @remote_id.
+ * @send_mutex / @recv_mutex serialise senders / readers without holding
+ * the socket lock while they wait, so one thread may block in recv while
+ * another sends.
+ * @lingering: closed by the user with data still to send; a reference is
+ *	held until CLOSE is sent or @linger_work gives up
+ * @unlinked: nc_sock_unlink() ran
  */
 struct nc_sock {
 	struct inet_sock inet;
 	struct netsched_sock sched;
 	u64 sched_gen;
 	struct list_head node;
+
+	struct nc_net *nn;
+	u32 id;
+	u32 remote_id;
+	struct nc_peer *peer;
+	struct nc_channel *home;
+	spinlock_t lock;
+
+	struct sk_buff_head txq;
+	u32 tx_off;
+	u32 snd_nxt;
+	s64 snd_credit;
+	bool fin_queued;
+	bool fin_sent;
+	struct list_head ready_node;
+	struct list_head peer_node;
+
+	u32 rcv_nxt;
+	struct sk_buff_head ooo;
+	u32 rcv_window;
+	u32 rcv_unacked;
+	s64 rcv_budget;
+	u32 fin_seq;
+	bool fin_rcvd;
+	bool eof;
+
+	struct list_head accept_q;
+	struct list_head accept_node;
+	int nr_accept;
+	struct sock *parent;
+
+	struct mutex send_mutex;
+	struct mutex recv_mutex;
+	bool lingering;
+	struct delayed_work linger_work;
+	atomic_t unlinked;
+	bool bound;
 };
 
 static inline struct nc_sock *nc_sk(const struct sock *sk)
@@ -34,26 +292,52 @@ static inline struct nc_sock *nc_sk(const struct sock *sk)
 	return (struct nc_sock *)sk;
 }
 
-/**
- * struct nc_net - one NetChannel host: the per-network-namespace state
- * @proc_dir: /proc/net/netchannel
- * @nr_socks: virtual sockets alive in this namespace
- */
-struct nc_net {
-	struct proc_dir_entry *proc_dir;
-	atomic_t nr_socks;
-};
-
 extern unsigned int nc_net_id;
+extern struct workqueue_struct *nc_wq;
 
 static inline struct nc_net *nc_net(const struct net *net)
 {
 	return net_generic(net, nc_net_id);
 }
 
+static inline void nc_stat_inc(struct nc_net *nn, enum nc_stat s)
+{
+	atomic64_inc(&nn->stats[s]);
+}
+
+static inline void nc_stat_add(struct nc_net *nn, enum nc_stat s, u64 v)
+{
+	atomic64_add(v, &nn->stats[s]);
+}
+
+/* nc_main.c */
+extern const char *const nc_stat_names[NC_STAT_MAX];
+
 /* nc_sock.c */
 int nc_sock_register(void);
 void nc_sock_unregister(void);
+struct nc_sock *nc_sock_lookup(struct nc_net *nn, u32 id);
+void nc_sock_reset(struct nc_sock *nsk, int err);
+void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
+		      const struct nc_frame *f, struct sk_buff *skb);
+void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f);
+void nc_sock_fin_sent(struct nc_sock *nsk);
+void nc_sock_peer_ready(struct nc_sock *nsk);
+int nc_proc_socks_show(struct seq_file *seq, void *v);
+
+/* nc_chan.c */
+int nc_net_listen_start(struct nc_net *nn);
+void nc_net_stop(struct nc_net *nn);
+void nc_net_chan_init(struct nc_net *nn);
+struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr);
+void nc_peer_put(struct nc_peer *peer);
+void nc_peer_kill(struct nc_peer *peer, int err);
+int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f);
+void nc_peer_kick(struct nc_peer *peer);
+struct nc_channel *nc_peer_pick_home(struct nc_peer *peer);
+int nc_proc_channels_show(struct seq_file *seq, void *v);
+void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
+			 const char *fmt, ...) __printf(3, 4);
 
 /* nc_sched.c: the policy side; see the locking comment at its top */
 int nc_sched_register(void);

@@ -88,6 +88,35 @@ check "guest: mounts, lo, veth, netns, bpftool" 0 -- "$VM" -- '
 	ip -n t link show vb >/dev/null
 	bpftool feature probe kernel >/dev/null
 	[ "$(ulimit -l)" = unlimited ]'
+# A real kernel WARN (taint W) from a tiny out-of-tree module, if kernel headers exist.
+KVER=${KVER:-$(find /boot -maxdepth 1 -name 'vmlinuz-6.12.*-cloud-amd64' | sort -V | tail -n 1)}
+KVER=${KVER#/boot/vmlinuz-}
+KDIR=/usr/src/linux-headers-$KVER
+if [ -d "$KDIR" ] && command -v make >/dev/null; then
+	mkdir -p "$TMP/warnmod"
+	cat > "$TMP/warnmod/warnmod.c" <<-'EOF'
+		#include <linux/module.h>
+		static bool warn;
+		module_param(warn, bool, 0);
+		static int __init warnmod_init(void) { WARN_ON(warn); return 0; }
+		static void __exit warnmod_exit(void) { }
+		module_init(warnmod_init);
+		module_exit(warnmod_exit);
+		MODULE_LICENSE("GPL");
+	EOF
+	echo 'obj-m := warnmod.o' > "$TMP/warnmod/Makefile"
+	if make -s -C "$KDIR" M="$TMP/warnmod" modules > "$TMP/warnmod/build.log" 2>&1; then
+		check "guest: out-of-tree module load (taint O+E) is clean" 0 -- \
+			"$VM" --add "$TMP/warnmod/warnmod.ko" -- 'insmod extra/warnmod.ko && rmmod warnmod'
+		check "guest: real WARN_ON fails the run" 99 "kernel splat: .*WARNING: CPU: .*warnmod" -- \
+			"$VM" --add "$TMP/warnmod/warnmod.ko" -- 'insmod extra/warnmod.ko warn=1'
+	else
+		echo "FAIL: could not build the WARN test module:"; tail -n 5 "$TMP/warnmod/build.log"
+		FAIL=$((FAIL + 1))
+	fi
+else
+	echo "skip: real WARN test (no $KDIR)"
+fi
 check "guest: --timeout kills a hung guest" 124 "TIMEOUT" -- "$VM" --timeout 10 -- 'sleep 1000'
 check "guest: kernel panic fails fast" 125 "vm: kernel splat: .*Kernel panic" -- \
 	"$VM" --timeout 60 -- 'echo c > /proc/sysrq-trigger; sleep 1000'

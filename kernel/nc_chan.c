@@ -1,0 +1,1010 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NetDriver: channels (kernel TCP connections between hosts), grouped in
+ * peers, and the framing on them.
+ *
+ * Every channel has a receive and a transmit work item, run on the CPU the
+ * host chose for it. The receive work parses frames (nc_frame.c) and hands
+ * them to the virtual sockets; the transmit work sends control frames first,
+ * then DATA frames that the NetScheduler picks among the peer's ready
+ * sockets, so the frames of one socket spread over every channel of its
+ * peer and the receiver puts them back in order by sequence number.
+ *
+ * Anything wrong a peer sends resets the channel it came on (and with it
+ * the peer's whole group, whose sockets all depend on every channel), bumps
+ * a counter and logs a rate-limited line; the host keeps serving others.
+ *
+ * Teardown: nc_peer_kill() marks a peer dead and queues destroy_work, which
+ * stops its channels (callbacks restored, work cancelled, TCP shut down),
+ * resets its sockets and drops the peer list's reference. The channels are
+ * freed with the peer, on its last reference, so a socket's @home pointer
+ * stays valid as long as the socket holds its peer.
+ */
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "netchannel.h"
+
+#define NC_RX_BUDGET		64	/* frames per run of the receive work */
+#define NC_TX_BUDGET		64	/* frames per run of the transmit work */
+#define NC_MAX_PENDING		128	/* accepted channels without HELLO */
+#define NC_OPEN_FLOOD		4096	/* OPENs per second on one channel */
+#define NC_USER_TIMEOUT_MS	10000	/* unacked data this long kills it */
+
+static atomic_t nc_chan_next_cpu = ATOMIC_INIT(0);
+
+static void nc_chan_rx_workfn(struct work_struct *work);
+static void nc_chan_tx_workfn(struct work_struct *work);
+static void nc_peer_free_workfn(struct work_struct *work);
+
+/* ---- channel callbacks (softirq context) --------------------------------- */
+
+static void nc_chan_data_ready(struct sock *sk)
+{
+	struct nc_channel *ch;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	ch = sk->sk_user_data;
+	if (ch && !atomic_read(&ch->dead))
+		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void nc_chan_state_change(struct sock *sk)
+{
+	void (*saved)(struct sock *sk) = NULL;
+	struct nc_channel *ch;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	ch = sk->sk_user_data;
+	if (ch) {
+		saved = ch->saved_state_change;
+		/* the receive work notices EOF or the error and acts on it */
+		if (!atomic_read(&ch->dead))
+			queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	if (saved)
+		saved(sk);
+}
+
+static void nc_chan_install(struct nc_channel *ch)
+{
+	struct sock *sk = ch->sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	ch->saved_data_ready = sk->sk_data_ready;
+	ch->saved_state_change = sk->sk_state_change;
+	sk->sk_user_data = ch;
+	sk->sk_data_ready = nc_chan_data_ready;
+	sk->sk_state_change = nc_chan_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
+{
+	struct nc_channel *ch = kzalloc(sizeof(*ch), GFP_KERNEL);
+	unsigned int n;
+
+	if (!ch)
+		return NULL;
+	ch->nn = nn;
+	ch->sock = sock;
+	INIT_LIST_HEAD(&ch->node);
+	INIT_WORK(&ch->rx_work, nc_chan_rx_workfn);
+	INIT_WORK(&ch->tx_work, nc_chan_tx_workfn);
+	skb_queue_head_init(&ch->ctrlq);
+	n = atomic_inc_return(&nc_chan_next_cpu);
+	ch->cpu = cpumask_local_spread(n % num_online_cpus(), NUMA_NO_NODE);
+	ch->opens_since = jiffies;
+
+	sock->sk->sk_allocation = GFP_KERNEL;
+	sock->sk->sk_use_task_frag = false;
+	tcp_sock_set_nodelay(sock->sk);
+	tcp_sock_set_user_timeout(sock->sk, NC_USER_TIMEOUT_MS);
+	sock_set_keepalive(sock->sk);
+	tcp_sock_set_keepidle(sock->sk, 5);
+	tcp_sock_set_keepintvl(sock->sk, 1);
+	tcp_sock_set_keepcnt(sock->sk, 3);
+	return ch;
+}
+
+/*
+ * Stop all processing of @ch: after this no callback, receive or transmit
+ * work runs. Sleeps; never call it from @ch's own work.
+ */
+static void nc_chan_stop(struct nc_channel *ch)
+{
+	struct sock *sk = ch->sock->sk;
+
+	atomic_set(&ch->dead, 1);
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_user_data == ch) {
+		sk->sk_user_data = NULL;
+		sk->sk_data_ready = ch->saved_data_ready;
+		sk->sk_state_change = ch->saved_state_change;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+	/* wakes a transmit work blocked in sendmsg */
+	kernel_sock_shutdown(ch->sock, SHUT_RDWR);
+	cancel_work_sync(&ch->rx_work);
+	cancel_work_sync(&ch->tx_work);
+}
+
+static void nc_chan_free(struct nc_channel *ch)
+{
+	/* a kick may have queued work after nc_chan_stop() */
+	cancel_work_sync(&ch->rx_work);
+	cancel_work_sync(&ch->tx_work);
+	skb_queue_purge(&ch->ctrlq);
+	kfree_skb(ch->rx_skb);
+	sock_release(ch->sock);
+	kfree(ch);
+}
+
+/* A channel that never said HELLO: stop, free, forget. Process context. */
+static void nc_chan_reap_pending(struct nc_net *nn)
+{
+	struct nc_channel *ch, *tmp;
+	LIST_HEAD(dead);
+
+	mutex_lock(&nn->lock);
+	list_for_each_entry_safe(ch, tmp, &nn->pending, node)
+		if (atomic_read(&ch->dead))
+			list_move(&ch->node, &dead);
+	mutex_unlock(&nn->lock);
+	list_for_each_entry_safe(ch, tmp, &dead, node) {
+		nc_chan_stop(ch);
+		nc_chan_free(ch);
+	}
+}
+
+void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
+			 const char *fmt, ...)
+{
+	struct sockaddr_in sin = {};
+	struct va_format vaf;
+	va_list args;
+
+	nc_stat_inc(ch->nn, why);
+	kernel_getpeername(ch->sock, (struct sockaddr *)&sin);
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	net_warn_ratelimited("netchannel: channel from %pI4:%u: %pV; resetting it\n",
+			     &sin.sin_addr, ntohs(sin.sin_port), &vaf);
+	va_end(args);
+
+	nc_stat_inc(ch->nn, NC_STAT_CHANNELS_RESET);
+	/* abort, not close: the peer sees an RST */
+	sock_no_linger(ch->sock->sk);
+	if (ch->peer) {
+		nc_peer_kill(ch->peer, ECONNRESET);
+	} else {
+		atomic_set(&ch->dead, 1);
+		kernel_sock_shutdown(ch->sock, SHUT_RDWR);
+		schedule_work(&ch->nn->accept_work);	/* reaps it */
+	}
+}
+
+/* ---- transmit -------------------------------------------------------------- */
+
+static int nc_chan_sendv(struct nc_channel *ch, struct kvec *iov, int n,
+			 size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	int ret;
+
+	while (len) {
+		ret = kernel_sendmsg(ch->sock, &msg, iov, n, len);
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+		len -= ret;
+		/* short send: skip what went out */
+		while (ret && n) {
+			if (ret < iov->iov_len) {
+				iov->iov_base += ret;
+				iov->iov_len -= ret;
+				ret = 0;
+			} else {
+				ret -= iov->iov_len;
+				iov++;
+				n--;
+			}
+		}
+	}
+	return 0;
+}
+
+int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
+{
+	struct sk_buff *skb;
+
+	if (atomic_read(&ch->dead))
+		return -ENOTCONN;
+	skb = alloc_skb(NC_FRAME_HDR_LEN, GFP_ATOMIC);
+	if (!skb)
+		return -ENOMEM;
+	nc_frame_encode(f, skb_put(skb, NC_FRAME_HDR_LEN));
+	skb_queue_tail(&ch->ctrlq, skb);
+	queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	return 0;
+}
+
+/*
+ * The native NetScheduler: round robin over the peer's ready sockets, one
+ * frame at a time, so sockets sharing the channels interleave and none
+ * waits behind another's large write.
+ *
+ * Returns the frame to send in @f and, for DATA, the skb holding its
+ * payload at @off (a reference the caller drops). For a CLOSE of a
+ * lingering socket, *@fin_nsk is set and holds a reference.
+ */
+static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_frame *f,
+			       struct sk_buff **skbp, u32 *off,
+			       struct nc_sock **fin_nsk)
+{
+	int frame_size = READ_ONCE(peer->nn->frame_size);
+	struct nc_sock *nsk;
+	struct sk_buff *skb;
+	u32 n;
+
+	spin_lock_bh(&peer->lock);
+	while (!list_empty(&peer->ready)) {
+		nsk = list_first_entry(&peer->ready, struct nc_sock, ready_node);
+		skb = skb_peek(&nsk->txq);
+		if (skb && nsk->snd_credit > 0) {
+			n = min3(skb->len - nsk->tx_off, (u32)frame_size,
+				 (u32)min_t(s64, nsk->snd_credit, U32_MAX));
+			*f = (struct nc_frame){
+				.type = NC_FT_DATA, .len = n,
+				.src_id = nsk->id, .dst_id = nsk->remote_id,
+				.seq = nsk->snd_nxt++,
+			};
+			*off = nsk->tx_off;
+			nsk->snd_credit -= n;
+			nsk->tx_off += n;
+			if (nsk->tx_off == skb->len) {
+				/* the queue's reference becomes the caller's */
+				__skb_unlink(skb, &nsk->txq);
+				nsk->tx_off = 0;
+			} else {
+				skb_get(skb);
+			}
+			*skbp = skb;
+			/* round robin: to the back of the line */
+			list_move_tail(&nsk->ready_node, &peer->ready);
+			if ((skb_queue_empty(&nsk->txq) || nsk->snd_credit <= 0) &&
+			    !(nsk->fin_queued && !nsk->fin_sent))
+				list_del_init(&nsk->ready_node);
+			spin_unlock_bh(&peer->lock);
+			return true;
+		}
+		if (!skb && nsk->fin_queued && !nsk->fin_sent) {
+			*f = (struct nc_frame){
+				.type = NC_FT_CLOSE,
+				.src_id = nsk->id, .dst_id = nsk->remote_id,
+				.seq = nsk->snd_nxt,
+			};
+			nsk->fin_sent = true;
+			list_del_init(&nsk->ready_node);
+			sock_hold(&nsk->inet.sk);
+			*fin_nsk = nsk;
+			spin_unlock_bh(&peer->lock);
+			return true;
+		}
+		/* nothing it can send now; CREDIT or sendmsg re-adds it */
+		list_del_init(&nsk->ready_node);
+	}
+	spin_unlock_bh(&peer->lock);
+	return false;
+}
+
+static int nc_chan_send_frame(struct nc_channel *ch, const struct nc_frame *f,
+			      const void *payload)
+{
+	u8 hdr[NC_FRAME_HDR_LEN];
+	struct kvec iov[2] = {
+		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)payload, .iov_len = f->len },
+	};
+	int ret;
+
+	nc_frame_encode(f, hdr);
+	ret = nc_chan_sendv(ch, iov, f->len ? 2 : 1, sizeof(hdr) + f->len);
+	if (ret)
+		return ret;
+	atomic64_inc(&ch->frames_tx);
+	atomic64_add(f->len, &ch->bytes_tx);
+	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
+	nc_stat_add(ch->nn, NC_STAT_BYTES_TX, f->len);
+	return 0;
+}
+
+static void nc_chan_tx_workfn(struct work_struct *work)
+{
+	struct nc_channel *ch = container_of(work, struct nc_channel, tx_work);
+	struct nc_sock *fin_nsk;
+	struct sk_buff *skb;
+	struct nc_frame f;
+	int budget, ret;
+	u32 off;
+
+	for (budget = NC_TX_BUDGET; budget; budget--) {
+		if (atomic_read(&ch->dead))
+			return;
+		skb = skb_dequeue(&ch->ctrlq);
+		if (skb) {
+			struct kvec iov = { skb->data, skb->len };
+
+			ret = nc_chan_sendv(ch, &iov, 1, skb->len);
+			kfree_skb(skb);
+			if (ret)
+				goto err;
+			nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
+			atomic64_inc(&ch->frames_tx);
+			continue;
+		}
+		if (!ch->peer || !ch->hello_done)
+			return;
+		skb = NULL;
+		fin_nsk = NULL;
+		if (!nc_peer_next_frame(ch->peer, &f, &skb, &off, &fin_nsk))
+			return;
+		ret = nc_chan_send_frame(ch, &f, skb ? skb->data + off : NULL);
+		/* frees the sent bytes' send-buffer charge: wakes writers */
+		consume_skb(skb);
+		if (fin_nsk) {
+			nc_sock_fin_sent(fin_nsk);
+			sock_put(&fin_nsk->inet.sk);
+		}
+		if (ret)
+			goto err;
+	}
+	queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	return;
+err:
+	if (ch->peer)
+		nc_peer_kill(ch->peer, ECONNRESET);
+}
+
+void nc_peer_kick(struct nc_peer *peer)
+{
+	int i;
+
+	spin_lock_bh(&peer->lock);
+	for (i = 0; i < peer->nr; i++)
+		if (peer->ch[i] && peer->ch[i]->hello_done)
+			queue_work_on(peer->ch[i]->cpu, nc_wq,
+				      &peer->ch[i]->tx_work);
+	spin_unlock_bh(&peer->lock);
+}
+
+/* A channel for a socket's control frames; caller holds peer->lock. */
+struct nc_channel *nc_peer_pick_home(struct nc_peer *peer)
+{
+	int i, n = peer->nr;
+
+	lockdep_assert_held(&peer->lock);
+	for (i = 0; i < n; i++) {
+		struct nc_channel *ch = peer->ch[(peer->rr + i) % n];
+
+		if (ch && ch->hello_done && !atomic_read(&ch->dead)) {
+			peer->rr += i + 1;
+			return ch;
+		}
+	}
+	return NULL;
+}
+
+static void nc_peer_destroy_workfn(struct work_struct *work);
+static void nc_peer_connect_workfn(struct work_struct *work);
+
+/* A new peer, on nn->peers with the list's reference; under nn->lock. */
+static struct nc_peer *nc_peer_alloc(struct nc_net *nn, __be32 addr, u64 group,
+				     int nr, bool initiator)
+{
+	struct nc_peer *peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+
+	lockdep_assert_held(&nn->lock);
+	if (!peer)
+		return NULL;
+	peer->nn = nn;
+	refcount_set(&peer->ref, 1);
+	peer->addr = addr;
+	peer->group = group;
+	peer->initiator = initiator;
+	peer->nr = nr;
+	peer->state = initiator ? NC_PEER_CONNECTING : NC_PEER_READY;
+	spin_lock_init(&peer->lock);
+	INIT_LIST_HEAD(&peer->ready);
+	INIT_LIST_HEAD(&peer->socks);
+	INIT_LIST_HEAD(&peer->waiting);
+	INIT_WORK(&peer->connect_work, nc_peer_connect_workfn);
+	INIT_WORK(&peer->destroy_work, nc_peer_destroy_workfn);
+	INIT_WORK(&peer->free_work, nc_peer_free_workfn);
+	atomic_inc(&nn->nr_peers);
+	list_add(&peer->node, &nn->peers);
+	return peer;
+}
+
+/* ---- receive ----------------------------------------------------------------- */
+
+static void nc_chan_rx_hello(struct nc_channel *ch, const struct nc_frame *f,
+			     struct sk_buff *skb)
+{
+	u32 idx = NC_HELLO_ARG_IDX(f->arg), nr = NC_HELLO_ARG_NCHAN(f->arg);
+	struct nc_net *nn = ch->nn;
+	struct sockaddr_in sin = {};
+	struct nc_peer *peer;
+	u64 group;
+
+	if (nc_hello_decode(skb->data, skb->len, &group) ||
+	    kernel_getpeername(ch->sock, (struct sockaddr *)&sin) < 0) {
+		nc_chan_proto_error(ch, NC_STAT_ERR_HELLO, "bad HELLO payload");
+		return;
+	}
+	mutex_lock(&nn->lock);
+	if (nn->dying) {
+		mutex_unlock(&nn->lock);
+		return;
+	}
+	list_for_each_entry(peer, &nn->peers, node)
+		if (!peer->initiator && peer->group == group &&
+		    peer->addr == sin.sin_addr.s_addr &&
+		    READ_ONCE(peer->state) != NC_PEER_DEAD)
+			goto found;
+	peer = nc_peer_alloc(nn, sin.sin_addr.s_addr, group, nr, false);
+	if (!peer) {
+		mutex_unlock(&nn->lock);
+		nc_chan_proto_error(ch, NC_STAT_ERR_HELLO, "out of memory");
+		return;
+	}
+found:
+	spin_lock_bh(&peer->lock);
+	if (nr != peer->nr || idx >= nr || peer->ch[idx] ||
+	    peer->state == NC_PEER_DEAD) {
+		spin_unlock_bh(&peer->lock);
+		mutex_unlock(&nn->lock);
+		nc_chan_proto_error(ch, NC_STAT_ERR_HELLO,
+				    "HELLO for channel %u of %u conflicts", idx, nr);
+		return;
+	}
+	list_del_init(&ch->node);
+	ch->peer = peer;
+	ch->idx = idx;
+	ch->hello_done = true;
+	peer->ch[idx] = ch;
+	peer->nr_up++;
+	spin_unlock_bh(&peer->lock);
+	mutex_unlock(&nn->lock);
+}
+
+/* Too many OPENs in a second on one channel is an attack, not a load. */
+static bool nc_chan_open_flood(struct nc_channel *ch)
+{
+	if (time_after(jiffies, ch->opens_since + HZ)) {
+		ch->opens_since = jiffies;
+		ch->opens = 0;
+	}
+	return ++ch->opens > NC_OPEN_FLOOD;
+}
+
+static void nc_chan_rx_dispatch(struct nc_channel *ch, const struct nc_frame *f,
+				struct sk_buff *skb)
+{
+	struct nc_net *nn = ch->nn;
+	struct nc_sock *nsk;
+
+	atomic64_inc(&ch->frames_rx);
+	atomic64_add(f->len, &ch->bytes_rx);
+	nc_stat_inc(nn, NC_STAT_FRAMES_RX);
+	nc_stat_add(nn, NC_STAT_BYTES_RX, f->len);
+
+	if (!ch->hello_done) {
+		if (f->type != NC_FT_HELLO)
+			nc_chan_proto_error(ch, NC_STAT_ERR_HELLO,
+					    "%s before HELLO",
+					    nc_frame_type_str(f->type));
+		else
+			nc_chan_rx_hello(ch, f, skb);
+		goto out;
+	}
+	switch (f->type) {
+	case NC_FT_HELLO:
+		nc_chan_proto_error(ch, NC_STAT_ERR_HELLO, "second HELLO");
+		goto out;
+	case NC_FT_OPEN:
+		if (nc_chan_open_flood(ch)) {
+			nc_chan_proto_error(ch, NC_STAT_ERR_OPEN_FLOOD,
+					    "more than %d OPENs in a second",
+					    NC_OPEN_FLOOD);
+			goto out;
+		}
+		nc_sock_rx_open(ch, f);
+		goto out;
+	default:
+		break;
+	}
+
+	nsk = nc_sock_lookup(nn, f->dst_id);
+	if (nsk && nsk->peer != ch->peer) {
+		sock_put(&nsk->inet.sk);
+		nc_chan_proto_error(ch, NC_STAT_ERR_UNKNOWN_SOCKET,
+				    "%s for socket %u of another peer",
+				    nc_frame_type_str(f->type), f->dst_id);
+		goto out;
+	}
+	if (!nsk) {
+		if (f->dst_id > READ_ONCE(nn->id_max)) {
+			nc_chan_proto_error(ch, NC_STAT_ERR_UNKNOWN_SOCKET,
+					    "%s for unknown socket %u",
+					    nc_frame_type_str(f->type), f->dst_id);
+			goto out;
+		}
+		/* a socket closed here: tell the sender, as TCP's RST does */
+		nc_stat_inc(nn, NC_STAT_STALE_FRAMES);
+		if (f->type == NC_FT_DATA || f->type == NC_FT_ACCEPT ||
+		    f->type == NC_FT_CLOSE) {
+			struct nc_frame r = {
+				.type = NC_FT_RESET, .src_id = f->dst_id,
+				.dst_id = f->src_id, .arg = ECONNRESET,
+			};
+
+			nc_chan_send_ctrl(ch, &r);
+		}
+		goto out;
+	}
+	nc_sock_rx_frame(ch, nsk, f, skb);
+	skb = NULL;	/* consumed */
+	sock_put(&nsk->inet.sk);
+out:
+	kfree_skb(skb);
+}
+
+static int nc_chan_recv(struct nc_channel *ch, void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct kvec iov = { buf, len };
+
+	return kernel_recvmsg(ch->sock, &msg, &iov, 1, len, MSG_DONTWAIT);
+}
+
+static void nc_chan_rx_workfn(struct work_struct *work)
+{
+	struct nc_channel *ch = container_of(work, struct nc_channel, rx_work);
+	struct nc_frame *f = &ch->rx_frame;
+	int budget = NC_RX_BUDGET, ret;
+	struct sk_buff *skb;
+
+	while (!atomic_read(&ch->dead)) {
+		if (ch->rx_got < NC_FRAME_HDR_LEN) {
+			ret = nc_chan_recv(ch, ch->rx_hdr + ch->rx_got,
+					   NC_FRAME_HDR_LEN - ch->rx_got);
+			if (ret <= 0)
+				goto eof_or_again;
+			ch->rx_got += ret;
+			if (ch->rx_got < NC_FRAME_HDR_LEN)
+				continue;
+			ret = nc_frame_decode(ch->rx_hdr, NC_FRAME_HDR_LEN, f);
+			if (ret < 0) {
+				nc_chan_proto_error(ch, NC_STAT_ERR_FRAME - ret - 1,
+						    "%s", nc_frame_err_str(ret));
+				return;
+			}
+			if (f->len) {
+				ch->rx_skb = alloc_skb(f->len, GFP_KERNEL);
+				if (!ch->rx_skb) {
+					nc_chan_proto_error(ch, NC_STAT_ERR_FRAME,
+							    "out of memory");
+					return;
+				}
+			}
+		}
+		skb = ch->rx_skb;
+		if (skb && skb->len < f->len) {
+			ret = nc_chan_recv(ch, skb_tail_pointer(skb),
+					   f->len - skb->len);
+			if (ret <= 0)
+				goto eof_or_again;
+			skb_put(skb, ret);
+			if (skb->len < f->len)
+				continue;
+		}
+		ch->rx_skb = NULL;
+		ch->rx_got = 0;
+		nc_chan_rx_dispatch(ch, f, skb);
+		if (!--budget) {
+			queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
+			return;
+		}
+	}
+	return;
+
+eof_or_again:
+	if (ret == -EAGAIN)
+		return;
+	/* EOF or error: the channel is gone, and with it its group */
+	if (ch->peer) {
+		nc_peer_kill(ch->peer, ret ? -ret : ECONNRESET);
+	} else {
+		atomic_set(&ch->dead, 1);
+		schedule_work(&ch->nn->accept_work);
+	}
+}
+
+/* ---- accepting channels -------------------------------------------------------- */
+
+static void nc_listener_data_ready(struct sock *sk)
+{
+	struct nc_net *nn;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	nn = sk->sk_user_data;
+	if (nn)
+		schedule_work(&nn->accept_work);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* Accepts new channels and reaps pending ones that died. */
+static void nc_accept_workfn(struct work_struct *work)
+{
+	struct nc_net *nn = container_of(work, struct nc_net, accept_work);
+	struct nc_channel *ch;
+	struct socket *newsock;
+	int nr_pending = 0;
+
+	nc_chan_reap_pending(nn);
+	mutex_lock(&nn->lock);
+	list_for_each_entry(ch, &nn->pending, node)
+		nr_pending++;
+	while (nn->listener && !nn->dying) {
+		if (kernel_accept(nn->listener, &newsock, O_NONBLOCK))
+			break;
+		if (nr_pending >= NC_MAX_PENDING) {
+			net_warn_ratelimited("netchannel: too many channels without HELLO; refusing\n");
+			nc_stat_inc(nn, NC_STAT_ERR_HELLO);
+			sock_no_linger(newsock->sk);
+			sock_release(newsock);
+			continue;
+		}
+		ch = nc_chan_alloc(nn, newsock);
+		if (!ch) {
+			sock_release(newsock);
+			continue;
+		}
+		nc_stat_inc(nn, NC_STAT_CHANNELS_ACCEPTED);
+		list_add_tail(&ch->node, &nn->pending);
+		nr_pending++;
+		nc_chan_install(ch);
+		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
+	}
+	mutex_unlock(&nn->lock);
+}
+
+int nc_net_listen_start(struct nc_net *nn)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_ANY),
+	};
+	struct socket *sock;
+	int err;
+
+	mutex_lock(&nn->lock);
+	if (nn->listener || nn->dying) {
+		err = nn->dying ? -ENETDOWN : 0;
+		goto out;
+	}
+	err = sock_create_kern(nn->net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
+	if (err)
+		goto out;
+	sock_set_reuseaddr(sock->sk);
+	sin.sin_port = htons(READ_ONCE(nn->port));
+	err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+	if (!err)
+		err = kernel_listen(sock, 128);
+	if (err) {
+		sock_release(sock);
+		goto out;
+	}
+	write_lock_bh(&sock->sk->sk_callback_lock);
+	sock->sk->sk_user_data = nn;
+	sock->sk->sk_data_ready = nc_listener_data_ready;
+	write_unlock_bh(&sock->sk->sk_callback_lock);
+	nn->listener = sock;
+out:
+	mutex_unlock(&nn->lock);
+	return err;
+}
+
+/* ---- peers ------------------------------------------------------------------------ */
+
+static void nc_peer_free_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(work, struct nc_peer, free_work);
+	struct nc_net *nn = peer->nn;
+	int i;
+
+	for (i = 0; i < peer->nr; i++)
+		if (peer->ch[i])
+			nc_chan_free(peer->ch[i]);
+	kfree(peer);
+	/* nc_net_stop() waits for every peer of the host to be gone */
+	if (atomic_dec_and_test(&nn->nr_peers))
+		wake_up_var(&nn->nr_peers);
+}
+
+void nc_peer_put(struct nc_peer *peer)
+{
+	/* channels must be released in process context */
+	if (refcount_dec_and_test(&peer->ref))
+		queue_work(nc_wq, &peer->free_work);
+}
+
+/*
+ * The group is dead (a channel failed, the peer misbehaved, the host is
+ * going away): every socket on it gets @err, new connects make a new group.
+ * Any context.
+ */
+void nc_peer_kill(struct nc_peer *peer, int err)
+{
+	int i;
+
+	spin_lock_bh(&peer->lock);
+	if (peer->state == NC_PEER_DEAD) {
+		spin_unlock_bh(&peer->lock);
+		return;
+	}
+	WRITE_ONCE(peer->state, NC_PEER_DEAD);
+	peer->err = err;
+	/* stop reading and sending now; destroy_work cleans up */
+	for (i = 0; i < peer->nr; i++)
+		if (peer->ch[i])
+			atomic_set(&peer->ch[i]->dead, 1);
+	spin_unlock_bh(&peer->lock);
+	nc_stat_inc(peer->nn, NC_STAT_PEERS_FAILED);
+	refcount_inc(&peer->ref);	/* the destroy work's */
+	queue_work(nc_wq, &peer->destroy_work);
+}
+
+static void nc_peer_destroy_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(work, struct nc_peer, destroy_work);
+	struct nc_net *nn = peer->nn;
+	struct nc_sock *nsk, *tmp;
+	bool listed = false;
+	LIST_HEAD(socks);
+	int i;
+
+	cancel_work_sync(&peer->connect_work);
+	mutex_lock(&nn->lock);
+	if (!list_empty(&peer->node)) {
+		list_del_init(&peer->node);
+		listed = true;
+	}
+	mutex_unlock(&nn->lock);
+
+	for (i = 0; i < peer->nr; i++)
+		if (peer->ch[i])
+			nc_chan_stop(peer->ch[i]);
+
+	/* reset every socket that depended on the group */
+	spin_lock_bh(&peer->lock);
+	list_for_each_entry(nsk, &peer->socks, peer_node)
+		sock_hold(&nsk->inet.sk);
+	list_splice_init(&peer->socks, &socks);
+	list_for_each_entry(nsk, &peer->waiting, peer_node)
+		sock_hold(&nsk->inet.sk);
+	list_splice_init(&peer->waiting, &socks);
+	spin_unlock_bh(&peer->lock);
+	list_for_each_entry_safe(nsk, tmp, &socks, peer_node) {
+		list_del_init(&nsk->peer_node);
+		nc_sock_reset(nsk, peer->err);
+		sock_put(&nsk->inet.sk);
+	}
+	if (listed)
+		nc_peer_put(peer);
+	nc_peer_put(peer);	/* the destroy work's */
+}
+
+/* Connect the group's channels and say HELLO on each. */
+static void nc_peer_connect_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(work, struct nc_peer, connect_work);
+	struct nc_net *nn = peer->nn;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = peer->addr,
+		.sin_port = htons(READ_ONCE(nn->port)),
+	};
+	struct nc_sock *nsk, *tmp;
+	struct nc_channel *ch;
+	struct socket *sock;
+	LIST_HEAD(waiting);
+	int i, err = 0;
+
+	for (i = 0; i < peer->nr; i++) {
+		u8 hello[NC_HELLO_PAYLOAD_LEN];
+		struct nc_frame f = {
+			.type = NC_FT_HELLO, .len = NC_HELLO_PAYLOAD_LEN,
+			.arg = NC_HELLO_ARG(i, peer->nr),
+		};
+
+		if (READ_ONCE(peer->state) == NC_PEER_DEAD)
+			return;
+		err = sock_create_kern(nn->net, AF_INET, SOCK_STREAM,
+				       IPPROTO_TCP, &sock);
+		if (err)
+			break;
+		tcp_sock_set_syncnt(sock->sk, 3);
+		err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
+		if (err) {
+			sock_release(sock);
+			break;
+		}
+		ch = nc_chan_alloc(nn, sock);
+		if (!ch) {
+			sock_release(sock);
+			err = -ENOMEM;
+			break;
+		}
+		ch->peer = peer;
+		ch->idx = i;
+		nc_hello_encode(peer->group, hello);
+		err = nc_chan_send_frame(ch, &f, hello);
+		if (err) {
+			nc_chan_free(ch);
+			break;
+		}
+		ch->hello_done = true;
+		nc_chan_install(ch);
+		spin_lock_bh(&peer->lock);
+		peer->ch[i] = ch;
+		peer->nr_up++;
+		spin_unlock_bh(&peer->lock);
+		nc_stat_inc(nn, NC_STAT_CHANNELS_OPEN);
+		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
+	}
+	if (err) {
+		if (err == -EINPROGRESS || err == -EALREADY)
+			err = -ETIMEDOUT;
+		nc_peer_kill(peer, -err);
+		return;
+	}
+
+	spin_lock_bh(&peer->lock);
+	if (peer->state == NC_PEER_DEAD) {
+		spin_unlock_bh(&peer->lock);
+		return;
+	}
+	WRITE_ONCE(peer->state, NC_PEER_READY);
+	list_for_each_entry(nsk, &peer->waiting, peer_node)
+		sock_hold(&nsk->inet.sk);
+	list_splice_init(&peer->waiting, &waiting);
+	spin_unlock_bh(&peer->lock);
+	list_for_each_entry_safe(nsk, tmp, &waiting, peer_node) {
+		list_del_init(&nsk->peer_node);
+		nc_sock_peer_ready(nsk);
+		sock_put(&nsk->inet.sk);
+	}
+}
+
+/*
+ * The channel group this host uses towards @addr, connected on first use.
+ * Returns a reference, or an ERR_PTR.
+ */
+struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr)
+{
+	struct nc_peer *peer;
+
+	mutex_lock(&nn->lock);
+	if (nn->dying) {
+		peer = ERR_PTR(-ENETDOWN);
+		goto out;
+	}
+	list_for_each_entry(peer, &nn->peers, node) {
+		if (peer->initiator && peer->addr == addr &&
+		    READ_ONCE(peer->state) != NC_PEER_DEAD) {
+			refcount_inc(&peer->ref);
+			goto out;
+		}
+	}
+	peer = nc_peer_alloc(nn, addr, get_random_u64(),
+			     clamp(READ_ONCE(nn->channels), 1, NC_MAX_CHANNELS),
+			     true);
+	if (!peer) {
+		peer = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	refcount_inc(&peer->ref);	/* the caller's */
+	queue_work(nc_wq, &peer->connect_work);
+out:
+	mutex_unlock(&nn->lock);
+	return peer;
+}
+
+/*
+ * The namespace is going away (or the module): no virtual socket is left
+ * here, since each holds the namespace. Tear down the listener, every peer
+ * and every pending channel, and wait until they are freed.
+ */
+void nc_net_stop(struct nc_net *nn)
+{
+	struct nc_channel *ch, *tmp;
+	struct socket *listener;
+	struct nc_peer *peer;
+	LIST_HEAD(pending);
+
+	mutex_lock(&nn->lock);
+	nn->dying = true;
+	listener = nn->listener;
+	nn->listener = NULL;
+	list_splice_init(&nn->pending, &pending);
+	mutex_unlock(&nn->lock);
+
+	if (listener) {
+		write_lock_bh(&listener->sk->sk_callback_lock);
+		listener->sk->sk_user_data = NULL;
+		write_unlock_bh(&listener->sk->sk_callback_lock);
+	}
+	cancel_work_sync(&nn->accept_work);
+	if (listener)
+		sock_release(listener);
+	list_for_each_entry_safe(ch, tmp, &pending, node) {
+		nc_chan_stop(ch);
+		nc_chan_free(ch);
+	}
+
+	mutex_lock(&nn->lock);
+	list_for_each_entry(peer, &nn->peers, node)
+		nc_peer_kill(peer, ENETDOWN);
+	mutex_unlock(&nn->lock);
+	wait_var_event(&nn->nr_peers, !atomic_read(&nn->nr_peers));
+}
+
+void nc_net_chan_init(struct nc_net *nn)
+{
+	INIT_WORK(&nn->accept_work, nc_accept_workfn);
+}
+
+/* ---- /proc/net/netchannel/channels ----------------------------------------------- */
+
+int nc_proc_channels_show(struct seq_file *seq, void *v)
+{
+	struct nc_net *nn = nc_net(seq_file_single_net(seq));
+	struct nc_peer *peer;
+	int i;
+
+	seq_puts(seq, "peer            group            role      state  ch cpu frames_tx  frames_rx  bytes_tx     bytes_rx     ctrlq sndq\n");
+	mutex_lock(&nn->lock);
+	list_for_each_entry(peer, &nn->peers, node) {
+		static const char *const states[] = { "conn", "ready", "dead" };
+
+		spin_lock_bh(&peer->lock);
+		for (i = 0; i < peer->nr; i++) {
+			struct nc_channel *ch = peer->ch[i];
+
+			if (!ch)
+				continue;
+			seq_printf(seq, "%-15pI4 %016llx %-9s %-6s %2d %3d %-10lld %-10lld %-12lld %-12lld %5u %u\n",
+				   &peer->addr, peer->group,
+				   peer->initiator ? "initiator" : "acceptor",
+				   states[peer->state], i, ch->cpu,
+				   atomic64_read(&ch->frames_tx),
+				   atomic64_read(&ch->frames_rx),
+				   atomic64_read(&ch->bytes_tx),
+				   atomic64_read(&ch->bytes_rx),
+				   skb_queue_len(&ch->ctrlq),
+				   ch->sock->sk->sk_wmem_queued);
+		}
+		spin_unlock_bh(&peer->lock);
+	}
+	mutex_unlock(&nn->lock);
+	return 0;
+}
