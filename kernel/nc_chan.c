@@ -85,6 +85,7 @@ static void nc_chan_install(struct nc_channel *ch)
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
+/* the CPU comes from the policy's select_cpu(), or a spread over all */
 static struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
 {
 	struct nc_channel *ch = kzalloc(sizeof(*ch), GFP_KERNEL);
@@ -99,7 +100,9 @@ static struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
 	INIT_WORK(&ch->tx_work, nc_chan_tx_workfn);
 	skb_queue_head_init(&ch->ctrlq);
 	n = atomic_inc_return(&nc_chan_next_cpu);
-	ch->cpu = cpumask_local_spread(n % num_online_cpus(), NUMA_NO_NODE);
+	ch->cpu = nc_sched_select_cpu(NETSCHED_CPU_CHANNEL, n,
+				      cpumask_local_spread(n % num_online_cpus(),
+							   NUMA_NO_NODE));
 	ch->opens_since = jiffies;
 
 	sock->sk->sk_allocation = GFP_KERNEL;
@@ -236,17 +239,18 @@ int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
 }
 
 /*
- * The native NetScheduler: round robin over the peer's ready sockets, one
- * frame at a time, so sockets sharing the channels interleave and none
- * waits behind another's large write.
+ * The next frame channel @ch sends: the NetScheduler (nc_sched_pick()) picks
+ * the socket, we cut the frame within the socket's credit and the host's
+ * frame size, so sockets sharing the channels interleave frame by frame and
+ * none waits behind another's large write.
  *
- * Returns the frame to send in @f and, for DATA, the skb holding its
- * payload at @off (a reference the caller drops). For a CLOSE of a
- * lingering socket, *@fin_nsk is set and holds a reference.
+ * Returns the frame in @f and, for DATA, the skb holding its payload at
+ * @off (a reference the caller drops). For a CLOSE, *@fin_nsk is set and
+ * holds a reference.
  */
-static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_frame *f,
-			       struct sk_buff **skbp, u32 *off,
-			       struct nc_sock **fin_nsk)
+static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
+			       struct nc_frame *f, struct sk_buff **skbp,
+			       u32 *off, struct nc_sock **fin_nsk)
 {
 	int frame_size = READ_ONCE(peer->nn->frame_size);
 	struct nc_sock *nsk;
@@ -254,8 +258,7 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_frame *f,
 	u32 n;
 
 	spin_lock_bh(&peer->lock);
-	while (!list_empty(&peer->ready)) {
-		nsk = list_first_entry(&peer->ready, struct nc_sock, ready_node);
+	while ((nsk = nc_sched_pick(peer, ch))) {
 		skb = skb_peek(&nsk->txq);
 		if (skb && nsk->snd_credit > 0) {
 			n = min3(skb->len - nsk->tx_off, (u32)frame_size,
@@ -268,6 +271,7 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_frame *f,
 			*off = nsk->tx_off;
 			nsk->snd_credit -= n;
 			nsk->tx_off += n;
+			nsk->tx_bytes -= n;
 			if (nsk->tx_off == skb->len) {
 				/* the queue's reference becomes the caller's */
 				__skb_unlink(skb, &nsk->txq);
@@ -276,11 +280,7 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_frame *f,
 				skb_get(skb);
 			}
 			*skbp = skb;
-			/* round robin: to the back of the line */
-			list_move_tail(&nsk->ready_node, &peer->ready);
-			if ((skb_queue_empty(&nsk->txq) || nsk->snd_credit <= 0) &&
-			    !(nsk->fin_queued && !nsk->fin_sent))
-				list_del_init(&nsk->ready_node);
+			nc_sock_tx_ready_locked(nsk);	/* more to send? */
 			spin_unlock_bh(&peer->lock);
 			return true;
 		}
@@ -291,14 +291,14 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_frame *f,
 				.seq = nsk->snd_nxt,
 			};
 			nsk->fin_sent = true;
-			list_del_init(&nsk->ready_node);
+			nc_sched_ready_del(peer, nsk);
 			sock_hold(&nsk->inet.sk);
 			*fin_nsk = nsk;
 			spin_unlock_bh(&peer->lock);
 			return true;
 		}
 		/* nothing it can send now; CREDIT or sendmsg re-adds it */
-		list_del_init(&nsk->ready_node);
+		nc_sched_ready_del(peer, nsk);
 	}
 	spin_unlock_bh(&peer->lock);
 	return false;
@@ -353,7 +353,7 @@ static void nc_chan_tx_workfn(struct work_struct *work)
 			return;
 		skb = NULL;
 		fin_nsk = NULL;
-		if (!nc_peer_next_frame(ch->peer, &f, &skb, &off, &fin_nsk))
+		if (!nc_peer_next_frame(ch->peer, ch, &f, &skb, &off, &fin_nsk))
 			return;
 		ret = nc_chan_send_frame(ch, &f, skb ? skb->data + off : NULL);
 		/* frees the sent bytes' send-buffer charge: wakes writers */
@@ -421,7 +421,8 @@ static struct nc_peer *nc_peer_alloc(struct nc_net *nn, __be32 addr, u64 group,
 	peer->nr = nr;
 	peer->state = initiator ? NC_PEER_CONNECTING : NC_PEER_READY;
 	spin_lock_init(&peer->lock);
-	INIT_LIST_HEAD(&peer->ready);
+	peer->ready = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&peer->served);
 	INIT_LIST_HEAD(&peer->socks);
 	INIT_LIST_HEAD(&peer->waiting);
 	INIT_WORK(&peer->connect_work, nc_peer_connect_workfn);

@@ -311,6 +311,11 @@ static int nc_bpf_init_member(const struct btf_type *t,
 			return -EINVAL;
 		ops->flags = 0;
 		return 1;
+	case offsetof(struct netsched_ops, timeout_ms):
+		if (uops->timeout_ms > NETSCHED_TIMEOUT_MAX_MS)
+			return -E2BIG;
+		ops->timeout_ms = uops->timeout_ms ?: NETSCHED_TIMEOUT_DFL_MS;
+		return 1;
 	case offsetof(struct netsched_ops, name):
 		/* printable, NUL-terminated, not empty */
 		for (i = 0; i < sizeof(uops->name) && uops->name[i]; i++)
@@ -337,6 +342,10 @@ static int nc_bpf_init(struct btf *btf)
 	return 0;
 }
 
+BTF_ID_LIST(nc_netsched_ids)
+BTF_ID(struct, netsched_sock)
+BTF_ID(struct, netsched_tx)
+
 static bool nc_bpf_is_valid_access(int off, int size, enum bpf_access_type type,
 				   const struct bpf_prog *prog,
 				   struct bpf_insn_access_aux *info)
@@ -344,9 +353,10 @@ static bool nc_bpf_is_valid_access(int off, int size, enum bpf_access_type type,
 	return bpf_tracing_btf_ctx_access(off, size, type, prog, info);
 }
 
-BTF_ID_LIST_SINGLE(nc_netsched_sock_ids, struct, netsched_sock)
-
-/* A policy may write only the fields of netsched_sock meant for it. */
+/*
+ * A policy may write only the fields of netsched_sock meant for it;
+ * netsched_tx and netsched_exit_info are read-only.
+ */
 static int nc_bpf_btf_struct_access(struct bpf_verifier_log *log,
 				    const struct bpf_reg_state *reg,
 				    int off, int size)
@@ -354,7 +364,7 @@ static int nc_bpf_btf_struct_access(struct bpf_verifier_log *log,
 	const size_t lo = offsetof(struct netsched_sock, class);
 	const size_t hi = offsetofend(struct netsched_sock, policy_data);
 
-	if (reg->btf_id == nc_netsched_sock_ids[0] &&
+	if (reg->btf_id == nc_netsched_ids[0] &&
 	    off >= lo && off + size <= hi)
 		return SCALAR_VALUE;
 	return -EACCES;
@@ -371,12 +381,18 @@ static s32 nc_stub_init(void) { return 0; }
 static void nc_stub_exit(struct netsched_exit_info *info) {}
 static s32 nc_stub_sock_init(struct netsched_sock *sk) { return 0; }
 static void nc_stub_sock_release(struct netsched_sock *sk) {}
+static u64 nc_stub_enqueue(struct netsched_sock *sk, struct netsched_tx *tx) { return 0; }
+static s32 nc_stub_select_channel(struct netsched_sock *sk, u32 nr) { return -1; }
+static s32 nc_stub_select_cpu(u32 kind, u32 index) { return -1; }
 
 static struct netsched_ops nc_bpf_cfi_stubs = {
 	.init = nc_stub_init,
 	.exit = nc_stub_exit,
 	.sock_init = nc_stub_sock_init,
 	.sock_release = nc_stub_sock_release,
+	.enqueue = nc_stub_enqueue,
+	.select_channel = nc_stub_select_channel,
+	.select_cpu = nc_stub_select_cpu,
 };
 
 static struct bpf_struct_ops nc_bpf_struct_ops = {
@@ -392,6 +408,168 @@ static struct bpf_struct_ops nc_bpf_struct_ops = {
 	.name = "netsched_ops",
 	.owner = THIS_MODULE,
 };
+
+/* ---- the ready set of a peer: what the channels send next ---------------- */
+
+static bool nc_ready_less(struct rb_node *a, const struct rb_node *b)
+{
+	const struct nc_sock *x = rb_entry(a, struct nc_sock, ready_rb);
+	const struct nc_sock *y = rb_entry(b, struct nc_sock, ready_rb);
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank;
+	return x->rank_seq < y->rank_seq;
+}
+
+/* Rank @nsk's next frame: the policy's enqueue(), or round robin. */
+static void nc_sched_rank(struct nc_peer *peer, struct nc_sock *nsk)
+{
+	struct sk_buff *skb = skb_peek(&nsk->txq);
+	struct netsched_tx tx = {
+		.now_ns = ktime_get_ns(),
+		.vtime = peer->vtime,
+		.queued_bytes = nsk->tx_bytes,
+		.nr_ready = peer->nr_ready,
+	};
+	struct nc_policy *p;
+
+	nsk->rank_seq = ++peer->seq;
+	nsk->rank = nsk->rank_seq;
+	rcu_read_lock();
+	p = rcu_dereference(nc_policy);
+	if (p && p->ops->enqueue && !atomic_read(&p->ejecting)) {
+		if (skb) {
+			tx.msg_bytes = NC_TX_CB(skb)->msg_bytes;
+			tx.msg_queued_ns = NC_TX_CB(skb)->queued_ns;
+			tx.frame_bytes = min3(skb->len - nsk->tx_off,
+					      (u32)READ_ONCE(nsk->nn->frame_size),
+					      (u32)clamp_t(s64, nsk->snd_credit,
+							   0, U32_MAX));
+		}
+		nsk->rank = p->ops->enqueue(&nsk->sched, &tx);
+	}
+	rcu_read_unlock();
+}
+
+/* @nsk can send: rank it into the ready set. peer->lock held. */
+void nc_sched_ready_add(struct nc_peer *peer, struct nc_sock *nsk)
+{
+	lockdep_assert_held(&peer->lock);
+	if (nsk->queued)
+		return;
+	nc_sched_rank(peer, nsk);
+	rb_add_cached(&nsk->ready_rb, &peer->ready, nc_ready_less);
+	nsk->queued = true;
+	peer->nr_ready++;
+	if (list_empty(&nsk->served_node)) {
+		nsk->served_ns = ktime_get_ns();
+		list_add_tail(&nsk->served_node, &peer->served);
+	}
+}
+
+void nc_sched_ready_del(struct nc_peer *peer, struct nc_sock *nsk)
+{
+	lockdep_assert_held(&peer->lock);
+	if (nsk->queued) {
+		rb_erase_cached(&nsk->ready_rb, &peer->ready);
+		nsk->queued = false;
+		peer->nr_ready--;
+	}
+	list_del_init(&nsk->served_node);
+}
+
+/* The watchdog: has the least recently served socket waited too long? */
+static void nc_sched_check_stall(struct nc_peer *peer)
+{
+	struct nc_sock *oldest;
+	struct nc_policy *p;
+	u64 waited;
+
+	oldest = list_first_entry_or_null(&peer->served, struct nc_sock,
+					  served_node);
+	if (!oldest)
+		return;
+	waited = ktime_get_ns() - oldest->served_ns;
+	rcu_read_lock();
+	p = rcu_dereference(nc_policy);
+	if (p && waited > (u64)p->ops->timeout_ms * NSEC_PER_MSEC)
+		nc_sched_eject(p, waited / NSEC_PER_MSEC,
+			       "socket %llu starved for %llu ms (bound %u ms)",
+			       oldest->sched.id, waited / NSEC_PER_MSEC,
+			       p->ops->timeout_ms);
+	rcu_read_unlock();
+}
+
+/*
+ * The next socket channel @ch sends a frame of: the lowest rank among the
+ * ready sockets allowed on @ch. It leaves the ready set; the caller puts it
+ * back with nc_sched_ready_add() if it has more. peer->lock held.
+ */
+struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch)
+{
+	struct rb_node *node;
+	struct nc_sock *nsk;
+
+	lockdep_assert_held(&peer->lock);
+	nc_sched_check_stall(peer);
+	for (node = rb_first_cached(&peer->ready); node; node = rb_next(node)) {
+		nsk = rb_entry(node, struct nc_sock, ready_rb);
+		/* a pin to a channel that is not up does not hold it back */
+		if (nsk->chan_pin >= 0 && nsk->chan_pin != ch->idx &&
+		    nsk->chan_pin < peer->nr && peer->ch[nsk->chan_pin] &&
+		    !atomic_read(&peer->ch[nsk->chan_pin]->dead))
+			continue;
+		rb_erase_cached(&nsk->ready_rb, &peer->ready);
+		nsk->queued = false;
+		peer->nr_ready--;
+		peer->vtime = nsk->rank;
+		nsk->served_ns = ktime_get_ns();
+		list_move_tail(&nsk->served_node, &peer->served);
+		return nsk;
+	}
+	return NULL;
+}
+
+int nc_sched_select_channel(struct nc_sock *nsk, u32 nr_channels)
+{
+	struct nc_policy *p;
+	int ret = -1;
+
+	rcu_read_lock();
+	p = rcu_dereference(nc_policy);
+	if (p && p->ops->select_channel && !atomic_read(&p->ejecting)) {
+		ret = p->ops->select_channel(&nsk->sched, nr_channels);
+		if (ret < -1 || ret >= (int)nr_channels) {
+			nc_sched_eject(p, ret,
+				       "select_channel() returned %d of %u channels",
+				       ret, nr_channels);
+			ret = -1;
+		}
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+int nc_sched_select_cpu(u32 kind, u32 index, int dflt)
+{
+	struct nc_policy *p;
+	int ret = -1;
+
+	rcu_read_lock();
+	p = rcu_dereference(nc_policy);
+	if (p && p->ops->select_cpu && !atomic_read(&p->ejecting)) {
+		ret = p->ops->select_cpu(kind, index);
+		if (ret < -1 || (ret >= 0 && (ret >= nr_cpu_ids ||
+					      !cpu_online(ret)))) {
+			nc_sched_eject(p, ret,
+				       "select_cpu() returned %d, not an online CPU",
+				       ret);
+			ret = -1;
+		}
+	}
+	rcu_read_unlock();
+	return ret >= 0 ? ret : dflt;
+}
 
 static const char *const nc_exit_kind_str[] = {
 	[NETSCHED_EXIT_NONE] = "none",
@@ -413,8 +591,9 @@ int nc_sched_proc_show(struct seq_file *seq, void *v)
 		seq_printf(seq, "state: %s\n",
 			   atomic_read(&p->ejecting) ? "ejecting" : "enabled");
 		seq_printf(seq, "link_id: %u\n", p->link_id);
+		seq_printf(seq, "timeout_ms: %u\n", p->ops->timeout_ms);
 	} else {
-		seq_puts(seq, "policy: native\nstate: native\nlink_id: 0\n");
+		seq_puts(seq, "policy: native\nstate: native\nlink_id: 0\ntimeout_ms: 0\n");
 	}
 	seq_printf(seq, "attachments: %llu\n", nc_sched_last_gen);
 	seq_printf(seq, "last_policy: %s\n",

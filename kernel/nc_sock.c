@@ -83,7 +83,8 @@ static int nc_sock_setup(struct sock *sk, u64 cgroup_id)
 	skb_queue_head_init(&nsk->txq);
 	skb_queue_head_init(&nsk->ooo);
 	INIT_LIST_HEAD(&nsk->node);
-	INIT_LIST_HEAD(&nsk->ready_node);
+	INIT_LIST_HEAD(&nsk->served_node);
+	nsk->chan_pin = -1;
 	INIT_LIST_HEAD(&nsk->peer_node);
 	INIT_LIST_HEAD(&nsk->accept_q);
 	INIT_LIST_HEAD(&nsk->accept_node);
@@ -138,9 +139,10 @@ static void nc_sock_unlink(struct nc_sock *nsk)
 			   GFP_KERNEL);
 	if (peer) {
 		spin_lock_bh(&peer->lock);
-		list_del_init(&nsk->ready_node);
+		nc_sched_ready_del(peer, nsk);
 		list_del_init(&nsk->peer_node);
 		__skb_queue_purge(&nsk->txq);
+		nsk->tx_bytes = 0;
 		spin_unlock_bh(&peer->lock);
 	}
 	spin_lock_bh(&nsk->lock);
@@ -217,8 +219,9 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 
 	if (nsk->peer) {
 		spin_lock_bh(&nsk->peer->lock);
-		list_del_init(&nsk->ready_node);
+		nc_sched_ready_del(nsk->peer, nsk);
 		__skb_queue_purge(&nsk->txq);
+		nsk->tx_bytes = 0;
 		spin_unlock_bh(&nsk->peer->lock);
 	}
 	sk_error_report(sk);
@@ -269,18 +272,22 @@ static void nc_sock_linger_workfn(struct work_struct *work)
 	sock_put(&nsk->inet.sk);	/* the work's reference */
 }
 
-/* Queue @nsk for transmission if it can send something; peer->lock held. */
-static void nc_sock_tx_ready_locked(struct nc_sock *nsk)
+/*
+ * Hand @nsk to the NetScheduler if it can send something: data within
+ * credit, or its CLOSE once the data is out. peer->lock held.
+ */
+void nc_sock_tx_ready_locked(struct nc_sock *nsk)
 {
 	struct nc_peer *peer = nsk->peer;
 
 	lockdep_assert_held(&peer->lock);
-	if (!list_empty(&nsk->ready_node) || peer->state == NC_PEER_DEAD ||
-	    atomic_read(&nsk->unlinked))
+	if (peer->state == NC_PEER_DEAD || atomic_read(&nsk->unlinked))
 		return;
 	if ((!skb_queue_empty(&nsk->txq) && nsk->snd_credit > 0) ||
 	    (nsk->fin_queued && !nsk->fin_sent && skb_queue_empty(&nsk->txq)))
-		list_add_tail(&nsk->ready_node, &peer->ready);
+		nc_sched_ready_add(peer, nsk);
+	else
+		nc_sched_ready_del(peer, nsk);
 }
 
 static void nc_sock_queue_fin(struct nc_sock *nsk)
@@ -549,6 +556,7 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 	nsk->rcv_budget = nsk->rcv_window;
 	refcount_inc(&peer->ref);
 	nsk->peer = peer;
+	nsk->chan_pin = nc_sched_select_channel(nsk, peer->nr);
 	inet_sk_set_state(sk, TCP_ESTABLISHED);
 
 	spin_lock_bh(&peer->lock);
@@ -603,6 +611,8 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 		list_add_tail(&nsk->peer_node, &peer->socks);
 	}
 	spin_unlock_bh(&peer->lock);
+	if (home)
+		nsk->chan_pin = nc_sched_select_channel(nsk, peer->nr);
 	if (!home) {
 		nc_sock_reset(nsk, peer->err ?: ECONNREFUSED);
 		return;
@@ -906,6 +916,7 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	struct nc_sock *nsk = nc_sk(sk);
 	int flags = msg->msg_flags, err = 0;
 	bool noblock = flags & MSG_DONTWAIT;
+	u64 queued_ns = ktime_get_ns();
 	struct nc_peer *peer;
 	struct sk_buff *skb;
 	size_t copied = 0;
@@ -950,6 +961,8 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			err = -EFAULT;
 			break;
 		}
+		NC_TX_CB(skb)->queued_ns = queued_ns;
+		NC_TX_CB(skb)->msg_bytes = min_t(size_t, size, U32_MAX);
 		spin_lock_bh(&peer->lock);
 		if (peer->state == NC_PEER_DEAD || atomic_read(&nsk->unlinked) ||
 		    nsk->fin_queued) {
@@ -959,6 +972,7 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			break;
 		}
 		__skb_queue_tail(&nsk->txq, skb);
+		nsk->tx_bytes += chunk;
 		nc_sock_tx_ready_locked(nsk);
 		spin_unlock_bh(&peer->lock);
 		copied += chunk;

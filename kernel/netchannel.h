@@ -22,6 +22,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
+#include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
@@ -129,7 +130,12 @@ enum nc_peer_state {
  * @nr: channels in the group
  * @nr_up: channels attached and running
  * @ch: the channels, by index
- * @ready: sockets that have something to send and the credit to send it
+ * @ready: sockets that have something to send and the credit to send it,
+ *	ordered by the rank the NetScheduler gave their next frame
+ * @served: the same sockets, least recently served first (starvation)
+ * @seq: tie-breaker and native round-robin clock
+ * @vtime: rank of the last frame sent
+ * @nr_ready: sockets in @ready
  * @socks: every socket attached to this peer
  * @waiting: connecting sockets waiting for the group to be ready
  * @connect_work: connects the channels (initiator)
@@ -150,7 +156,11 @@ struct nc_peer {
 	int nr;
 	int nr_up;
 	struct nc_channel *ch[NC_MAX_CHANNELS];
-	struct list_head ready;
+	struct rb_root_cached ready;
+	struct list_head served;
+	u64 seq;
+	u64 vtime;
+	u32 nr_ready;
 	struct list_head socks;
 	struct list_head waiting;
 	struct work_struct connect_work;
@@ -223,8 +233,12 @@ struct nc_channel {
  * @tx_off: bytes of txq's head already sent
  * @snd_nxt: seq of the next DATA frame
  * @snd_credit: bytes the receiver allows us to send
+ * @tx_bytes: bytes in @txq not yet sent
  * @fin_queued: send CLOSE once txq is empty; @fin_sent: done
- * @ready_node: entry in peer->ready; @peer_node: entry in peer->socks
+ * @ready_rb, @rank, @rank_seq: entry in peer->ready; @queued: it is there
+ * @served_node, @served_ns: entry in peer->served, last service time
+ * @chan_pin: the only channel its DATA may use, or -1 (policy's choice)
+ * @peer_node: entry in peer->socks
  *
  * Receive state, under @lock:
  * @rcv_nxt: seq of the next in-order DATA frame
@@ -260,9 +274,16 @@ struct nc_sock {
 	u32 tx_off;
 	u32 snd_nxt;
 	s64 snd_credit;
+	u64 tx_bytes;
 	bool fin_queued;
 	bool fin_sent;
-	struct list_head ready_node;
+	struct rb_node ready_rb;
+	u64 rank;
+	u64 rank_seq;
+	bool queued;
+	struct list_head served_node;
+	u64 served_ns;
+	int chan_pin;
 	struct list_head peer_node;
 
 	u32 rcv_nxt;
@@ -323,6 +344,7 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f);
 void nc_sock_fin_sent(struct nc_sock *nsk);
 void nc_sock_peer_ready(struct nc_sock *nsk);
+void nc_sock_tx_ready_locked(struct nc_sock *nsk);
 int nc_proc_socks_show(struct seq_file *seq, void *v);
 
 /* nc_chan.c */
@@ -345,5 +367,18 @@ void nc_sched_unregister(void);
 void nc_sched_sock_attach(struct nc_sock *nsk);
 void nc_sched_sock_detach(struct nc_sock *nsk);
 int nc_sched_proc_show(struct seq_file *seq, void *v);
+void nc_sched_ready_add(struct nc_peer *peer, struct nc_sock *nsk);
+void nc_sched_ready_del(struct nc_peer *peer, struct nc_sock *nsk);
+struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch);
+int nc_sched_select_channel(struct nc_sock *nsk, u32 nr_channels);
+int nc_sched_select_cpu(u32 kind, u32 index, int dflt);
+
+/* per-skb state of data waiting in nc_sock.txq */
+struct nc_tx_cb {
+	u64 queued_ns;	/* when its write() was queued */
+	u32 msg_bytes;	/* size of that write() */
+};
+
+#define NC_TX_CB(skb) ((struct nc_tx_cb *)(skb)->cb)
 
 #endif /* _NETCHANNEL_H */

@@ -72,6 +72,36 @@ struct netsched_sock {
 };
 
 /**
+ * struct netsched_tx - what a policy knows when it ranks a socket's frame
+ * @now_ns: ktime_get_ns() when asked
+ * @vtime: rank of the frame this peer sent last: a virtual clock that fair
+ *	queuing policies start idle sockets from
+ * @queued_bytes: bytes the socket has waiting to be sent
+ * @msg_bytes: size of the write() the next frame comes from
+ * @msg_queued_ns: when that write() was queued
+ * @frame_bytes: payload of the next frame (0 for a CLOSE)
+ * @nr_ready: sockets competing for this peer's channels
+ */
+struct netsched_tx {
+	u64 now_ns;
+	u64 vtime;
+	u64 queued_bytes;
+	u64 msg_bytes;
+	u64 msg_queued_ns;
+	u32 frame_bytes;
+	u32 nr_ready;
+};
+
+/* what netsched_ops.select_cpu() chooses a core for */
+enum netsched_cpu_kind {
+	NETSCHED_CPU_CHANNEL,	/* a channel's receive and transmit work */
+	NETSCHED_CPU_VNS,	/* a VNS copy worker */
+};
+
+#define NETSCHED_TIMEOUT_DFL_MS	5000
+#define NETSCHED_TIMEOUT_MAX_MS	60000
+
+/**
  * struct netsched_ops - a NetScheduler policy
  *
  * Every callback is optional; when one is NULL, NetChannel's native policy
@@ -104,6 +134,36 @@ struct netsched_ops {
 	 * sock_init() is being destroyed.
 	 */
 	void (*sock_release)(struct netsched_sock *sk);
+
+	/**
+	 * @enqueue: @sk has a frame to send: it just became sendable, or it
+	 * sent a frame and has more. Return the frame's rank: among the
+	 * sockets ready on a peer, the lowest rank is sent next (ties in
+	 * arrival order). Default: round robin, one frame each.
+	 */
+	u64 (*enqueue)(struct netsched_sock *sk, struct netsched_tx *tx);
+
+	/**
+	 * @select_channel: @sk connects (or was accepted) over a peer with
+	 * @nr_channels channels. Return the index of the one channel its data
+	 * must use, or -1 to use them all (the default). Any other value
+	 * ejects the policy.
+	 */
+	s32 (*select_channel)(struct netsched_sock *sk, u32 nr_channels);
+
+	/**
+	 * @select_cpu: choose the core for work of @kind (an enum
+	 * netsched_cpu_kind) number @index. Return an online CPU, or -1 for
+	 * the default spread. Anything else ejects the policy.
+	 */
+	s32 (*select_cpu)(u32 kind, u32 index);
+
+	/**
+	 * @timeout_ms: a ready socket not served for this long ejects the
+	 * policy (starvation). 0 means NETSCHED_TIMEOUT_DFL_MS; at most
+	 * NETSCHED_TIMEOUT_MAX_MS.
+	 */
+	u32 timeout_ms;
 
 	/** @flags: reserved, must be 0 */
 	u64 flags;
