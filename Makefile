@@ -129,7 +129,8 @@ unload:
 
 checkpatch:
 	@perl /usr/src/linux-source-6.12/scripts/checkpatch.pl --strict --no-tree \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f kernel/*.c kernel/*.h kernel/uapi/*.h
+		--ignore FILE_PATH_CHANGES -f $(filter-out %.mod.c,$(wildcard kernel/*.c)) \
+		kernel/*.h kernel/uapi/*.h
 
 clean:
 	rm -rf $(B)

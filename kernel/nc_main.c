@@ -29,6 +29,8 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_BYTES_RX] = "bytes_rx",
 	[NC_STAT_OPENS_REFUSED] = "opens_refused",
 	[NC_STAT_STALE_FRAMES] = "stale_frames",
+	[NC_STAT_VNS_JOBS] = "vns_jobs",
+	[NC_STAT_VNS_BYTES] = "vns_bytes",
 	[NC_STAT_ERR_FRAME + NC_FERR_MAGIC - 1] = "err_bad_magic",
 	[NC_STAT_ERR_FRAME + NC_FERR_VERSION - 1] = "err_bad_version",
 	[NC_STAT_ERR_FRAME + NC_FERR_TYPE - 1] = "err_bad_type",
@@ -63,6 +65,8 @@ static int nc_port_min = 1, nc_port_max = 65535;
 static int nc_chan_min = 1, nc_chan_max = NC_MAX_CHANNELS;
 static int nc_frame_min = 1024, nc_frame_max = NC_FRAME_MAX_PAYLOAD;
 static int nc_window_min = 16384, nc_window_max = 64 << 20;
+static int nc_workers_min = 1, nc_workers_max = 256;
+static int nc_thresh_min, nc_thresh_max = INT_MAX;
 
 static const struct ctl_table nc_sysctl_template[] = {
 	{
@@ -101,12 +105,30 @@ static const struct ctl_table nc_sysctl_template[] = {
 		.extra1		= &nc_window_min,
 		.extra2		= &nc_window_max,
 	},
+	{
+		/* VNS copy workers one send or receive is spread over; 1: inline */
+		.procname	= "vns_workers",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &nc_workers_min,
+		.extra2		= &nc_workers_max,
+	},
+	{
+		/* sends and receives of at least this many bytes use them */
+		.procname	= "copy_threshold",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &nc_thresh_min,
+		.extra2		= &nc_thresh_max,
+	},
 };
 
 static int nc_sysctl_register(struct nc_net *nn)
 {
 	int *data[] = { &nn->port, &nn->channels, &nn->frame_size,
-			&nn->rcv_window };
+			&nn->rcv_window, &nn->vns_workers, &nn->copy_threshold };
 	struct ctl_table *table;
 	int i;
 
@@ -145,6 +167,8 @@ static int __net_init nc_net_init(struct net *net)
 	nn->channels = clamp_t(int, num_online_cpus(), 1, NC_MAX_CHANNELS);
 	nn->frame_size = 16384;
 	nn->rcv_window = 1 << 20;
+	nn->vns_workers = num_online_cpus();
+	nn->copy_threshold = 256 << 10;
 	nn->instance = get_random_u64();
 	mutex_init(&nn->lock);
 	INIT_LIST_HEAD(&nn->peers);
@@ -152,6 +176,8 @@ static int __net_init nc_net_init(struct net *net)
 	xa_init_flags(&nn->ports, XA_FLAGS_ALLOC);
 	xa_init_flags(&nn->socks, XA_FLAGS_ALLOC1);
 	nn->id_next = 1;
+	nn->port_next = NC_EPHEMERAL_LO +
+		get_random_u32_below(NC_EPHEMERAL_HI - NC_EPHEMERAL_LO);
 	nc_net_chan_init(nn);
 
 	err = nc_sysctl_register(nn);

@@ -11,7 +11,7 @@
  * peer group towards the server host; the server answers ACCEPT (its id)
  * then CREDIT (its receive window) on the same channel; the client answers
  * CREDIT. DATA flows within credit; each reader's consumption is credited
- * back, so a reader that stops stops only its own sender. CLOSE carries the
+ * back, so a stalled reader holds up only its own sender. CLOSE carries the
  * seq after the last DATA frame, so the receiver ends the stream only once
  * every frame before it has arrived, whichever channel carried it. RESET
  * aborts.
@@ -319,6 +319,7 @@ static void nc_sock_deliver_locked(struct nc_sock *nsk, struct sk_buff *skb)
 		NC_SKB_CB(skb)->off = 0;
 		skb_set_owner_r(skb, sk);
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		nsk->rcv_bytes += skb->len;
 		nsk->rcv_nxt++;
 		skb = skb_peek(&nsk->ooo);
 		if (!skb || NC_SKB_CB(skb)->seq != nsk->rcv_nxt)
@@ -457,13 +458,13 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 		break;
 	case NC_FT_CLOSE:
 		spin_lock_bh(&nsk->lock);
-		if (f->src_id != nsk->remote_id)
+		if (f->src_id != nsk->remote_id) {
 			err = NC_STAT_ERR_UNKNOWN_SOCKET;
-		else if (!nc_sk_connected(sk))
+		} else if (!nc_sk_connected(sk)) {
 			nc_stat_inc(nsk->nn, NC_STAT_STALE_FRAMES);
-		else if (nsk->fin_rcvd || nc_seq_before(f->seq, nsk->rcv_nxt))
+		} else if (nsk->fin_rcvd || nc_seq_before(f->seq, nsk->rcv_nxt)) {
 			err = NC_STAT_ERR_STATE;
-		else {
+		} else {
 			nsk->fin_rcvd = true;
 			nsk->fin_seq = f->seq;
 			nc_sock_check_fin_locked(nsk);
@@ -629,7 +630,6 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 static int nc_port_claim(struct nc_sock *nsk, u16 port)
 {
 	struct nc_net *nn = nsk->nn;
-	static u32 hint;
 	u32 p;
 	int err;
 
@@ -639,12 +639,10 @@ static int nc_port_claim(struct nc_sock *nsk, u16 port)
 			return err == -EBUSY ? -EADDRINUSE : err;
 		p = port;
 	} else {
-		if (!hint)
-			hint = NC_EPHEMERAL_LO + get_random_u32_below(
-				NC_EPHEMERAL_HI - NC_EPHEMERAL_LO);
+		/* nn->port_next is only touched under the xarray's lock */
 		err = xa_alloc_cyclic(&nn->ports, &p, nsk,
 				      XA_LIMIT(NC_EPHEMERAL_LO, NC_EPHEMERAL_HI),
-				      &hint, GFP_KERNEL);
+				      &nn->port_next, GFP_KERNEL);
 		if (err < 0)
 			return err == -EBUSY ? -EADDRNOTAVAIL : err;
 	}
@@ -883,25 +881,32 @@ out:
 	return err;
 }
 
-/* Wait until @cond holds, up to *@timeo; 0 or -errno. No locks held. */
-#define nc_wait(sk, timeo, cond) ({					\
-	DEFINE_WAIT_FUNC(__wait, woken_wake_function);			\
-	int __err = 0;							\
-	add_wait_queue(sk_sleep(sk), &__wait);				\
-	while (!(cond)) {						\
-		if (!*(timeo)) {					\
-			__err = -EAGAIN;				\
-			break;						\
-		}							\
-		if (signal_pending(current)) {				\
-			__err = sock_intr_errno(*(timeo));		\
-			break;						\
-		}							\
-		*(timeo) = wait_woken(&__wait, TASK_INTERRUPTIBLE, *(timeo)); \
-	}								\
-	remove_wait_queue(sk_sleep(sk), &__wait);			\
-	__err;								\
-})
+/* Wait until @cond(@sk) holds, up to *@timeo; 0 or -errno. No locks held. */
+static int nc_wait(struct sock *sk, long *timeo, bool (*cond)(struct sock *sk))
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!cond(sk)) {
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+static bool nc_connect_done(struct sock *sk)
+{
+	return READ_ONCE(sk->sk_state) != TCP_SYN_SENT;
+}
 
 static int nc_send_error(struct sock *sk, int flags, int err)
 {
@@ -921,6 +926,7 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	struct sk_buff *skb;
 	size_t copied = 0;
 	long timeo;
+	bool vns;
 
 	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR |
 		      MSG_WAITALL | MSG_CMSG_COMPAT))
@@ -930,8 +936,7 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 
 	timeo = sock_sndtimeo(sk, noblock);
 	if (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
-		err = nc_wait(sk, &timeo,
-			      READ_ONCE(sk->sk_state) != TCP_SYN_SENT);
+		err = nc_wait(sk, &timeo, nc_connect_done);
 		if (err)
 			goto out;
 	}
@@ -948,35 +953,76 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		goto out;
 	}
 
+	/*
+	 * Cut the write into skbs of one frame each. Large writes are copied
+	 * by the VNS workers, a batch of skbs at a time; small ones inline.
+	 */
+	vns = nc_vns_use(nsk->nn, &msg->msg_iter, size);
 	while (copied < size) {
-		size_t chunk = min_t(size_t, size - copied,
-				     READ_ONCE(nsk->nn->frame_size));
+		struct sk_buff *batch[NC_VNS_BATCH];
+		struct nc_vns_batch b;
+		size_t batched = 0;
+		int n = 0, i, ret = 0;
 
-		skb = sock_alloc_send_skb(sk, chunk, noblock, &err);
-		if (!skb)
-			break;
-		if (!copy_from_iter_full(skb_put(skb, chunk), chunk,
-					 &msg->msg_iter)) {
-			kfree_skb(skb);
-			err = -EFAULT;
+		if (vns)
+			nc_vns_batch_init(&b);
+		do {
+			size_t chunk = min_t(size_t, size - copied - batched,
+					     READ_ONCE(nsk->nn->frame_size));
+			void __user *ua = NULL;
+
+			if (vns && iter_iov_len(&msg->msg_iter)) {
+				chunk = min(chunk, iter_iov_len(&msg->msg_iter));
+				ua = iter_iov_addr(&msg->msg_iter);
+			}
+			/* only a batch's first skb may wait for buffer space */
+			skb = sock_alloc_send_skb(sk, chunk, noblock || n, &err);
+			if (!skb)
+				break;
+			if (ua) {
+				ret = nc_vns_copy(nsk->nn, &b, skb_put(skb, chunk),
+						  ua, chunk, false);
+				iov_iter_advance(&msg->msg_iter, chunk);
+			} else if (!copy_from_iter_full(skb_put(skb, chunk), chunk,
+							&msg->msg_iter)) {
+				ret = -EFAULT;
+			}
+			NC_TX_CB(skb)->queued_ns = queued_ns;
+			NC_TX_CB(skb)->msg_bytes = min_t(size_t, size, U32_MAX);
+			batch[n++] = skb;
+			batched += chunk;
+		} while (!ret && vns && n < NC_VNS_BATCH && copied + batched < size);
+		if (vns && nc_vns_wait(&b))
+			ret = -EFAULT;
+		if (ret) {
+			for (i = 0; i < n; i++)
+				kfree_skb(batch[i]);
+			err = ret;
 			break;
 		}
-		NC_TX_CB(skb)->queued_ns = queued_ns;
-		NC_TX_CB(skb)->msg_bytes = min_t(size_t, size, U32_MAX);
+		if (!n)
+			break;
+
 		spin_lock_bh(&peer->lock);
 		if (peer->state == NC_PEER_DEAD || atomic_read(&nsk->unlinked) ||
 		    nsk->fin_queued) {
 			spin_unlock_bh(&peer->lock);
-			kfree_skb(skb);
+			for (i = 0; i < n; i++)
+				kfree_skb(batch[i]);
 			err = sock_error(sk) ?: -EPIPE;
 			break;
 		}
-		__skb_queue_tail(&nsk->txq, skb);
-		nsk->tx_bytes += chunk;
+		for (i = 0; i < n; i++)
+			__skb_queue_tail(&nsk->txq, batch[i]);
+		nsk->tx_bytes += batched;
 		nc_sock_tx_ready_locked(nsk);
 		spin_unlock_bh(&peer->lock);
-		copied += chunk;
+		copied += batched;
 		nc_peer_kick(peer);
+		/* a batch cut short by buffer space: the next one may wait */
+		if (!skb && !(err == -EAGAIN && !noblock && n))
+			break;
+		err = 0;
 	}
 	if (copied)
 		err = copied;
@@ -1006,6 +1052,77 @@ static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
 		nc_send_ctrl(nsk, NC_FT_CREDIT, credit);
 }
 
+/* The reader took @bytes from the head of the receive queue. */
+static void nc_recv_consume(struct nc_sock *nsk, size_t bytes)
+{
+	struct sock *sk = &nsk->inet.sk;
+	struct sk_buff_head done;
+	struct sk_buff *skb;
+	size_t total = bytes;
+	u32 n;
+
+	__skb_queue_head_init(&done);
+	spin_lock_bh(&nsk->lock);
+	while (bytes && (skb = skb_peek(&sk->sk_receive_queue))) {
+		n = min_t(size_t, skb->len - NC_SKB_CB(skb)->off, bytes);
+		NC_SKB_CB(skb)->off += n;
+		bytes -= n;
+		if (NC_SKB_CB(skb)->off == skb->len) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			__skb_queue_tail(&done, skb);
+		}
+	}
+	nsk->rcv_bytes -= total - bytes;
+	spin_unlock_bh(&nsk->lock);
+	/* frees the receive-buffer charge outside the lock */
+	__skb_queue_purge(&done);
+	nc_sock_credit(nsk, total);
+}
+
+/*
+ * Copy up to @want queued bytes to the reader with the VNS workers. Only
+ * readers unlink skbs and recv_mutex makes us the only one, so the skbs we
+ * walk stay while the workers copy. Returns bytes copied or -EFAULT.
+ */
+static int nc_recv_vns(struct nc_sock *nsk, struct msghdr *msg, size_t want)
+{
+	struct sock *sk = &nsk->inet.sk;
+	struct nc_vns_batch b;
+	struct sk_buff *skb;
+	size_t done = 0, n;
+	u32 off;
+
+	nc_vns_batch_init(&b);
+	spin_lock_bh(&nsk->lock);
+	skb = skb_peek(&sk->sk_receive_queue);
+	off = skb ? NC_SKB_CB(skb)->off : 0;
+	spin_unlock_bh(&nsk->lock);
+	while (skb && done < want && b.nr_jobs < NC_VNS_BATCH) {
+		n = min3((size_t)(skb->len - off), want - done,
+			 iter_iov_len(&msg->msg_iter));
+		if (!n)
+			break;
+		if (nc_vns_copy(nsk->nn, &b, skb->data + off,
+				iter_iov_addr(&msg->msg_iter), n, true)) {
+			b.err = -EFAULT;
+			break;
+		}
+		iov_iter_advance(&msg->msg_iter, n);
+		done += n;
+		off += n;
+		if (off == skb->len) {
+			spin_lock_bh(&nsk->lock);
+			skb = skb_peek_next(skb, &sk->sk_receive_queue);
+			spin_unlock_bh(&nsk->lock);
+			off = 0;
+		}
+	}
+	if (nc_vns_wait(&b))
+		return -EFAULT;
+	nc_recv_consume(nsk, done);
+	return done;
+}
+
 static bool nc_rx_wakeup(struct sock *sk)
 {
 	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
@@ -1023,8 +1140,9 @@ static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 	size_t copied = 0, target;
 	struct sk_buff *skb;
 	u32 off, n, skipped;
+	int err = 0, ret;
 	long timeo;
-	int err = 0;
+	bool vns;
 
 	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_TRUNC |
 		      MSG_NOSIGNAL | MSG_CMSG_COMPAT))
@@ -1036,6 +1154,8 @@ static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, size);
+	vns = !peek && !(flags & MSG_TRUNC) &&
+	      nc_vns_use(nsk->nn, &msg->msg_iter, size);
 	while (copied < size) {
 		/* find the next unread byte (past what a peek already saw) */
 		spin_lock_bh(&nsk->lock);
@@ -1051,6 +1171,18 @@ static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 			skb = NULL;
 		spin_unlock_bh(&nsk->lock);
 
+		if (skb && vns && READ_ONCE(nsk->rcv_bytes) >=
+			   READ_ONCE(nsk->nn->copy_threshold)) {
+			ret = nc_recv_vns(nsk, msg, size - copied);
+			if (ret < 0) {
+				err = ret;
+				break;
+			}
+			copied += ret;
+			/* 0: an empty iovec segment; the inline copy skips it */
+			if (ret)
+				continue;
+		}
 		if (skb) {
 			off = NC_SKB_CB(skb)->off + (peek ? copied - skipped : 0);
 			n = min_t(size_t, skb->len - off, size - copied);
@@ -1064,17 +1196,8 @@ static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 				break;
 			}
 			copied += n;
-			if (peek)
-				continue;
-			spin_lock_bh(&nsk->lock);
-			NC_SKB_CB(skb)->off += n;
-			if (NC_SKB_CB(skb)->off == skb->len)
-				__skb_unlink(skb, &sk->sk_receive_queue);
-			else
-				skb = NULL;
-			spin_unlock_bh(&nsk->lock);
-			consume_skb(skb);
-			nc_sock_credit(nsk, n);
+			if (!peek)
+				nc_recv_consume(nsk, n);
 			continue;
 		}
 		if (copied >= target)
@@ -1090,7 +1213,7 @@ static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 				err = -ENOTCONN;	/* never connected */
 			break;
 		}
-		err = nc_wait(sk, &timeo, nc_rx_wakeup(sk));
+		err = nc_wait(sk, &timeo, nc_rx_wakeup);
 		if (err)
 			break;
 	}

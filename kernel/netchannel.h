@@ -19,6 +19,7 @@
 #ifndef _NETCHANNEL_H
 #define _NETCHANNEL_H
 
+#include <linux/completion.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
@@ -50,6 +51,8 @@ enum nc_stat {
 	NC_STAT_BYTES_RX,
 	NC_STAT_OPENS_REFUSED,		/* OPEN answered with RESET */
 	NC_STAT_STALE_FRAMES,		/* frames for sockets closed here */
+	NC_STAT_VNS_JOBS,		/* copies done by VNS workers */
+	NC_STAT_VNS_BYTES,
 	/* protocol errors: each resets the channel it came on */
 	NC_STAT_ERR_FRAME,		/* + NC_FERR_* - 1: bad header */
 	NC_STAT_ERR_LAST_FRAME = NC_STAT_ERR_FRAME + NC_FERR__MAX - 2,
@@ -67,7 +70,8 @@ enum nc_stat {
  * @net: the namespace
  * @proc_dir: /proc/net/netchannel
  * @sysctl: net.netchannel.*
- * @port, @channels, @frame_size, @rcv_window: settings (sysctl)
+ * @port, @channels, @frame_size, @rcv_window, @vns_workers,
+ * @copy_threshold: settings (sysctl)
  * @instance: random, tells this host's channel groups apart
  * @lock: protects @listener, @peers, @pending, @ports, @dying
  * @listener: kernel TCP socket accepting channels, NULL until a virtual
@@ -91,14 +95,17 @@ struct nc_net {
 	int channels;
 	int frame_size;
 	int rcv_window;
+	int vns_workers;
+	int copy_threshold;
 	u64 instance;
 
-	struct mutex lock;
+	struct mutex lock;		/* see above */
 	struct socket *listener;
 	struct work_struct accept_work;
 	struct list_head peers;
 	struct list_head pending;
 	struct xarray ports;
+	u32 port_next;			/* ephemeral port cursor */
 	bool dying;
 
 	struct xarray socks;
@@ -152,7 +159,7 @@ struct nc_peer {
 	bool initiator;
 	int state;
 	int err;
-	spinlock_t lock;
+	spinlock_t lock;		/* see above */
 	int nr;
 	int nr_up;
 	struct nc_channel *ch[NC_MAX_CHANNELS];
@@ -242,6 +249,7 @@ struct nc_channel {
  *
  * Receive state, under @lock:
  * @rcv_nxt: seq of the next in-order DATA frame
+ * @rcv_bytes: unread bytes in sk_receive_queue
  * @ooo: DATA frames received ahead of @rcv_nxt, sorted by seq
  * @rcv_window: credit we grant, in bytes
  * @rcv_unacked: bytes consumed by the reader and not yet credited back
@@ -268,7 +276,7 @@ struct nc_sock {
 	u32 remote_id;
 	struct nc_peer *peer;
 	struct nc_channel *home;
-	spinlock_t lock;
+	spinlock_t lock;		/* receive state, see above */
 
 	struct sk_buff_head txq;
 	u32 tx_off;
@@ -287,6 +295,7 @@ struct nc_sock {
 	struct list_head peer_node;
 
 	u32 rcv_nxt;
+	u64 rcv_bytes;
 	struct sk_buff_head ooo;
 	u32 rcv_window;
 	u32 rcv_unacked;
@@ -300,8 +309,8 @@ struct nc_sock {
 	int nr_accept;
 	struct sock *parent;
 
-	struct mutex send_mutex;
-	struct mutex recv_mutex;
+	struct mutex send_mutex;	/* one sendmsg at a time */
+	struct mutex recv_mutex;	/* one recvmsg at a time */
 	bool lingering;
 	struct delayed_work linger_work;
 	atomic_t unlinked;
@@ -346,6 +355,27 @@ void nc_sock_fin_sent(struct nc_sock *nsk);
 void nc_sock_peer_ready(struct nc_sock *nsk);
 void nc_sock_tx_ready_locked(struct nc_sock *nsk);
 int nc_proc_socks_show(struct seq_file *seq, void *v);
+
+/* nc_vns.c: one batch of copies spread over the VNS workers */
+#define NC_VNS_BATCH	32
+
+struct nc_vns_job;
+
+struct nc_vns_batch {
+	struct mm_struct *mm;
+	atomic_t pending;
+	struct completion done;
+	int err;
+	int nr_jobs;
+	unsigned int next_worker;
+	struct nc_vns_job *jobs[NC_VNS_BATCH];
+};
+
+void nc_vns_batch_init(struct nc_vns_batch *b);
+int nc_vns_copy(struct nc_net *nn, struct nc_vns_batch *b, void *kaddr,
+		void __user *uaddr, size_t len, bool to_user);
+int nc_vns_wait(struct nc_vns_batch *b);
+bool nc_vns_use(struct nc_net *nn, const struct iov_iter *iter, size_t len);
 
 /* nc_chan.c */
 int nc_net_listen_start(struct nc_net *nn);
