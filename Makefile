@@ -25,13 +25,15 @@ GUEST_TESTS := $(patsubst selftests/guest/%.c,$(B)/guest/bin/%,$(wildcard selfte
 GUEST_HELPERS := $(patsubst selftests/guest/%.c,$(B)/guest/bin/%,$(wildcard selftests/guest/nc_*.c))
 FUZZERS := $(patsubst selftests/fuzz/%.c,$(B)/fuzz/%,$(wildcard selftests/fuzz/fuzz_*.c))
 
-USER_BINS := $(B)/guest/bin/ncload
+USER_BINS := $(B)/guest/bin/ncload $(B)/guest/bin/ncstat
 GUEST_FILES := $(USER_BINS) $(GUEST_TESTS) $(GUEST_HELPERS) \
 	$(POLICY_OBJS:$(B)/bpf/%=$(B)/guest/policies/%) \
 	$(TEST_PROG_OBJS:$(B)/bpf/%=$(B)/guest/progs/%) \
-	$(B)/guest/run-tests.sh $(B)/guest/demo.sh
+	$(B)/guest/run-tests.sh $(B)/guest/demo.sh $(TOOLS_GUEST_FILES)
 
-.PHONY: all deps module bpf user guest test demo load unload clean help checkpatch vm
+.PHONY: all deps module bpf user guest test demo load unload clean help checkpatch vm bench
+
+include tools/tools.mk
 .DELETE_ON_ERROR:
 
 all: module user guest $(HOST_TESTS) $(FUZZERS)
@@ -83,9 +85,14 @@ $(B)/guest/bin/ncload: loader/ncload.c $(B)/loader/policies.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_USER) -o $@ $< $(LDLIBS_BPF)
 
-$(B)/guest/bin/%: selftests/guest/%.c selftests/guest/nc_test.h $(SKELS) kernel/uapi/netchannel.h
+$(B)/guest/bin/%: selftests/guest/%.c selftests/guest/nc_test.h selftests/guest/nc_net.h \
+		$(SKELS) kernel/uapi/netchannel.h kernel/nc_frame.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_USER) -Iselftests/guest -o $@ $< $(LDLIBS_BPF) -lcmocka
+
+$(B)/guest/bin/ncstat: tools/ncstat.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_USER) -o $@ $<
 
 user: $(USER_BINS)
 

@@ -24,6 +24,7 @@
 #include <linux/net.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
+#include <net/route.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
@@ -355,7 +356,16 @@ static void nc_chan_tx_workfn(struct work_struct *work)
 		fin_nsk = NULL;
 		if (!nc_peer_next_frame(ch->peer, ch, &f, &skb, &off, &fin_nsk))
 			return;
-		ret = nc_chan_send_frame(ch, &f, skb ? skb->data + off : NULL);
+		/*
+		 * A CLOSE goes behind the socket's ACCEPT on its home channel:
+		 * a socket that closes at once must not overtake its ACCEPT.
+		 */
+		ret = 0;
+		if (fin_nsk && fin_nsk->home != ch)
+			nc_chan_send_ctrl(fin_nsk->home, &f);	/* fails only dying */
+		else
+			ret = nc_chan_send_frame(ch, &f,
+						 skb ? skb->data + off : NULL);
 		/* frees the sent bytes' send-buffer charge: wakes writers */
 		consume_skb(skb);
 		if (fin_nsk) {
@@ -629,9 +639,13 @@ static void nc_chan_rx_workfn(struct work_struct *work)
 eof_or_again:
 	if (ret == -EAGAIN)
 		return;
-	/* EOF or error: the channel is gone, and with it its group */
+	/*
+	 * EOF or error: the channel is gone, and with it its group. Its
+	 * sockets see what TCP's would: ETIMEDOUT if the peer went silent,
+	 * ECONNRESET for anything else (RST, FIN, a route that vanished).
+	 */
 	if (ch->peer) {
-		nc_peer_kill(ch->peer, ret ? -ret : ECONNRESET);
+		nc_peer_kill(ch->peer, ret == -ETIMEDOUT ? ETIMEDOUT : ECONNRESET);
 	} else {
 		atomic_set(&ch->dead, 1);
 		schedule_work(&ch->nn->accept_work);
@@ -955,6 +969,7 @@ void nc_net_stop(struct nc_net *nn)
 		write_unlock_bh(&listener->sk->sk_callback_lock);
 	}
 	cancel_work_sync(&nn->accept_work);
+	cancel_work_sync(&nn->route_work);
 	if (listener)
 		sock_release(listener);
 	list_for_each_entry_safe(ch, tmp, &pending, node) {
@@ -969,9 +984,60 @@ void nc_net_stop(struct nc_net *nn)
 	wait_var_event(&nn->nr_peers, !atomic_read(&nn->nr_peers));
 }
 
+/*
+ * A device went away (as when the other end of a veth pair is in a
+ * namespace being deleted): a peer that is now unreachable is dead. TCP
+ * would retransmit into the void until the user timeout; we tell the
+ * sockets at once.
+ */
+static void nc_route_workfn(struct work_struct *work)
+{
+	struct nc_net *nn = container_of(work, struct nc_net, route_work);
+	struct nc_peer *peer;
+	struct rtable *rt;
+
+	mutex_lock(&nn->lock);
+	list_for_each_entry(peer, &nn->peers, node) {
+		rt = ip_route_output(nn->net, peer->addr, 0, 0, 0,
+				     RT_SCOPE_UNIVERSE);
+		if (IS_ERR(rt)) {
+			nc_peer_kill(peer, ECONNRESET);
+			continue;
+		}
+		ip_rt_put(rt);
+	}
+	mutex_unlock(&nn->lock);
+}
+
+static int nc_netdev_event(struct notifier_block *nb, unsigned long event,
+			   void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct nc_net *nn = nc_net(dev_net(dev));
+
+	if (event == NETDEV_UNREGISTER || event == NETDEV_DOWN)
+		queue_work(nc_wq, &nn->route_work);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nc_netdev_notifier = {
+	.notifier_call = nc_netdev_event,
+};
+
+int nc_chan_register(void)
+{
+	return register_netdevice_notifier(&nc_netdev_notifier);
+}
+
+void nc_chan_unregister(void)
+{
+	unregister_netdevice_notifier(&nc_netdev_notifier);
+}
+
 void nc_net_chan_init(struct nc_net *nn)
 {
 	INIT_WORK(&nn->accept_work, nc_accept_workfn);
+	INIT_WORK(&nn->route_work, nc_route_workfn);
 }
 
 /* ---- /proc/net/netchannel/channels ----------------------------------------------- */

@@ -238,13 +238,18 @@ static int __init nc_init(void)
 	err = nc_sched_register();
 	if (err)
 		goto err_pernet;
-	err = nc_sock_register();
+	err = nc_chan_register();
 	if (err)
 		goto err_sched;
+	err = nc_sock_register();
+	if (err)
+		goto err_chan;
 	pr_info("netchannel: loaded (IPPROTO_NETCHANNEL %d)\n",
 		IPPROTO_NETCHANNEL);
 	return 0;
 
+err_chan:
+	nc_chan_unregister();
 err_sched:
 	nc_sched_unregister();
 err_pernet:
@@ -257,6 +262,7 @@ err_wq:
 static void __exit nc_exit(void)
 {
 	nc_sock_unregister();
+	nc_chan_unregister();
 	nc_sched_unregister();
 	unregister_pernet_subsys(&nc_net_ops);
 	destroy_workqueue(nc_wq);

@@ -210,6 +210,9 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 		spin_unlock_bh(&nsk->lock);
 		return;
 	}
+	/* as tcp_reset(): after the peer's FIN, a reset reads as EPIPE */
+	if (err == ECONNRESET && sk->sk_state == TCP_CLOSE_WAIT)
+		err = EPIPE;
 	WRITE_ONCE(sk->sk_err, err);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	inet_sk_set_state(sk, TCP_CLOSE);
@@ -251,7 +254,8 @@ void nc_sock_fin_sent(struct nc_sock *nsk)
 	spin_lock_bh(&nsk->lock);
 	lingering = nsk->lingering;
 	nsk->lingering = false;
-	if (nsk->fin_rcvd && sk->sk_state != TCP_CLOSE)
+	/* both ways done only once every frame before their CLOSE is in */
+	if (nsk->eof && sk->sk_state != TCP_CLOSE)
 		inet_sk_set_state(sk, TCP_CLOSE);
 	spin_unlock_bh(&nsk->lock);
 	if (!lingering)
@@ -942,8 +946,10 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	}
 	peer = nsk->peer;
 	err = sock_error(sk);
-	if (err)
+	if (err) {
+		err = nc_send_error(sk, flags, err);
 		goto out;
+	}
 	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
 		err = nc_send_error(sk, flags, -EPIPE);
 		goto out;

@@ -77,6 +77,7 @@ enum nc_stat {
  * @listener: kernel TCP socket accepting channels, NULL until a virtual
  *	socket listens here
  * @accept_work: accepts channels from @listener
+ * @route_work: kills peers that became unreachable
  * @peers: live struct nc_peer
  * @pending: accepted channels that have not sent their HELLO yet
  * @ports: local port -> bound struct nc_sock (bind/listen)
@@ -102,6 +103,7 @@ struct nc_net {
 	struct mutex lock;		/* see above */
 	struct socket *listener;
 	struct work_struct accept_work;
+	struct work_struct route_work;
 	struct list_head peers;
 	struct list_head pending;
 	struct xarray ports;
@@ -381,6 +383,8 @@ bool nc_vns_use(struct nc_net *nn, const struct iov_iter *iter, size_t len);
 int nc_net_listen_start(struct nc_net *nn);
 void nc_net_stop(struct nc_net *nn);
 void nc_net_chan_init(struct nc_net *nn);
+int nc_chan_register(void);
+void nc_chan_unregister(void);
 struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr);
 void nc_peer_put(struct nc_peer *peer);
 void nc_peer_kill(struct nc_peer *peer, int err);

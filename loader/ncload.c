@@ -8,25 +8,63 @@
  * updates that link in one step (the kernel swaps policies atomically) and
  * `detach` detaches whatever link the kernel reports as active, wherever it
  * is pinned (bpftool pins elsewhere).
+ *
+ * The policy's own maps (every map but its struct_ops map and the .data,
+ * .bss and .rodata sections) are pinned under /sys/fs/bpf/netchannel/maps/
+ * by name while it is attached, so that `set-class` and `set-weight` (and
+ * bpftool) can configure it: they write cgroup id -> value into the pinned
+ * map cgrp_class or cgrp_weight. `replace` keeps the entries of a map the
+ * new policy declares with the same name and layout (it reuses the map),
+ * and unpins the old policy's other maps; `detach` unpins them all.
  */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "policies.h"	/* generated: the policies built into ncload */
 
 #define PIN_DIR		"/sys/fs/bpf/netchannel"
 #define PIN_LINK	PIN_DIR "/link"
+#define PIN_MAPS	PIN_DIR "/maps"
+#define PIN_TMP		"_ncload_pinning"	/* in PIN_MAPS, while pinning */
 #define PROC_POLICY	"/proc/net/netchannel/policy"
 #define STRUCT_OPS_TYPE	"netsched_ops"
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/* what set-class and set-weight write, and the values the policies accept */
+struct cgrp_setting {
+	const char *cmd;
+	const char *map;
+	const char *what;
+	unsigned long min, max;
+	const char *policy;
+};
+
+static const struct cgrp_setting set_class = {
+	"set-class", "cgrp_class", "class", 0, 255, "priority",
+};
+static const struct cgrp_setting set_weight = {
+	"set-weight", "cgrp_weight", "weight", 1, 1000, "fair",
+};
 
 static int verbose;
 
@@ -42,17 +80,39 @@ static void usage(FILE *f)
 "Commands:\n"
 "  attach POLICY    attach POLICY (a built-in name or a path to a .bpf.o);\n"
 "                   fails if a policy is attached already\n"
-"  replace POLICY   atomically replace the policy attached by ncload\n"
+"  replace POLICY   atomically replace the policy attached by ncload; maps\n"
+"                   of the same name and layout keep their entries\n"
 "  detach           detach the active policy (also one bpftool attached)\n"
-"  status           show the active policy, or why the last one stopped\n"
+"                   and unpin its maps\n"
+"  status           show the active policy, or why the last one stopped,\n"
+"                   and the pinned maps with their number of entries\n"
+"                   (-v: the entries too)\n"
 "  list             list the built-in policies\n"
+"  set-class CGROUP CLASS\n"
+"                   sockets that tasks of CGROUP (a cgroup v2 directory,\n"
+"                   e.g. /sys/fs/cgroup/lapp) create from now on get\n"
+"                   CLASS, 0 (highest) to 255; writes the map cgrp_class\n"
+"                   of the attached policy (priority)\n"
+"  set-weight CGROUP WEIGHT\n"
+"                   the same for WEIGHT, 1 to 1000 (default 100), in the\n"
+"                   map cgrp_weight (fair)\n"
 "\n"
 "Options:\n"
-"  -v, --verbose    show libbpf's messages\n"
+"  -v, --verbose    show libbpf's messages; status lists map entries\n"
 "  -h, --help       show this help\n"
 "\n"
-"The link is pinned at " PIN_LINK ". Exit status: 0 on success, 1 on\n"
-"error (one line on stderr says why), 2 on bad usage.\n"
+"The link is pinned at " PIN_LINK ", the policy's maps (all but\n"
+"its struct_ops map and .data/.bss/.rodata) at " PIN_MAPS "/NAME\n"
+"while it is attached. A policy reads a socket's class or weight when the\n"
+"socket is created, and for every live socket when the policy is attached\n"
+"or replaced. Exit status: 0 on success, 1 on error (one line on stderr\n"
+"says why), 2 on bad usage.\n"
+"\n"
+"Example:\n"
+"  ncload attach priority\n"
+"  mkdir /sys/fs/cgroup/lapp\n"
+"  ncload set-class /sys/fs/cgroup/lapp 0\n"
+"  echo $PID > /sys/fs/cgroup/lapp/cgroup.procs   # before it opens sockets\n"
 "\nBuilt-in policies:");
 	for (p = nc_policies; p->name; p++)
 		fprintf(f, " %s", p->name);
@@ -100,6 +160,81 @@ static int proc_policy_get(const char *key, char *val, size_t len)
 	}
 	fclose(f);
 	return -ENOENT;
+}
+
+/* Is @map_id a struct_ops map of type netsched_ops (by its BTF)? */
+static bool map_is_netsched(__u32 map_id)
+{
+	static struct btf *vmlinux;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	const struct btf_type *t;
+	struct btf *btf = NULL;
+	bool ret = false;
+	int fd = bpf_map_get_fd_by_id(map_id);
+
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	if (bpf_map_get_info_by_fd(fd, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_STRUCT_OPS)
+		goto out;
+	if (!vmlinux)
+		vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		goto out;
+	btf = info.btf_vmlinux_id ?
+	      btf__load_from_kernel_by_id_split(info.btf_vmlinux_id, vmlinux) :
+	      vmlinux;
+	t = btf ? btf__type_by_id(btf, info.btf_vmlinux_value_type_id) : NULL;
+	ret = t && !strcmp(btf__name_by_offset(btf, t->name_off),
+			   "bpf_struct_ops_" STRUCT_OPS_TYPE);
+	if (btf != vmlinux)
+		btf__free(btf);
+out:
+	close(fd);
+	return ret;
+}
+
+/*
+ * The id of the running policy's bpf_link; 0 if none runs, or if it cannot
+ * be told (*@nr_links then says how many candidates there are). The kernel
+ * reports it as link_id, but shows 0 for a policy attached by creating a
+ * link (the id is assigned only after its reg() returned); then the one
+ * struct_ops link of type netsched_ops is it.
+ */
+static __u32 active_link_id(int *nr_links)
+{
+	struct bpf_link_info info;
+	__u32 id = 0, found = 0, len;
+	char val[64];
+	int fd, n = 0;
+
+	*nr_links = 0;
+	if (proc_policy_get("state", val, sizeof(val)) || !strcmp(val, "native"))
+		return 0;
+	if (!proc_policy_get("link_id", val, sizeof(val)) &&
+	    strtoul(val, NULL, 10)) {
+		*nr_links = 1;
+		return strtoul(val, NULL, 10);
+	}
+	while (!bpf_link_get_next_id(id, &id)) {
+		fd = bpf_link_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_link_get_info_by_fd(fd, &info, &len) &&
+		    info.type == BPF_LINK_TYPE_STRUCT_OPS &&
+		    info.struct_ops.map_id &&
+		    map_is_netsched(info.struct_ops.map_id)) {
+			found = id;
+			n++;
+		}
+		close(fd);
+	}
+	*nr_links = n;
+	return n == 1 ? found : 0;
 }
 
 static int module_check(void)
@@ -158,8 +293,115 @@ static struct bpf_map *policy_ops_map(struct bpf_object *obj)
 	return found;
 }
 
-static int policy_load(const char *policy, struct bpf_object **objp,
-		       struct bpf_map **mapp)
+/* A map of the policy's own, pinned while it is attached. */
+static bool map_pinnable(const struct bpf_map *map)
+{
+	return !bpf_map__is_internal(map) &&
+	       bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS;
+}
+
+static void map_pin_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", PIN_MAPS, name);
+}
+
+/*
+ * Before loading @obj for a replace: a map pinned under the same name with
+ * the same type, key, value, size and flags is reused, so its entries (the
+ * classes or weights set so far) carry over to the new policy.
+ */
+static void maps_reuse_pinned(struct bpf_object *obj)
+{
+	struct bpf_map_info info;
+	struct bpf_map *map;
+	__u32 len;
+	char path[PATH_MAX];
+	int fd;
+
+	bpf_object__for_each_map(map, obj) {
+		if (!map_pinnable(map))
+			continue;
+		map_pin_path(path, sizeof(path), bpf_map__name(map));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_map_get_info_by_fd(fd, &info, &len) &&
+		    info.type == bpf_map__type(map) &&
+		    info.key_size == bpf_map__key_size(map) &&
+		    info.value_size == bpf_map__value_size(map) &&
+		    info.max_entries == bpf_map__max_entries(map) &&
+		    info.map_flags == bpf_map__map_flags(map) &&
+		    !bpf_map__reuse_fd(map, fd) && verbose)
+			fprintf(stderr, "ncload: reusing %s\n", path);
+		close(fd);
+	}
+}
+
+/* Remove every pin under PIN_MAPS whose name @obj does not pin (all: NULL). */
+static int maps_unpin_others(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	struct dirent *de;
+	char path[PATH_MAX];
+	bool keep;
+	int err = 0;
+	DIR *d = opendir(PIN_MAPS);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' &&
+		    (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		keep = false;
+		if (obj)
+			bpf_object__for_each_map(map, obj)
+				if (map_pinnable(map) &&
+				    !strcmp(bpf_map__name(map), de->d_name))
+					keep = true;
+		map_pin_path(path, sizeof(path), de->d_name);
+		if (!keep && unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	closedir(d);
+	if (!obj && rmdir(PIN_MAPS) && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+/*
+ * Pin @obj's own maps under PIN_MAPS, each atomically in place of a pin of
+ * the same name: pinned under PIN_TMP, then renamed over it (bpffs refuses
+ * names with a dot, hence no dot-file).
+ */
+static int maps_pin(struct bpf_object *obj)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	if (mkdir(PIN_MAPS, 0700) && errno != EEXIST)
+		return fail("cannot create %s: %s", PIN_MAPS, strerror(errno));
+	bpf_object__for_each_map(map, obj) {
+		if (!map_pinnable(map))
+			continue;
+		map_pin_path(path, sizeof(path), bpf_map__name(map));
+		unlink(PIN_MAPS "/" PIN_TMP);
+		if (bpf_obj_pin(bpf_map__fd(map), PIN_MAPS "/" PIN_TMP) ||
+		    rename(PIN_MAPS "/" PIN_TMP, path)) {
+			err = errno;
+			unlink(PIN_MAPS "/" PIN_TMP);
+			return fail("cannot pin map %s at %s: %s",
+				    bpf_map__name(map), path, strerror(err));
+		}
+	}
+	return 0;
+}
+
+static int policy_load(const char *policy, bool reuse_maps,
+		       struct bpf_object **objp, struct bpf_map **mapp)
 {
 	struct bpf_object *obj = policy_open(policy);
 	struct bpf_map *map;
@@ -170,6 +412,8 @@ static int policy_load(const char *policy, struct bpf_object **objp,
 	map = policy_ops_map(obj);
 	if (!map)
 		goto err;
+	if (reuse_maps)
+		maps_reuse_pinned(obj);
 	err = bpf_object__load(obj);
 	if (err) {
 		fail("cannot load policy '%s': %s%s", policy, strerror(-err),
@@ -199,7 +443,15 @@ static int cmd_attach(const char *policy)
 		return fail("policy '%s' is attached already; use 'ncload replace' or 'ncload detach'",
 			    cur);
 	}
-	if (policy_load(policy, &obj, &map))
+	/*
+	 * No policy runs, so a link still pinned here is one whose policy was
+	 * ejected: release it, and unpin its maps.
+	 */
+	if (unlink(PIN_LINK) && errno != ENOENT && errno != ENOTDIR)
+		return fail("cannot remove the stale link %s: %s", PIN_LINK,
+			    strerror(errno));
+	maps_unpin_others(NULL);
+	if (policy_load(policy, false, &obj, &map))
 		return 1;
 	link = bpf_map__attach_struct_ops(map);
 	if (!link) {
@@ -214,6 +466,14 @@ static int cmd_attach(const char *policy)
 	err = bpf_link__pin(link, PIN_LINK);
 	if (err)
 		goto err_link;
+	if (maps_pin(obj)) {
+		/* all or nothing: detach again */
+		maps_unpin_others(NULL);
+		bpf_link__unpin(link);
+		bpf_link__destroy(link);
+		bpf_object__close(obj);
+		return 1;
+	}
 	printf("attached %s\n", bpf_map__name(map));
 	bpf_link__disconnect(link);
 	bpf_link__destroy(link);
@@ -231,7 +491,7 @@ static int cmd_replace(const char *policy)
 	struct bpf_object *obj;
 	struct bpf_link *link;
 	struct bpf_map *map;
-	int err;
+	int err, ret = 0;
 
 	if (module_check())
 		return 1;
@@ -239,36 +499,51 @@ static int cmd_replace(const char *policy)
 	if (!link)
 		return fail("no policy attached by ncload (%s: %s); use 'ncload attach'",
 			    PIN_LINK, strerror(errno));
-	if (policy_load(policy, &obj, &map)) {
+	if (policy_load(policy, true, &obj, &map)) {
 		bpf_link__disconnect(link);
 		bpf_link__destroy(link);
 		return 1;
 	}
 	err = bpf_link__update_map(link, map);
-	if (!err)
-		printf("replaced by %s\n", bpf_map__name(map));
+	if (!err) {
+		/* the new policy runs: its maps replace the old one's pins */
+		ret = maps_pin(obj);
+		if (!ret && maps_unpin_others(obj))
+			ret = fail("replaced, but cannot unpin the old maps in %s",
+				   PIN_MAPS);
+		if (!ret)
+			printf("replaced by %s\n", bpf_map__name(map));
+	}
 	bpf_link__disconnect(link);
 	bpf_link__destroy(link);
 	bpf_object__close(obj);
 	if (err)
 		return fail("cannot replace the policy with '%s': %s", policy,
 			    strerror(-err));
-	return 0;
+	return ret;
 }
 
 static int cmd_detach(void)
 {
 	char val[64];
+	int fd, err, n;
 	__u32 id;
-	int fd, err;
 
 	if (module_check())
 		return 1;
-	if (proc_policy_get("link_id", val, sizeof(val)))
+	if (proc_policy_get("state", val, sizeof(val)))
 		return fail("cannot read %s", PROC_POLICY);
-	id = strtoul(val, NULL, 10);
+	id = active_link_id(&n);
 	if (!id) {
+		if (n > 1)
+			return fail("cannot tell which of %d NetChannel struct_ops links is active (%s shows link_id 0); unpin the one to detach",
+				    n, PROC_POLICY);
+		if (strcmp(val, "native"))
+			return fail("cannot find the bpf_link of the running policy (state %s)",
+				    val);
+		/* nothing runs: a link still pinned is an ejected policy's */
 		unlink(PIN_LINK);
+		maps_unpin_others(NULL);
 		return fail("no policy is attached");
 	}
 	fd = bpf_link_get_fd_by_id(id);
@@ -282,8 +557,236 @@ static int cmd_detach(void)
 	if (unlink(PIN_LINK) && errno != ENOENT)
 		return fail("detached, but cannot remove %s: %s", PIN_LINK,
 			    strerror(errno));
+	if (maps_unpin_others(NULL))
+		return fail("detached, but cannot remove the maps in %s: %s",
+			    PIN_MAPS, strerror(errno));
 	printf("detached\n");
 	return 0;
+}
+
+/* ---- cgroups ---------------------------------------------------------------- */
+
+/*
+ * The cgroup v2 id of directory @path, as the kernel reports it for a task
+ * (sk->cgroup_id): the kernfs node id, which name_to_handle_at() returns as
+ * the file handle (and which is also the directory's inode number).
+ */
+static int cgroup_id_of(const char *path, __u64 *id)
+{
+	struct {
+		struct file_handle fh;
+		__u64 id;
+	} h = { .fh.handle_bytes = sizeof(__u64) };
+	struct statfs sfs;
+	struct stat st;
+	int mnt_id;
+
+	if (stat(path, &st))
+		return fail("%s: %s", path, strerror(errno));
+	if (statfs(path, &sfs))
+		return fail("%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return fail("%s is not a cgroup v2 directory (cgroup2 is usually mounted on %s)",
+			    path, CGROUP_ROOT);
+	if (!name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt_id, 0) &&
+	    h.fh.handle_bytes == sizeof(__u64))
+		memcpy(id, h.fh.f_handle, sizeof(*id));
+	else
+		*id = st.st_ino;
+	return 0;
+}
+
+/* For status -v: the path of cgroup @id under CGROUP_ROOT, if found. */
+static __u64 cg_find_id;
+static char cg_found[PATH_MAX];
+
+static int cg_find_cb(const char *fpath, const struct stat *sb, int type,
+		      struct FTW *ftw)
+{
+	if (type != FTW_D || sb->st_ino != cg_find_id)
+		return 0;
+	snprintf(cg_found, sizeof(cg_found), "%s", fpath);
+	return 1;
+}
+
+static const char *cgroup_path_of(__u64 id)
+{
+	cg_find_id = id;
+	cg_found[0] = '\0';
+	if (nftw(CGROUP_ROOT, cg_find_cb, 16, FTW_PHYS | FTW_MOUNT) != 1)
+		return "?";
+	return cg_found;
+}
+
+/*
+ * Is the link pinned by ncload the one running (its maps are live)? 1 yes,
+ * 0 another policy runs (bpftool's), -1 none does. @name: the running one.
+ */
+static int ncload_policy_active(char *name, size_t len)
+{
+	struct bpf_link_info info;
+	__u32 ilen = sizeof(info), id;
+	char state[64];
+	int fd, n, ret;
+
+	if (proc_policy_get("state", state, sizeof(state)) ||
+	    proc_policy_get("policy", name, len) || strcmp(state, "enabled"))
+		return -1;
+	id = active_link_id(&n);
+	fd = bpf_obj_get(PIN_LINK);
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	ret = !bpf_link_get_info_by_fd(fd, &info, &ilen) && id && info.id == id;
+	close(fd);
+	return ret;
+}
+
+static int cmd_set(const struct cgrp_setting *set, const char *path,
+		   const char *value)
+{
+	char mpath[PATH_MAX], name[64] = "";
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	unsigned long v;
+	char *end;
+	__u64 cgid;
+	__u32 val;
+	int fd;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (!*value || *end || errno || value[0] == '-' ||
+	    v < set->min || v > set->max)
+		return fail("%s '%s' out of range: %lu to %lu", set->what, value,
+			    set->min, set->max);
+	if (cgroup_id_of(path, &cgid))
+		return 1;
+	if (module_check())
+		return 1;
+	switch (ncload_policy_active(name, sizeof(name))) {
+	case -1:
+		return fail("no policy is attached; attach one with a map %s first, e.g. 'ncload attach %s'",
+			    set->map, set->policy);
+	case 0:
+		return fail("policy '%s' was not attached by ncload, which pinned no maps of it; use 'bpftool map update name %s ...'",
+			    name, set->map);
+	}
+	map_pin_path(mpath, sizeof(mpath), set->map);
+	fd = bpf_obj_get(mpath);
+	if (fd < 0)
+		return fail("the attached policy %s has no map %s (%s: %s); %s is for policies like %s",
+			    name, set->map, mpath, strerror(errno), set->cmd,
+			    set->policy);
+	memset(&info, 0, sizeof(info));
+	if (bpf_map_get_info_by_fd(fd, &info, &len) || info.key_size != 8 ||
+	    info.value_size != 4) {
+		close(fd);
+		return fail("map %s of %s is not a map of cgroup id (8 bytes) -> %s (4 bytes)",
+			    set->map, name, set->what);
+	}
+	val = v;
+	if (bpf_map_update_elem(fd, &cgid, &val, BPF_ANY)) {
+		int err = errno;
+
+		close(fd);
+		return fail("cannot update %s: %s", mpath, strerror(err));
+	}
+	close(fd);
+	printf("%s %s (cgroup %llu): %s %lu\n", set->map, path,
+	       (unsigned long long)cgid, set->what, v);
+	return 0;
+}
+
+/* ---- status ------------------------------------------------------------------ */
+
+static void print_entry(const struct bpf_map_info *info, const void *key,
+			const void *val)
+{
+	const unsigned char *k = key, *v = val;
+	__u64 id;
+	__u32 x;
+	__u32 i;
+
+	if (info->key_size == 8 && info->value_size == 4) {
+		memcpy(&id, key, 8);
+		memcpy(&x, val, 4);
+		printf("  cgroup %llu (%s): %u\n", (unsigned long long)id,
+		       cgroup_path_of(id), x);
+		return;
+	}
+	printf("  ");
+	for (i = 0; i < info->key_size; i++)
+		printf("%02x", k[i]);
+	printf(":");
+	for (i = 0; i < info->value_size && i < 64; i++)
+		printf(" %02x", v[i]);
+	printf("\n");
+}
+
+static void status_maps(void)
+{
+	static const char *const types[] = {
+		[BPF_MAP_TYPE_HASH] = "hash", [BPF_MAP_TYPE_ARRAY] = "array",
+		[BPF_MAP_TYPE_PERCPU_HASH] = "percpu_hash",
+		[BPF_MAP_TYPE_PERCPU_ARRAY] = "percpu_array",
+		[BPF_MAP_TYPE_LRU_HASH] = "lru_hash",
+	};
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	void *key, *next, *val;
+	struct dirent *de;
+	__u32 len, n;
+	int fd;
+	DIR *d = opendir(PIN_MAPS);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, PIN_TMP))
+			continue;
+		map_pin_path(path, sizeof(path), de->d_name);
+		fd = bpf_obj_get(path);
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (fd < 0 || bpf_map_get_info_by_fd(fd, &info, &len)) {
+			printf("map: %s: cannot open %s: %s\n", de->d_name, path,
+			       strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		key = calloc(1, info.key_size);
+		next = calloc(1, info.key_size);
+		val = calloc(1, info.value_size + 8);
+		n = 0;
+		if (key && next && val &&
+		    !bpf_map_get_next_key(fd, NULL, next)) {
+			do {
+				memcpy(key, next, info.key_size);
+				n++;
+			} while (!bpf_map_get_next_key(fd, key, next));
+		}
+		printf("map: %s %u entries (%s, max %u) %s\n", de->d_name, n,
+		       info.type < sizeof(types) / sizeof(types[0]) &&
+		       types[info.type] ? types[info.type] : "other",
+		       info.max_entries, path);
+		if (verbose && key && next && val &&
+		    info.type != BPF_MAP_TYPE_PERCPU_HASH &&
+		    info.type != BPF_MAP_TYPE_PERCPU_ARRAY &&
+		    !bpf_map_get_next_key(fd, NULL, next)) {
+			do {
+				memcpy(key, next, info.key_size);
+				if (!bpf_map_lookup_elem(fd, key, val))
+					print_entry(&info, key, val);
+			} while (!bpf_map_get_next_key(fd, key, next));
+		}
+		free(key);
+		free(next);
+		free(val);
+		close(fd);
+	}
+	closedir(d);
 }
 
 static int cmd_status(void)
@@ -299,6 +802,7 @@ static int cmd_status(void)
 	while (fgets(line, sizeof(line), f))
 		fputs(line, stdout);
 	fclose(f);
+	status_maps();
 	return 0;
 }
 
@@ -353,6 +857,10 @@ int main(int argc, char **argv)
 		return cmd_status();
 	if (!strcmp(cmd, "list") && argc == 0)
 		return cmd_list();
+	if (!strcmp(cmd, "set-class") && argc == 2)
+		return cmd_set(&set_class, argv[0], argv[1]);
+	if (!strcmp(cmd, "set-weight") && argc == 2)
+		return cmd_set(&set_weight, argv[0], argv[1]);
 	fprintf(stderr, "ncload: bad command or arguments: %s\n", cmd);
 	usage(stderr);
 	return 2;

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * priority: strict priority between classes of sockets.
+ *
+ * Every socket gets a class when it is created, from the cgroup of the task
+ * that created it: the map cgrp_class holds cgroup id -> class (0 is the
+ * highest), and sockets of cgroups that are not listed get DEFAULT_CLASS.
+ * The rank of a frame is its class in the top 8 bits and the time it was
+ * ranked in the low 56 bits, so the scheduler, which sends the lowest rank
+ * first, always prefers a lower class and serves sockets of one class in
+ * the order they became ready (FIFO, which is round robin for sockets that
+ * keep sending). A latency-sensitive app in class 0 thus never waits for a
+ * bulk app of class 2 in the scheduler: it waits only for the frame being
+ * sent and the bytes the channels already hold.
+ *
+ *	ncload attach priority
+ *	ncload set-class /sys/fs/cgroup/lapp 0
+ *	ncload set-class /sys/fs/cgroup/bulk 2
+ *
+ * A class is read when the socket is created (and again for every live
+ * socket when the policy is attached or replaced), so set the classes
+ * before the apps open their sockets.
+ *
+ * Strict priority is not fair: as long as a higher class keeps a peer's
+ * channels busy, a lower class on that peer gets nothing. NetChannel bounds
+ * that starvation with timeout_ms: a ready socket left unserved for that
+ * long gets the policy ejected and the native round robin takes over. This
+ * policy asks for 10 s, long enough for bursts of a high class, short
+ * enough that a starved bulk transfer stalls but never hangs. A policy that
+ * must never be ejected would age low classes instead (see latency).
+ *
+ * The clock in the low 56 bits wraps after 2^56 ns (2.3 years of uptime);
+ * frames ranked across the wrap are briefly served out of order.
+ */
+#include "netchannel.bpf.h"
+
+char _license[] SEC("license") = "GPL";
+
+#define DEFAULT_CLASS	1
+#define MAX_CLASS	255		/* what fits above the clock */
+#define CLOCK_BITS	56
+#define CLOCK_MASK	((1ULL << CLOCK_BITS) - 1)
+
+/* cgroup id -> class; filled by `ncload set-class CGROUP CLASS` */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, u64);
+	__type(value, u32);
+} cgrp_class SEC(".maps");
+
+s32 NETSCHED_OPS(priority_sock_init, struct netsched_sock *sk)
+{
+	u64 cgid = sk->cgroup_id;
+	u32 *class = bpf_map_lookup_elem(&cgrp_class, &cgid);
+
+	sk->class = DEFAULT_CLASS;
+	if (class)
+		sk->class = *class < MAX_CLASS ? *class : MAX_CLASS;
+	return 0;
+}
+
+u64 NETSCHED_OPS(priority_enqueue, struct netsched_sock *sk,
+		 struct netsched_tx *tx)
+{
+	u64 class = sk->class < MAX_CLASS ? sk->class : MAX_CLASS;
+
+	return class << CLOCK_BITS | (tx->now_ns & CLOCK_MASK);
+}
+
+NETSCHED_POLICY(priority,
+	.sock_init = (void *)priority_sock_init,
+	.enqueue = (void *)priority_enqueue,
+	.timeout_ms = 10000,
+);

@@ -1,0 +1,674 @@
+#!/usr/bin/env bash
+# make bench, the part that runs inside the test guest (staged as
+# /nc/bench-guest.sh by scripts/bench.sh). Two hosts: network namespaces nc_a
+# (10.99.0.1, clients) and nc_b (10.99.0.2, servers) joined by veth. Every
+# measurement runs over plain TCP and over NetChannel in this same boot, and
+# the table gives NetChannel/baseline. A NetChannel measurement that fails is
+# "n/a (reason)", never a number.
+#
+# Output: human text, plus machine lines for scripts/bench.sh, each starting
+# with "NCB|": NCB|json|... (the JSON document, line by line), NCB|cdf|NAME|X Y
+# (latency CDF points: usec, fraction), NCB|row|ID|RATIO (for bench/results.md)
+# and NCB|table|... (the table again, for the host to print last).
+#
+# Knobs (environment; scripts/bench.sh passes BENCH_* through):
+#   BENCH_SECONDS=3        length of every measured run
+#   BENCH_WARMUP=0.5       rr/mix warmup before measuring
+#   BENCH_SIZE=64          rr and L-app message size
+#   BENCH_TAPPS=2          T-apps next to the L-app
+#   BENCH_LAPP_INTERVAL=500  microseconds between L-app requests
+#   BENCH_CHANNELS="1 2 4" channel / VNS worker counts of the bulk sweep
+#   BENCH_PRIORITY=priority            policy for the L-app/T-app rows
+#   BENCH_PRIORITY_SETUP=auto          shell command run after attaching it
+#                                      ($LAPP_CG and $TAPP_CG are set); auto:
+#                                      `ncload set-class` L-app 0, T-apps 2
+#                                      when ncload has set-class; "" for none
+#   BENCH_COST_POLICY=""   policy whose cost is measured (default: $BENCH_PRIORITY
+#                          if ncload knows it and it attaches, else
+#                          /nc/progs/nc_test_count.bpf.o)
+#   BENCH_SWAP_POLICY=""   policies `ncload replace` cycles through (default: the
+#                          cost policy and "fair" if ncload has it, else the same)
+#   BENCH_SWAPS=5          replaces during the stall run
+#   BENCH_APPS=1           0 skips sockperf, iperf3 and redis
+#   BENCH_REDIS_N=2000     redis-benchmark requests per test
+#   BENCH_SOCKPERF_MPS=200 sockperf under-load message rate
+#   BENCH_DATE             date stamp (default: now)
+#   BENCH_NCPERF, BENCH_NCLOAD, BENCH_PRELOAD, BENCH_NC_KO: where the tools and
+#                          the module are (default /nc/...), for running this
+#                          outside the guest; a module already loaded is used
+#
+# Namespaces, cgroups and servers it creates are removed when it exits.
+set -euo pipefail
+
+SECS=${BENCH_SECONDS:-3}
+WARMUP=${BENCH_WARMUP:-0.5}
+SIZE=${BENCH_SIZE:-64}
+TAPPS=${BENCH_TAPPS:-2}
+INTERVAL=${BENCH_LAPP_INTERVAL:-500}
+CHANNELS=${BENCH_CHANNELS:-1 2 4}
+PRIORITY=${BENCH_PRIORITY:-priority}
+PRIORITY_SETUP=${BENCH_PRIORITY_SETUP-auto}
+COST_POLICY=${BENCH_COST_POLICY:-}
+SWAP_POLICY=${BENCH_SWAP_POLICY:-}
+SWAPS=${BENCH_SWAPS:-5}
+APPS=${BENCH_APPS:-1}
+REDIS_N=${BENCH_REDIS_N:-2000}
+SOCKPERF_MPS=${BENCH_SOCKPERF_MPS:-200}
+DATE=${BENCH_DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
+
+NCPERF=${BENCH_NCPERF:-/nc/bin/ncperf}
+NCLOAD=${BENCH_NCLOAD:-/nc/bin/ncload}
+PRELOAD=${BENCH_PRELOAD:-/nc/lib/libncpreload.so}
+NC_KO=${BENCH_NC_KO:-/nc/netchannel.ko}
+SRV=10.99.0.2
+R=/tmp/bench
+CGROOT=/run/nc-cgroup
+LAPP_CG=$CGROOT/nc_lapp
+TAPP_CG=$CGROOT/nc_tapp
+PORT_TCP=5301 PORT_NC=5302
+export LAPP_CG TAPP_CG
+
+mkdir -p "$R"
+declare -A V=()		# V[key]: a number, or "n/a (reason)"
+declare -A NOTE=()	# NOTE[row id]: remark for the table
+PIDS=()
+NC_DOWN=""		# why NetChannel cannot be measured at all, if so
+NC_SRV_PID=""
+
+say() { printf '\n== %s\n' "$*"; }
+log() { printf '   %s\n' "$*"; }
+NS_A=nc_a NS_B=nc_b	# the pair in use (the channel sweep uses fresh ones)
+on_a() { ip netns exec "$NS_A" "$@"; }
+on_b() { ip netns exec "$NS_B" "$@"; }
+isnum() { [[ ${1:-} =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
+oneline() { tr -d '\000-\010\013-\037' | tr '\t\n' '  ' | sed 's/  */ /g; s/ $//' | cut -c1-160; }
+
+NETNS_MADE=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}" $NC_SRV_PID; do kill "$p" 2>/dev/null || true; done
+	"$NCLOAD" detach > /dev/null 2>&1 || true
+	sleep 0.5
+	for p in "${NETNS_MADE[@]}"; do ip netns del "$p" 2>/dev/null || true; done
+	rmdir "$LAPP_CG" "$TAPP_CG" 2>/dev/null || true
+}
+
+# make_pair A B: namespaces A (10.99.0.1) and B (10.99.0.2) joined by veth
+make_pair() {
+	local ns
+	for ns in "$1" "$2"; do
+		if [ -e "/run/netns/$ns" ]; then
+			echo "bench: network namespace $ns exists already; not touching it" >&2
+			exit 1
+		fi
+		ip netns add "$ns"
+		NETNS_MADE+=("$ns")
+	done
+	ip link add veth_a netns "$1" type veth peer name veth_b netns "$2"
+	ip -n "$1" addr add 10.99.0.1/24 dev veth_a
+	ip -n "$2" addr add 10.99.0.2/24 dev veth_b
+	ip -n "$1" link set lo up
+	ip -n "$2" link set lo up
+	ip -n "$1" link set veth_a up
+	ip -n "$2" link set veth_b up
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------------ setup
+say "setup: namespaces nc_a (10.99.0.1) and nc_b (10.99.0.2) joined by veth"
+make_pair nc_a nc_b
+on_a ping -c 1 -W 5 "$SRV" > /dev/null || log "warning: ping $SRV failed"
+
+# `ip netns exec` mounts a fresh /sys, which hides /sys/fs/cgroup; mount the
+# cgroup2 hierarchy a second time where processes in the namespaces see it.
+mkdir -p "$CGROOT"
+grep -q " $CGROOT cgroup2 " /proc/mounts || mount -t cgroup2 none "$CGROOT"
+mkdir -p "$LAPP_CG" "$TAPP_CG"
+log "cgroups: L-app $LAPP_CG, T-apps $TAPP_CG"
+
+if [ -d /sys/module/netchannel ]; then
+	log "netchannel is loaded already; using it"
+elif [ ! -e "$NC_KO" ]; then
+	NC_DOWN="no $NC_KO"
+elif ! out=$(insmod "$NC_KO" 2>&1); then
+	NC_DOWN="insmod netchannel.ko: $(echo "$out" | oneline)"
+fi
+if [ -z "$NC_DOWN" ]; then log "netchannel.ko in use"; else log "NetChannel unavailable: $NC_DOWN"; fi
+
+# ------------------------------------------------------------------ helpers
+jstr() {
+	local s
+	s=$(printf '%s' "$1" | tr -d '\000-\010\013-\037' | tr '\t\n' '  ')
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+jnum() { sed -n "s/.*\"$1\":\(-\{0,1\}[0-9][0-9.eE+-]*\).*/\1/p" "$2" | sed -n 1p; }
+reason_of() { sed -n 's/.*"error":"\(.*\)"}$/\1/p' "$1" | sed 's/\\"/"/g' | oneline; }
+
+# start_server PROTO PORT: ncperf server in nc_b; prints nothing, sets LAST_ERR
+start_server() {
+	local pid
+	if pid=$(on_b "$NCPERF" server --proto "$1" --port "$2" --background --idle 900 \
+		--timeout 20 2> "$R/server-$1.err"); then
+		echo "$pid"
+		return 0
+	fi
+	LAST_ERR=$(oneline < "$R/server-$1.err")
+	return 1
+}
+
+# perf NAME PROTO ARGS...: one ncperf client run in nc_a, JSON in $R/NAME.json
+perf() {
+	local name=$1 proto=$2 port=$PORT_TCP rc=0
+	shift 2
+	[ "$proto" = tcp ] || port=$PORT_NC
+	if [ "$proto" != tcp ] && [ -n "$NC_DOWN" ]; then
+		printf '{"tool":"ncperf","tag":"%s","proto":"netchannel","ok":false,"error":%s}\n' \
+			"$name" "$(jstr "$NC_DOWN")" > "$R/$name.json"
+	else
+		on_a "$NCPERF" client --proto "$proto" --addr "$SRV" --port "$port" --timeout 20 \
+			--json --tag "$name" "$@" > "$R/$name.json" 2> "$R/$name.err" || rc=$?
+		if ! grep -q '^{' "$R/$name.json"; then
+			printf '{"tool":"ncperf","tag":"%s","ok":false,"error":%s}\n' "$name" \
+				"$(jstr "ncperf exited $rc: $(oneline < "$R/$name.err")")" > "$R/$name.json"
+		fi
+	fi
+	cat "$R/$name.json" >> "$R/runs.jsonl"
+	if grep -q '"ok":true' "$R/$name.json"; then
+		log "$name: ok"
+	else
+		log "$name: FAILED: $(reason_of "$R/$name.json")"
+	fi
+}
+
+# take KEY NAME FIELD [SCALE]: V[KEY] = FIELD of run NAME (times SCALE), or n/a
+take() {
+	local key=$1 f=$R/$2.json field=$3 scale=${4:-1} v
+	if grep -q '"ok":true' "$f"; then
+		v=$(jnum "$field" "$f")
+		if isnum "$v"; then
+			V[$key]=$(awk -v v="$v" -v s="$scale" 'BEGIN { printf "%.6g", v * s }')
+			return
+		fi
+		V[$key]="n/a (no $field in the result)"
+	else
+		V[$key]="n/a ($(reason_of "$f"))"
+	fi
+}
+
+na() { V[$1]="n/a ($2)"; }
+
+cdf() { # NAME: the run's CDF file, for the plot
+	if [ -s "$R/$1.cdf" ]; then cp "$R/$1.cdf" "$R/cdf-$1.txt"; fi
+}
+
+policy_attach() { # POLICY -> 0, or 1 with LAST_ERR
+	local out
+	"$NCLOAD" detach > /dev/null 2>&1 || true
+	if out=$("$NCLOAD" attach "$1" 2>&1); then return 0; fi
+	LAST_ERR="ncload attach $1: $(echo "$out" | oneline)"
+	return 1
+}
+
+nc_server_restart() { # -> 0, or 1 with LAST_ERR
+	[ -z "$NC_SRV_PID" ] || kill "$NC_SRV_PID" 2>/dev/null || true
+	NC_SRV_PID=""
+	[ -z "$NC_DOWN" ] || { LAST_ERR=$NC_DOWN; return 1; }
+	local pid
+	pid=$(start_server netchannel $PORT_NC) || return 1
+	NC_SRV_PID=$pid
+}
+
+mix_args=(mix --size "$SIZE" --interval "$INTERVAL" --warmup "$WARMUP" --seconds "$SECS"
+	--lapp-cgroup "$LAPP_CG" --tapp-cgroup "$TAPP_CG")
+rr_args=(rr --size "$SIZE" --warmup "$WARMUP" --seconds "$SECS")
+
+# ------------------------------------------------------------------ servers
+say "ncperf servers in nc_b: TCP :$PORT_TCP, NetChannel :$PORT_NC"
+TCP_SRV_PID=$(start_server tcp $PORT_TCP) || { echo "bench: TCP server failed: $LAST_ERR"; exit 1; }
+PIDS+=("$TCP_SRV_PID")
+if ! nc_server_restart; then
+	[ -n "$NC_DOWN" ] || NC_DOWN="NetChannel server: $LAST_ERR"
+	log "NetChannel server unavailable: $NC_DOWN"
+fi
+
+# ------------------------------------------------------------------ TCP and NetChannel, no policy
+say "bulk, 1 socket, ${SECS} s"
+for p in tcp netchannel; do perf "bulk_$p" $p bulk --seconds "$SECS"; done
+take bulk.tcp bulk_tcp throughput_bps 1e-9
+take bulk.nc bulk_netchannel throughput_bps 1e-9
+
+say "rr, ${SIZE} B, 1 socket, ${SECS} s"
+for p in tcp netchannel; do perf "rr_$p" $p "${rr_args[@]}" --cdf "$R/rr_$p.cdf"; cdf "rr_$p"; done
+take rr.tcp rr_tcp rate_rps
+take rr.nc rr_netchannel rate_rps
+take rrmax.tcp rr_tcp max
+take rrmax.nc rr_netchannel max
+
+say "L-app alone (${SIZE} B rr every ${INTERVAL} us)"
+for p in tcp netchannel; do
+	perf "lapp_alone_$p" $p "${mix_args[@]}" --tapps 0 --cdf "$R/lapp_alone_$p.cdf"
+	cdf "lapp_alone_$p"
+done
+for s in tcp:tcp netchannel:nc; do
+	take "alone99.${s#*:}" "lapp_alone_${s%:*}" p99
+	take "alone999.${s#*:}" "lapp_alone_${s%:*}" p999
+done
+
+say "L-app next to $TAPPS T-apps, no policy"
+for p in tcp netchannel; do
+	perf "lapp_tapps_$p" $p "${mix_args[@]}" --tapps "$TAPPS" --cdf "$R/lapp_tapps_$p.cdf"
+	cdf "lapp_tapps_$p"
+done
+for s in tcp:tcp netchannel:nc; do
+	take "tapps99.${s#*:}" "lapp_tapps_${s%:*}" p99
+	take "tapps999.${s#*:}" "lapp_tapps_${s%:*}" p999
+	take "tapput.${s#*:}" "lapp_tapps_${s%:*}" throughput_bps 1e-9
+done
+
+# ------------------------------------------------------------------ policies
+say "L-app next to $TAPPS T-apps, policy '$PRIORITY' (TCP has none: its run above is the baseline)"
+if [ -n "$NC_DOWN" ]; then
+	for k in prio99 prio999 prioput; do na "$k.nc" "$NC_DOWN"; done
+elif policy_attach "$PRIORITY"; then
+	if [ "$PRIORITY_SETUP" = auto ]; then
+		PRIORITY_SETUP=""
+		if "$NCLOAD" --help 2>&1 | grep -q set-class; then
+			# shellcheck disable=SC2016 # expanded by the sh -c below
+			PRIORITY_SETUP='"$NCLOAD" set-class "$LAPP_CG" 0 && "$NCLOAD" set-class "$TAPP_CG" 2'
+		fi
+	fi
+	if [ -n "$PRIORITY_SETUP" ]; then
+		if out=$(NCLOAD=$NCLOAD sh -c "$PRIORITY_SETUP" 2>&1); then
+			log "class setup done: $(echo "$PRIORITY_SETUP" | sed "s|\"\$NCLOAD\"|ncload|g; s|\"\$LAPP_CG\"|$LAPP_CG|; s|\"\$TAPP_CG\"|$TAPP_CG|")"
+		else
+			log "BENCH_PRIORITY_SETUP failed: $(echo "$out" | oneline)"
+			NOTE[lapp_prio_p99]="setup failed: $(echo "$out" | oneline)"
+		fi
+	else
+		NOTE[lapp_prio_p99]="no class setup (ncload has no set-class)"
+	fi
+	perf lapp_prio_netchannel netchannel "${mix_args[@]}" --tapps "$TAPPS" \
+		--cdf "$R/lapp_prio_netchannel.cdf"
+	cdf lapp_prio_netchannel
+	take prio99.nc lapp_prio_netchannel p99
+	take prio999.nc lapp_prio_netchannel p999
+	take prioput.nc lapp_prio_netchannel throughput_bps 1e-9
+	"$NCLOAD" detach > /dev/null 2>&1 || true
+else
+	log "$LAST_ERR"
+	for k in prio99 prio999 prioput; do na "$k.nc" "$LAST_ERR"; done
+fi
+
+# The cost policy: BENCH_COST_POLICY, else the priority policy if ncload has
+# it, falling back to the test policy nc_test_count if it will not attach.
+if [ -n "$COST_POLICY" ]; then
+	COST_CANDIDATES=("$COST_POLICY")
+else
+	COST_CANDIDATES=()
+	if "$NCLOAD" list 2>/dev/null | tr " " "\n" | grep -qx -- "$PRIORITY"; then
+		COST_CANDIDATES+=("$PRIORITY")
+	fi
+	COST_CANDIDATES+=(/nc/progs/nc_test_count.bpf.o)
+	COST_POLICY=${COST_CANDIDATES[0]}
+fi
+
+say "cost of a BPF policy against the native policy: rr rate"
+COST_ATTACHED=0
+if [ -n "$NC_DOWN" ]; then
+	na cost.nc "$NC_DOWN"
+else
+	cost_errs=""
+	for c in "${COST_CANDIDATES[@]}"; do
+		if policy_attach "$c"; then
+			COST_POLICY=$c
+			COST_ATTACHED=1
+			break
+		fi
+		log "$LAST_ERR"
+		cost_errs+="${cost_errs:+; }$LAST_ERR"
+	done
+	if [ "$COST_ATTACHED" = 1 ]; then
+		[ -z "$cost_errs" ] || NOTE[bpf_cost]="fell back: $cost_errs"
+		log "policy: $COST_POLICY"
+		perf rr_bpf_netchannel netchannel "${rr_args[@]}"
+		take cost.nc rr_bpf_netchannel rate_rps
+	else
+		na cost.nc "$cost_errs"
+	fi
+fi
+COST_NAME=$(basename "$COST_POLICY" .bpf.o)
+if [ -z "$SWAP_POLICY" ]; then
+	SWAP_POLICY=$COST_POLICY
+	if "$NCLOAD" list 2>/dev/null | tr " " "\n" | grep -qx fair; then SWAP_POLICY+=" fair"; fi
+fi
+read -r -a SWAP_LIST <<< "$SWAP_POLICY"
+
+say "stall during live policy swaps: max rr latency while 'ncload replace' runs $SWAPS times ($SWAP_POLICY)"
+if [ -n "$NC_DOWN" ]; then
+	na swap.nc "$NC_DOWN"
+elif [ "$COST_ATTACHED" != 1 ] && ! policy_attach "$COST_POLICY"; then
+	na swap.nc "$LAST_ERR"
+else
+	# the swaps, spread over the measured part of the run
+	(
+		gap=$(awk -v s="$SECS" -v n="$SWAPS" 'BEGIN { printf "%.3f", s / (n + 1) }')
+		sleep "$WARMUP"
+		ok=0
+		for i in $(seq "$SWAPS"); do
+			sleep "$gap"
+			# cycle through the list, starting after the attached one
+			next=${SWAP_LIST[$((i % ${#SWAP_LIST[@]}))]}
+			if "$NCLOAD" replace "$next" > /dev/null 2>> "$R/swap.err"; then ok=$((ok + 1)); fi
+		done
+		echo "$ok" > "$R/swap.ok"
+	) &
+	swapper=$!
+	perf swap_netchannel netchannel "${rr_args[@]}" --cdf "$R/swap_netchannel.cdf"
+	wait "$swapper" || true
+	cdf swap_netchannel
+	swaps_ok=$(cat "$R/swap.ok" 2>/dev/null || echo 0)
+	NOTE[swap_stall]="$swaps_ok/$SWAPS swaps done ($SWAP_POLICY); NetChannel max without swaps: ${V[rrmax.nc]}"
+	[ ! -s "$R/swap.err" ] || NOTE[swap_stall]+="; first error: $(sed -n 1p "$R/swap.err" | oneline)"
+	if [ "$swaps_ok" -gt 0 ]; then
+		take swap.nc swap_netchannel max
+	else
+		na swap.nc "no swap succeeded: $(head -n 1 "$R/swap.err" 2>/dev/null | oneline)"
+	fi
+fi
+"$NCLOAD" detach > /dev/null 2>&1 || true
+
+# ------------------------------------------------------------------ unmodified programs
+# wait_listen PORT KIND [LOG]: TCP: the port is LISTEN in nc_b's /proc/net/tcp;
+# NetChannel: the preload log shows the listener's bind converted.
+wait_listen() {
+	local port=$1 kind=$2 logf=${3:-} hex
+	hex=$(printf '%04X' "$port")
+	for _ in $(seq 100); do
+		if [ "$kind" = tcp ]; then
+			on_b cat /proc/net/tcp | awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" { f = 1 } END { exit !f }' && return 0
+		else
+			grep -q "bind .*:$port -> converted" "$logf" 2>/dev/null && { sleep 0.5; return 0; }
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# app_env PROTO PORT NAME: the environment of an app run (preload for NetChannel)
+app_env() {
+	if [ "$1" = tcp ]; then
+		echo "NC_BENCH=tcp"
+	else
+		printf '%s\n' "LD_PRELOAD=$PRELOAD" "NC_PRELOAD=$SRV:$2" NC_PRELOAD_DEBUG=1 \
+			"NC_PRELOAD_LOG=$R/preload-$3.log"
+	fi
+}
+
+converted() { # NAME: sockets the preload library converted in that run
+	grep -c "converted to protocol" "$R/preload-$1.log" 2>/dev/null || echo 0
+}
+
+# app NAME PROTO PORT SERVER_CMD -- CLIENT_CMD: run one unmodified client/server pair
+app() {
+	local name=$1 proto=$2 port=$3 srv=() cli=() envs spid rc=0
+	shift 3
+	while [ "$1" != -- ]; do srv+=("$1"); shift; done
+	shift
+	cli=("$@")
+	mapfile -t envs < <(app_env "$proto" "$port" "$name")
+	if [ "$proto" != tcp ] && [ -n "$NC_DOWN" ]; then
+		echo "$NC_DOWN" > "$R/$name.err"
+		return 1
+	fi
+	on_b env "${envs[@]}" timeout $((SECS * 4 + 120)) "${srv[@]}" > "$R/$name.srv" 2>&1 &
+	spid=$!
+	if ! wait_listen "$port" "$proto" "$R/preload-$name.log"; then
+		kill "$spid" 2>/dev/null || true
+		echo "server did not listen: $(tail -n 2 "$R/$name.srv" | oneline)" > "$R/$name.err"
+		return 1
+	fi
+	on_a env "${envs[@]}" timeout $((SECS * 4 + 120)) "${cli[@]}" > "$R/$name.out" 2> "$R/$name.err" || rc=$?
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	[ "$rc" = 0 ] || { echo "client exited $rc: $(tail -n 2 "$R/$name.err" | oneline)" > "$R/$name.err"; return 1; }
+}
+
+# app_take KEY NAME VALUE: V[KEY] = VALUE if a number, else n/a with the reason
+app_take() {
+	if isnum "$3"; then V[$1]=$3; else V[$1]="n/a ($(oneline < "$R/$2.err" 2>/dev/null || true))"; fi
+	[ "${V[$1]}" != "n/a ()" ] || V[$1]="n/a (no result in the output)"
+}
+
+sp_avg() { sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' "$1" | sed -n 1p; }
+sp_p99() { sed -n 's/.*percentile 99.000 = *\([0-9.]*\).*/\1/p' "$1" | sed -n 1p; }
+
+APPS_JSON=()
+app_json() { # APP PROTO key=value...
+	local a=$1 p=$2 s kv k v
+	shift 2
+	s="{\"app\":\"$a\",\"proto\":\"$p\""
+	for kv in "$@"; do
+		k=${kv%%=*} v=${kv#*=}
+		if isnum "$v"; then s+=",\"$k\":$v"; else s+=",\"$k\":$(jstr "$v")"; fi
+	done
+	APPS_JSON+=("$s}")
+}
+
+if [ "$APPS" = 1 ]; then
+	say "unmodified programs: TCP, then NetChannel through LD_PRELOAD=$PRELOAD"
+	declare -A APORT=([sockperf.tcp]=11111 [sockperf.nc]=11112 [iperf3.tcp]=5201
+		[iperf3.nc]=5202 [redis.tcp]=6379 [redis.nc]=6380)
+	for p in tcp nc; do
+		proto=$p
+		[ "$p" = tcp ] || proto=netchannel
+		for b in sockperf iperf3 redis-server redis-benchmark; do
+			command -v "$b" > /dev/null || { echo "$b: not in the guest" > "$R/missing-$b"; }
+		done
+
+		port=${APORT[sockperf.$p]}
+		if command -v sockperf > /dev/null; then
+			if app "sockperf_pp_$p" "$proto" "$port" sockperf server --tcp -i "$SRV" -p "$port" -- \
+				sockperf ping-pong --tcp -i "$SRV" -p "$port" -t "$SECS" -m "$SIZE"; then :; fi
+			app_take "sp_pp_avg.$p" "sockperf_pp_$p" "$(sp_avg "$R/sockperf_pp_$p.out")"
+			app_take "sp_pp_p99.$p" "sockperf_pp_$p" "$(sp_p99 "$R/sockperf_pp_$p.out")"
+			port=$((port + 10))
+			if app "sockperf_ul_$p" "$proto" "$port" sockperf server --tcp -i "$SRV" -p "$port" -- \
+				sockperf under-load --tcp -i "$SRV" -p "$port" -t "$SECS" -m "$SIZE" \
+				--mps "$SOCKPERF_MPS" --reply-every 10; then :; fi
+			app_take "sp_ul_avg.$p" "sockperf_ul_$p" "$(sp_avg "$R/sockperf_ul_$p.out")"
+			app_take "sp_ul_p99.$p" "sockperf_ul_$p" "$(sp_p99 "$R/sockperf_ul_$p.out")"
+			app_json sockperf-ping-pong "$proto" "avg_us=${V[sp_pp_avg.$p]}" "p99_us=${V[sp_pp_p99.$p]}" \
+				"converted_sockets=$(converted "sockperf_pp_$p")"
+			app_json sockperf-under-load "$proto" "avg_us=${V[sp_ul_avg.$p]}" "p99_us=${V[sp_ul_p99.$p]}" \
+				"converted_sockets=$(converted "sockperf_ul_$p")"
+		else
+			for k in sp_pp_avg sp_pp_p99 sp_ul_avg sp_ul_p99; do na "$k.$p" "sockperf not in the guest"; done
+		fi
+
+		port=${APORT[iperf3.$p]}
+		if command -v iperf3 > /dev/null; then
+			if app "iperf3_$p" "$proto" "$port" iperf3 -s -1 -4 -B "$SRV" -p "$port" -- \
+				iperf3 -4 -c "$SRV" -p "$port" -t "$SECS" -f m; then :; fi
+			app_take "iperf3.$p" "iperf3_$p" "$(awk '/receiver/ { for (i = 1; i <= NF; i++)
+				if ($i == "Mbits/sec") print $(i - 1) }' "$R/iperf3_$p.out" | tail -n 1)"
+			app_json iperf3 "$proto" "mbit_per_s=${V[iperf3.$p]}" "converted_sockets=$(converted "iperf3_$p")"
+		else
+			na "iperf3.$p" "iperf3 not in the guest"
+		fi
+
+		port=${APORT[redis.$p]}
+		if command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null; then
+			mkdir -p "$R/redis-$p"
+			if app "redis_$p" "$proto" "$port" redis-server --port "$port" --bind "$SRV" \
+				--save '' --appendonly no --protected-mode no --daemonize no \
+				--dir "$R/redis-$p" --logfile "$R/redis-$p/log" -- \
+				redis-benchmark -h "$SRV" -p "$port" -t set,get -n "$REDIS_N" -c 10 --csv; then :; fi
+			app_take "redis_set.$p" "redis_$p" "$(sed -n 's/^"SET","\([0-9.]*\)".*/\1/p' "$R/redis_$p.out")"
+			app_take "redis_get.$p" "redis_$p" "$(sed -n 's/^"GET","\([0-9.]*\)".*/\1/p' "$R/redis_$p.out")"
+			app_json redis "$proto" "set_rps=${V[redis_set.$p]}" "get_rps=${V[redis_get.$p]}" \
+				"converted_sockets=$(converted "redis_$p")"
+		else
+			na "redis_set.$p" "redis-server/redis-benchmark not in the guest"
+			na "redis_get.$p" "redis-server/redis-benchmark not in the guest"
+		fi
+	done
+	for k in sp_pp_avg sp_pp_p99 sp_ul_avg sp_ul_p99 iperf3 redis_set redis_get; do
+		log "$k: TCP ${V[$k.tcp]}, NetChannel ${V[$k.nc]}"
+	done
+	for n in sockperf_pp_nc sockperf_ul_nc iperf3_nc redis_nc; do
+		[ -e "$R/preload-$n.log" ] && log "$n: $(converted "$n") socket(s) converted by libncpreload.so"
+	done
+fi
+
+# ------------------------------------------------------------------ channel sweep
+# Channels are opened when a host first talks to a peer, with the count set
+# then; peers live as long as their namespaces. So each setting gets a fresh
+# pair of namespaces whose knobs are set before anything connects.
+say "bulk, 1 socket, channels / VNS workers: $CHANNELS (fresh namespaces each)"
+knob_dir=/proc/sys/net/netchannel
+[ -z "$NC_SRV_PID" ] || kill "$NC_SRV_PID" 2>/dev/null || true
+NC_SRV_PID=""
+for n in $CHANNELS; do
+	key=ch$n
+	V[$key.tcp]=${V[bulk.tcp]}
+	if [ -n "$NC_DOWN" ]; then na "$key.nc" "$NC_DOWN"; continue; fi
+	NS_A=nc_a$n NS_B=nc_b$n
+	make_pair "$NS_A" "$NS_B"
+	if ! on_a test -e "$knob_dir/channels"; then
+		na "$key.nc" "no $knob_dir/channels"
+	else
+		missing=""
+		for knob in channels vns_workers; do
+			if on_a test -e "$knob_dir/$knob"; then
+				for ns in "$NS_A" "$NS_B"; do
+					ip netns exec "$ns" sh -c "echo $n > $knob_dir/$knob" 2>> "$R/knob.err" ||
+						missing+="${missing:+; }cannot set $knob"
+				done
+			else
+				missing+="${missing:+; }no $knob_dir/$knob"
+			fi
+		done
+		NOTE[bulk_$key]=$missing
+		if nc_server_restart; then
+			perf "bulk_ch${n}_netchannel" netchannel bulk --seconds "$SECS"
+			take "$key.nc" "bulk_ch${n}_netchannel" throughput_bps 1e-9
+			log "channels=$n: /proc/net/netchannel/channels in $NS_A:"
+			on_a cat /proc/net/netchannel/channels 2>/dev/null | sed -n 1,6p | sed 's/^/      /' || true
+		else
+			na "$key.nc" "$LAST_ERR"
+		fi
+		[ -z "$NC_SRV_PID" ] || kill "$NC_SRV_PID" 2>/dev/null || true
+		NC_SRV_PID=""
+	fi
+	NS_A=nc_a NS_B=nc_b
+done
+
+# ------------------------------------------------------------------ table
+# row ID KEY LABEL UNIT BETTER BASELINE: V[KEY.tcp] (or BASEKEY) vs V[KEY.nc]
+ROWS=()
+row() {
+	local id=$1 key=$2 label=$3 unit=$4 better=$5 base_name=${6:-TCP} base_key=${7:-$2.tcp}
+	local b=${V[$base_key]:-n/a (not measured)} n=${V[$key.nc]:-n/a (not measured)} r
+	if isnum "$b" && isnum "$n" && awk -v b="$b" 'BEGIN { exit !(b != 0) }'; then
+		r=$(awk -v b="$b" -v n="$n" 'BEGIN { printf "%.3f", n / b }')
+	elif ! isnum "$n"; then
+		r=$n
+	else
+		r="n/a (baseline: $b)"
+	fi
+	ROWS+=("$id"$'\t'"$label"$'\t'"$unit"$'\t'"$better"$'\t'"$base_name"$'\t'"$b"$'\t'"$n"$'\t'"$r"$'\t'"${NOTE[$id]:-}")
+}
+
+row bulk_default bulk "bulk throughput, 1 socket, default channels" Gbit/s higher
+for n in $CHANNELS; do
+	row "bulk_ch$n" "ch$n" "bulk throughput, 1 socket, $n channel(s) + $n VNS worker(s)" Gbit/s higher
+done
+row rr_rate rr "rr rate, ${SIZE} B, 1 socket" req/s higher
+row lapp_alone_p99 alone99 "L-app p99, alone" us lower
+row lapp_alone_p999 alone999 "L-app p99.9, alone" us lower
+row lapp_tapps_p99 tapps99 "L-app p99, next to $TAPPS T-apps, no policy" us lower
+row lapp_tapps_p999 tapps999 "L-app p99.9, next to $TAPPS T-apps, no policy" us lower
+row tapps_tput tapput "T-app throughput next to the L-app, no policy" Gbit/s higher
+row lapp_prio_p99 prio99 "L-app p99, next to $TAPPS T-apps, policy $PRIORITY" us lower TCP tapps99.tcp
+row lapp_prio_p999 prio999 "L-app p99.9, next to $TAPPS T-apps, policy $PRIORITY" us lower TCP tapps999.tcp
+row prio_tput prioput "T-app throughput, policy $PRIORITY" Gbit/s higher TCP tapput.tcp
+row bpf_cost cost "rr rate with BPF policy $COST_NAME" req/s higher "NC native" rr.nc
+row swap_stall swap "max rr latency during live policy swaps" us lower "TCP max" rrmax.tcp
+row swap_stall_nc swap "max rr latency during live policy swaps" us lower "NC max, no swaps" rrmax.nc
+if [ "$APPS" = 1 ]; then
+	row sockperf_pp_avg sp_pp_avg "sockperf ping-pong avg latency (preload)" us lower
+	row sockperf_pp_p99 sp_pp_p99 "sockperf ping-pong p99 (preload)" us lower
+	row sockperf_ul_avg sp_ul_avg "sockperf under-load avg latency (preload)" us lower
+	row sockperf_ul_p99 sp_ul_p99 "sockperf under-load p99 (preload)" us lower
+	row iperf3 iperf3 "iperf3 throughput (preload)" Mbit/s higher
+	row redis_set redis_set "redis-benchmark SET (preload)" req/s higher
+	row redis_get redis_get "redis-benchmark GET (preload)" req/s higher
+fi
+
+table() {
+	local r
+	printf '%-58s %8s %-8s %14s %14s  %s\n' measurement unit better baseline NetChannel "NC/baseline"
+	for r in "${ROWS[@]}"; do
+		IFS=$'\t' read -r id label unit better base_name b n ratio note <<< "$r"
+		isnum "$b" || b="n/a"
+		isnum "$n" || n="n/a"
+		[ "$base_name" = TCP ] || label="$label [baseline: $base_name]"
+		printf '%-58s %8s %-8s %14s %14s  %s\n' "$label" "$unit" "$better" "$b" "$n" "$ratio${note:+  ($note)}"
+	done
+}
+
+say "results ($DATE; NetChannel / baseline, measured in this boot; TCG guest, $(grep -c ^processor /proc/cpuinfo) vCPUs, ${SECS} s runs)"
+table | tee "$R/table.txt"
+
+# ------------------------------------------------------------------ machine output
+{
+	printf '{"ncbench":1,"date":%s,"kernel":%s,"vcpus":%s,"seconds":%s,"warmup":%s,' \
+		"$(jstr "$DATE")" "$(jstr "$(uname -r)")" "$(grep -c ^processor /proc/cpuinfo)" "$SECS" "$WARMUP"
+	printf '"size":%s,"tapps":%s,"lapp_interval_us":%s,"priority_policy":%s,"cost_policy":%s,' \
+		"$SIZE" "$TAPPS" "$INTERVAL" "$(jstr "$PRIORITY")" "$(jstr "$COST_POLICY")"
+	printf '"netchannel_unavailable":%s,\n"rows":[\n' "$(jstr "$NC_DOWN")"
+	sep=""
+	for r in "${ROWS[@]}"; do
+		IFS=$'\t' read -r id label unit better base_name b n ratio note <<< "$r"
+		printf '%s{"id":%s,"label":%s,"unit":%s,"better":%s,"baseline":%s,' "$sep" \
+			"$(jstr "$id")" "$(jstr "$label")" "$(jstr "$unit")" "$(jstr "$better")" "$(jstr "$base_name")"
+		for kv in "base_value=$b" "netchannel_value=$n" "ratio=$ratio"; do
+			if isnum "${kv#*=}"; then printf '"%s":%s,' "${kv%%=*}" "${kv#*=}"
+			else printf '"%s":%s,' "${kv%%=*}" "$(jstr "${kv#*=}")"; fi
+		done
+		printf '"note":%s}\n' "$(jstr "$note")"
+		sep=","
+	done
+	printf '],\n"apps":[\n'
+	sep=""
+	for a in "${APPS_JSON[@]}"; do printf '%s%s\n' "$sep" "$a"; sep=","; done
+	printf '],\n"runs":[\n'
+	sep=""
+	while IFS= read -r l; do printf '%s%s\n' "$sep" "$l"; sep=","; done < "$R/runs.jsonl"
+	printf ']}\n'
+} > "$R/results.json"
+if "$NCPERF" json-check "$R/results.json"; then
+	log "results.json: valid JSON"
+else
+	log "results.json: INVALID JSON (a bug in this script)"
+fi
+
+sed 's/^/NCB|json|/' "$R/results.json"
+for f in "$R"/cdf-*.txt; do
+	[ -e "$f" ] || continue
+	n=$(basename "$f" .txt)
+	n=${n#cdf-}
+	# at most ~400 points per curve keeps the console short
+	awk -v n="$n" '!/^#/ { p[++k] = $0 } END { s = int(k / 400) + 1
+		for (i = 1; i <= k; i++) if (i % s == 0 || i == k || i == 1) print "NCB|cdf|" n "|" p[i] }' "$f"
+done
+for r in "${ROWS[@]}"; do
+	IFS=$'\t' read -r id _ _ _ _ _ _ ratio _ <<< "$r"
+	isnum "$ratio" || ratio=n/a
+	echo "NCB|row|$id|$ratio"
+done
+sed 's/^/NCB|table|/' "$R/table.txt"
+echo "NCB|done|$DATE"

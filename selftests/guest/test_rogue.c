@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A rogue peer on the channel port. NetChannel host b listens for channels
+ * on 10.99.0.2:5050 (the port sysctl); anybody can open a plain TCP
+ * connection there and write anything. For each kind of garbage the host
+ * must drop that connection (EOF or reset within a few seconds), count it
+ * under the matching /proc/net/netchannel/stats counter, and keep serving
+ * real NetChannel traffic between a and b.
+ *
+ * Frames are built here byte by byte from the wire format in
+ * kernel/nc_frame.h (only its constants are used, not its encoder), so the
+ * test also checks the kernel agrees with the documented format.
+ *
+ * NetChannel only: with NC_PROTO=tcp every test is reported as skipped.
+ */
+#include "nc_net.h"
+#include "nc_frame.h"
+
+#define ROGUE_INSTANCE	0x726f677565000001ULL	/* "rogue" */
+#define ROGUE_SRC_ID	77
+#define ROGUE_LPORT	7000			/* NetChannel listener in b */
+#define FLOOD_OPENS	10000
+
+static uint16_t chan_port;
+static int b_listener = -1;
+
+#define SKIP_UNLESS_NETCHANNEL() do {					\
+	if (nc_proto_tcp()) {						\
+		printf("# %s: netchannel only, skipped on tcp\n", __func__); \
+		skip();							\
+	}								\
+} while (0)
+
+/* ------------------------------------------------------------ frames */
+
+static uint8_t *put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+	return p + 2;
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+	return p + 4;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+struct hdr {
+	uint16_t magic;
+	uint8_t version;
+	uint8_t type;
+	uint32_t len, src, dst, seq, arg;
+};
+
+/* A 32-byte header at @out; returns the end. */
+static uint8_t *frame(uint8_t *out, const struct hdr *h)
+{
+	uint8_t *p = out;
+
+	p = put16(p, h->magic);
+	*p++ = h->version;
+	*p++ = h->type;
+	p = put16(p, 0);		/* flags */
+	p = put16(p, 0);		/* reserved */
+	p = put32(p, h->len);
+	p = put32(p, h->src);
+	p = put32(p, h->dst);
+	p = put32(p, h->seq);
+	p = put32(p, h->arg);
+	p = put32(p, 0);		/* reserved2 */
+	return p;
+}
+
+/* A HELLO (channel 0 of 1) with @magic and @version; returns the end. */
+static uint8_t *hello(uint8_t *out, uint16_t magic, uint8_t version)
+{
+	struct hdr h = {
+		.magic = magic, .version = version, .type = NC_FT_HELLO,
+		.len = NC_HELLO_PAYLOAD_LEN, .arg = NC_HELLO_ARG(0, 1),
+	};
+	uint8_t *p = frame(out, &h);
+
+	p = put32(p, ROGUE_INSTANCE >> 32);
+	p = put32(p, (uint32_t)ROGUE_INSTANCE);
+	memset(p, 0, 8);
+	return p + 8;
+}
+
+static uint8_t *valid_hello(uint8_t *out)
+{
+	return hello(out, NC_FRAME_MAGIC, NC_FRAME_VERSION);
+}
+
+/* ------------------------------------------------------- the rogue peer */
+
+/* What the host did with the rogue connection. */
+struct outcome {
+	int closed;		/* 0: still open; 1: EOF; 2: reset (ECONNRESET) */
+	double secs;		/* until it was closed */
+	bool reset_frame;	/* a RESET frame addressed to ROGUE_SRC_ID came */
+	size_t rx;		/* bytes the host sent us */
+	uint8_t buf[1 << 16];	/* the first of them */
+};
+
+/* Look for a RESET frame for ROGUE_SRC_ID in what the host sent. */
+static void scan_frames(struct outcome *o)
+{
+	size_t off = 0, n = o->rx < sizeof(o->buf) ? o->rx : sizeof(o->buf);
+	const uint8_t *p;
+
+	while (off + NC_FRAME_HDR_LEN <= n) {
+		p = o->buf + off;
+		if (get16(p) != NC_FRAME_MAGIC)
+			return;
+		if (p[3] == NC_FT_RESET && get32(p + 16) == ROGUE_SRC_ID)
+			o->reset_frame = true;
+		off += NC_FRAME_HDR_LEN + get32(p + 8);
+	}
+}
+
+/* Read what is there; record EOF/reset. */
+static void drain(int fd, struct outcome *o, double t0)
+{
+	uint8_t tmp[4096];
+	ssize_t n;
+
+	while (!o->closed) {
+		n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		if (n > 0) {
+			if (o->rx < sizeof(o->buf))
+				memcpy(o->buf + o->rx, tmp,
+				       (size_t)n < sizeof(o->buf) - o->rx ? (size_t)n :
+				       sizeof(o->buf) - o->rx);
+			o->rx += n;
+			continue;
+		}
+		if (n == 0)
+			o->closed = 1;
+		else if (errno == ECONNRESET)
+			o->closed = 2;
+		else if (errno != EAGAIN)
+			fail_msg("recv on the rogue connection: %s", strerror(errno));
+		break;
+	}
+	if (o->closed)
+		o->secs = nc_now() - t0;
+	scan_frames(o);
+}
+
+/*
+ * Connect to b's channel port with plain TCP from a, write @len bytes
+ * (reading whatever comes back meanwhile), then wait up to @ms for the host
+ * to close the connection (or, with @reset_ok, to send a RESET frame for
+ * ROGUE_SRC_ID).
+ */
+static void rogue(const uint8_t *bytes, size_t len, int ms, bool reset_ok,
+		  struct outcome *o)
+{
+	struct sockaddr_in sin = nc_sin(NC_IP_B, chan_port);
+	int64_t deadline;
+	size_t off = 0;
+	struct pollfd p;
+	ssize_t n;
+	double t0;
+	int fd, e;
+
+	memset(o, 0, sizeof(*o));
+	nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter %s", NC_NS_A);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	e = errno;
+	nc_ns_leave();
+	if (fd < 0)
+		fail_msg("socket: %s", strerror(e));
+	nc_set_timeo(fd, SO_SNDTIMEO, 10000);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		fail_msg("plain TCP connect to the channel port %s:%u: %s", NC_IP_B,
+			 chan_port, strerror(errno));
+	nc_set_nonblock(fd, true);
+	t0 = nc_now();
+	deadline = nc_now_ms() + 30000;
+	while (off < len && !o->closed) {
+		n = send(fd, bytes + off, len - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			off += n;
+			continue;
+		}
+		if (errno == EPIPE || errno == ECONNRESET) {
+			o->closed = 2;	/* the host gave up on us already */
+			o->secs = nc_now() - t0;
+			break;
+		}
+		if (errno != EAGAIN)
+			fail_msg("send on the rogue connection: %s", strerror(errno));
+		drain(fd, o, t0);
+		p = (struct pollfd){ .fd = fd, .events = POLLOUT | POLLIN };
+		if (poll(&p, 1, nc_left_ms(deadline)) == 0)
+			fail_msg("the host took only %zu of %zu rogue bytes in 30 s and never closed",
+				 off, len);
+	}
+	deadline = nc_now_ms() + ms;
+	while (!o->closed && !(reset_ok && o->reset_frame)) {
+		drain(fd, o, t0);
+		if (o->closed || (reset_ok && o->reset_frame))
+			break;
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, nc_left_ms(deadline)) == 0)
+			break;
+	}
+	close(fd);
+	printf("# rogue %zu bytes: %s after %.2f s, %zu bytes back%s\n", len,
+	       o->closed == 1 ? "EOF" : o->closed == 2 ? "reset" : "still open",
+	       o->closed ? o->secs : ms / 1000.0, o->rx,
+	       o->reset_frame ? ", RESET frame for our socket" : "");
+}
+
+static uint64_t stat_b(const char *key)
+{
+	uint64_t v = 0;
+
+	nc_assert(nc_stat_get(NC_NS_B, key, &v) == 0, "reading b's stats");
+	return v;
+}
+
+/* @key of b's stats rises above @before within a second. */
+static void expect_counted(const char *key, uint64_t before)
+{
+	int64_t deadline = nc_now_ms() + 1000;
+
+	while (stat_b(key) <= before && nc_now_ms() < deadline)
+		nc_sleep_ms(20);
+	if (stat_b(key) <= before)
+		fail_msg("%s stayed at %llu; b's stats: %s", key,
+			 (unsigned long long)before, nc_stats_line(NC_NS_B));
+}
+
+/* Real NetChannel traffic between a and b still works, byte-exact. */
+static void expect_service(uint64_t seed)
+{
+	struct nc_xspec s = { .nsock = 4, .up = 256 * 1024, .down = 64 * 1024,
+			      .seed = seed };
+
+	nc_assert(nc_xfer(&s, NULL) == 0, "a normal transfer after the rogue peer");
+}
+
+static void expect_dropped(const struct outcome *o, const char *what)
+{
+	if (!o->closed)
+		fail_msg("the host kept the rogue connection (%s) open for 5 s", what);
+}
+
+/* ------------------------------------------------------------- tests */
+
+static void test_bad_magic(void **state)
+{
+	uint8_t buf[64], *end;
+	struct outcome *o = calloc(1, sizeof(*o));
+	uint64_t before;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	before = stat_b("err_bad_magic");
+	end = hello(buf, NC_FRAME_MAGIC ^ 0x0101, NC_FRAME_VERSION);
+	rogue(buf, end - buf, 5000, false, o);
+	expect_dropped(o, "bad magic");
+	expect_counted("err_bad_magic", before);
+	expect_service(0xbad1);
+	free(o);
+}
+
+static void test_bad_version(void **state)
+{
+	uint8_t buf[64], *end;
+	struct outcome *o = calloc(1, sizeof(*o));
+	uint64_t before;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	before = stat_b("err_bad_version");
+	end = hello(buf, NC_FRAME_MAGIC, NC_FRAME_VERSION + 1);
+	rogue(buf, end - buf, 5000, false, o);
+	expect_dropped(o, "bad version");
+	expect_counted("err_bad_version", before);
+	expect_service(0xbad2);
+	free(o);
+}
+
+/* After a valid HELLO, a DATA frame claiming 64 KiB + 1 of payload. */
+static void test_oversized_len(void **state)
+{
+	struct hdr h = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			 .type = NC_FT_DATA, .len = NC_FRAME_MAX_PAYLOAD + 1,
+			 .src = ROGUE_SRC_ID, .dst = 1 };
+	uint8_t *buf = calloc(1, 256 + 4096), *end;
+	struct outcome *o = calloc(1, sizeof(*o));
+	uint64_t before;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	before = stat_b("err_bad_len");
+	end = frame(valid_hello(buf), &h);
+	/* some payload follows, as a real sender would write it */
+	end += 4096;
+	rogue(buf, end - buf, 5000, false, o);
+	expect_dropped(o, "oversized length");
+	expect_counted("err_bad_len", before);
+	expect_service(0xbad3);
+	free(buf);
+	free(o);
+}
+
+/* After a valid HELLO, a frame of a type that does not exist. */
+static void test_bad_type(void **state)
+{
+	struct hdr h = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			 .type = 0x42, .src = ROGUE_SRC_ID, .dst = 1 };
+	uint8_t buf[128], *end;
+	struct outcome *o = calloc(1, sizeof(*o));
+	uint64_t before;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	before = stat_b("err_bad_type");
+	end = frame(valid_hello(buf), &h);
+	rogue(buf, end - buf, 5000, false, o);
+	expect_dropped(o, "bad type");
+	expect_counted("err_bad_type", before);
+	expect_service(0xbad4);
+	free(o);
+}
+
+/*
+ * After a valid HELLO, DATA for a socket id the host never gave out.
+ * Accepted outcomes: the channel is dropped, or the host answers with a
+ * RESET frame for our socket id (what TCP does for a segment of an unknown
+ * connection; late DATA for a socket that just closed looks the same).
+ */
+static void test_unknown_socket(void **state)
+{
+	struct hdr h = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			 .type = NC_FT_DATA, .len = 100, .src = ROGUE_SRC_ID,
+			 .dst = 0x7fff1234 };
+	uint8_t buf[256], *end;
+	struct outcome *o = calloc(1, sizeof(*o));
+	uint64_t before;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	before = stat_b("err_unknown_socket");
+	end = frame(valid_hello(buf), &h);
+	nc_gen(0x99, 0, end, 100);
+	end += 100;
+	rogue(buf, end - buf, 5000, true, o);
+	if (!o->closed && !o->reset_frame)
+		fail_msg("DATA for an unknown socket: the host neither dropped the channel nor answered with a RESET frame for socket %u within 5 s",
+			 ROGUE_SRC_ID);
+	expect_counted("err_unknown_socket", before);
+	expect_service(0xbad5);
+	free(o);
+}
+
+/* After a valid HELLO, 10000 OPENs for the listening port in a row. */
+static void test_open_flood(void **state)
+{
+	size_t len = NC_FRAME_HDR_LEN + NC_HELLO_PAYLOAD_LEN +
+		(size_t)FLOOD_OPENS * NC_FRAME_HDR_LEN;
+	uint8_t *buf = malloc(len), *p;
+	struct outcome *o = calloc(1, sizeof(*o));
+	uint64_t before;
+	int i;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(150);
+	assert_non_null(buf);
+	before = stat_b("err_open_flood");
+	p = valid_hello(buf);
+	for (i = 0; i < FLOOD_OPENS; i++) {
+		struct hdr h = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+				 .type = NC_FT_OPEN, .src = 1000 + i, .seq = 0,
+				 .arg = NC_OPEN_ARG(ROGUE_LPORT, 10000 + i) };
+
+		p = frame(p, &h);
+	}
+	assert_int_equal(p - buf, len);
+	rogue(buf, len, 5000, false, o);
+	expect_dropped(o, "OPEN flood");
+	expect_counted("err_open_flood", before);
+	expect_service(0xbad6);
+	free(buf);
+	free(o);
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+static int group_setup(void **state)
+{
+	long port;
+
+	if (nc_proto_tcp()) {
+		printf("# test_rogue: netchannel only; NC_PROTO=tcp, every test is skipped\n");
+		return 0;
+	}
+	if (nc_group_setup(state))
+		return -1;
+	if (nc_sysctl_get(NC_NS_B, "port", &port)) {
+		fprintf(stderr, "%s\n", nc_err);
+		return -1;
+	}
+	chan_port = (uint16_t)port;
+	/* a NetChannel listener in b, so that b's channel port is open */
+	b_listener = nc_listen_in(NC_NS_B, ROGUE_LPORT, 16);
+	if (b_listener < 0) {
+		fprintf(stderr, "%s\n", nc_err);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	if (nc_proto_tcp())
+		return 0;
+	close(b_listener);
+	return nc_group_teardown(state);
+}
+
+/* Per-test cleanup (which closes every socket), then b's listener again. */
+static int test_cleanup(void **state)
+{
+	nc_test_cleanup(state);
+	if (nc_proto_tcp())
+		return 0;
+	b_listener = nc_listen_in(NC_NS_B, ROGUE_LPORT, 16);
+	if (b_listener < 0) {
+		fprintf(stderr, "%s\n", nc_err);
+		return -1;
+	}
+	return 0;
+}
+
+#define T(f) cmocka_unit_test_teardown(f, test_cleanup)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_bad_magic),
+		T(test_bad_version),
+		T(test_oversized_len),
+		T(test_bad_type),
+		T(test_unknown_socket),
+		T(test_open_flood),
+	};
+
+	return cmocka_run_group_tests_name("rogue", tests, group_setup, group_teardown);
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test policy that misbehaves in two ways the kernel must catch:
+ *
+ * - starvation: the rank is the socket's class alone (from cgrp_class, a
+ *   per-cgroup map like priority's; default class 1), so while sockets of
+ *   class 0 keep a peer's channels busy, a class 1 socket is never served.
+ *   timeout_ms is short (1 s) so the watchdog ejects it quickly.
+ * - an invalid return: select_channel() returns bad_channel when user space
+ *   sets it (0 = behave: -1, use every channel), e.g. 1000, which is no
+ *   channel index and must get the policy ejected.
+ */
+#include "netchannel.bpf.h"
+
+char _license[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, u64);
+	__type(value, u32);
+} cgrp_class SEC(".maps");
+
+int bad_channel;
+int exit_kind = -1;
+long long exit_code;
+
+s32 NETSCHED_OPS(starve_sock_init, struct netsched_sock *sk)
+{
+	u64 cgid = sk->cgroup_id;
+	u32 *class = bpf_map_lookup_elem(&cgrp_class, &cgid);
+
+	sk->class = class ? *class : 1;
+	return 0;
+}
+
+u64 NETSCHED_OPS(starve_enqueue, struct netsched_sock *sk,
+		 struct netsched_tx *tx)
+{
+	return sk->class;
+}
+
+s32 NETSCHED_OPS(starve_select_channel, struct netsched_sock *sk,
+		 u32 nr_channels)
+{
+	return bad_channel ? bad_channel : -1;
+}
+
+void NETSCHED_OPS(starve_exit, struct netsched_exit_info *info)
+{
+	exit_kind = info->kind;
+	exit_code = info->code;
+}
+
+NETSCHED_POLICY(nc_test_starve,
+	.sock_init = (void *)starve_sock_init,
+	.enqueue = (void *)starve_enqueue,
+	.select_channel = (void *)starve_select_channel,
+	.exit = (void *)starve_exit,
+	.timeout_ms = 1000,
+);
