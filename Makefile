@@ -42,6 +42,7 @@ help:
 	@echo "make            build the module, BPF objects, loader and tests"
 	@echo "make test       install deps, build, run host and guest tests"
 	@echo "make demo       install deps, build, boot the guest and show NetChannel"
+	@echo "make bench      ratios NetChannel/TCP measured in the guest (not a test)"
 	@echo "make vm         an interactive shell in the test guest"
 	@echo "make load       insmod kernel/netchannel.ko into the RUNNING kernel"
 	@echo "make unload     rmmod it from the running kernel"
@@ -126,6 +127,10 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm.sh -- /nc/demo.sh
 
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
 vm: all
 	@scripts/vm.sh
 
@@ -134,10 +139,14 @@ load: $(MODULE)
 unload:
 	rmmod netchannel
 
+# fails on any ERROR, WARNING or CHECK (checkpatch itself exits 0 on CHECKs)
 checkpatch:
 	@perl /usr/src/linux-source-6.12/scripts/checkpatch.pl --strict --no-tree \
 		--ignore FILE_PATH_CHANGES -f $(filter-out %.mod.c,$(wildcard kernel/*.c)) \
-		kernel/*.h kernel/uapi/*.h
+		kernel/*.h kernel/uapi/*.h > $(B)/checkpatch.log 2>&1 || true
+	@grep -E '^(ERROR|WARNING|CHECK)' -A3 $(B)/checkpatch.log || \
+		echo "checkpatch --strict: clean ($(words $(wildcard kernel/*.c kernel/*.h)) files)"
+	@! grep -qE '^(ERROR|WARNING|CHECK)' $(B)/checkpatch.log
 
 clean:
 	rm -rf $(B)

@@ -108,6 +108,16 @@ static struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
 
 	sock->sk->sk_allocation = GFP_KERNEL;
 	sock->sk->sk_use_task_frag = false;
+	/*
+	 * Keep little unsent data in TCP's queue: frames wait in the
+	 * NetScheduler, where the policy orders them, not behind megabytes of
+	 * another socket's data in a FIFO it cannot touch. The transmit work
+	 * blocks in sendmsg until the queue drains below this.
+	 */
+	lock_sock(sock->sk);
+	WRITE_ONCE(tcp_sk(sock->sk)->notsent_lowat,
+		   READ_ONCE(nn->channel_queue));
+	release_sock(sock->sk);
 	tcp_sock_set_nodelay(sock->sk);
 	tcp_sock_set_user_timeout(sock->sk, NC_USER_TIMEOUT_MS);
 	sock_set_keepalive(sock->sk);

@@ -67,6 +67,7 @@ static int nc_frame_min = 1024, nc_frame_max = NC_FRAME_MAX_PAYLOAD;
 static int nc_window_min = 16384, nc_window_max = 64 << 20;
 static int nc_workers_min = 1, nc_workers_max = 256;
 static int nc_thresh_min, nc_thresh_max = INT_MAX;
+static int nc_queue_min = NC_FRAME_HDR_LEN;
 
 static const struct ctl_table nc_sysctl_template[] = {
 	{
@@ -123,12 +124,22 @@ static const struct ctl_table nc_sysctl_template[] = {
 		.extra1		= &nc_thresh_min,
 		.extra2		= &nc_thresh_max,
 	},
+	{
+		/* unsent bytes a channel's TCP socket may hold (new channels) */
+		.procname	= "channel_queue",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &nc_queue_min,
+		.extra2		= &nc_thresh_max,
+	},
 };
 
 static int nc_sysctl_register(struct nc_net *nn)
 {
 	int *data[] = { &nn->port, &nn->channels, &nn->frame_size,
-			&nn->rcv_window, &nn->vns_workers, &nn->copy_threshold };
+			&nn->rcv_window, &nn->vns_workers, &nn->copy_threshold,
+			&nn->channel_queue };
 	struct ctl_table *table;
 	int i;
 
@@ -169,6 +180,7 @@ static int __net_init nc_net_init(struct net *net)
 	nn->rcv_window = 1 << 20;
 	nn->vns_workers = num_online_cpus();
 	nn->copy_threshold = 256 << 10;
+	nn->channel_queue = 64 << 10;
 	nn->instance = get_random_u64();
 	mutex_init(&nn->lock);
 	INIT_LIST_HEAD(&nn->peers);

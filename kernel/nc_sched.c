@@ -35,7 +35,9 @@
  * struct nc_policy - one attachment of a BPF policy
  * @ops: the struct_ops kdata
  * @gen: attachment generation, never 0, unique for the module's lifetime
- * @link_id: id of the bpf_link that attached it (0 for legacy map updates)
+ * @link: the bpf_link that attached it (NULL for legacy map updates); its
+ *	id is only assigned after reg() returns, so it is read at show time,
+ *	while the link cannot go away: it unregisters us before it is freed
  * @ejecting: set once when the policy is found misbehaving
  * @exit: why it stopped; written by whoever sets @ejecting first
  * @rcu: frees the struct after readers are gone
@@ -43,7 +45,7 @@
 struct nc_policy {
 	struct netsched_ops *ops;
 	u64 gen;
-	u32 link_id;
+	struct bpf_link *link;
 	atomic_t ejecting;
 	struct netsched_exit_info exit;
 	struct rcu_head rcu;
@@ -146,7 +148,7 @@ static struct nc_policy *nc_policy_alloc(struct netsched_ops *ops,
 		return NULL;
 	p->ops = ops;
 	p->gen = ++nc_sched_last_gen;
-	p->link_id = link ? link->id : 0;
+	p->link = link;
 	return p;
 }
 
@@ -590,7 +592,7 @@ int nc_sched_proc_show(struct seq_file *seq, void *v)
 		seq_printf(seq, "policy: %s\n", p->ops->name);
 		seq_printf(seq, "state: %s\n",
 			   atomic_read(&p->ejecting) ? "ejecting" : "enabled");
-		seq_printf(seq, "link_id: %u\n", p->link_id);
+		seq_printf(seq, "link_id: %u\n", p->link ? p->link->id : 0);
 		seq_printf(seq, "timeout_ms: %u\n", p->ops->timeout_ms);
 	} else {
 		seq_puts(seq, "policy: native\nstate: native\nlink_id: 0\ntimeout_ms: 0\n");

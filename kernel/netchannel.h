@@ -71,7 +71,7 @@ enum nc_stat {
  * @proc_dir: /proc/net/netchannel
  * @sysctl: net.netchannel.*
  * @port, @channels, @frame_size, @rcv_window, @vns_workers,
- * @copy_threshold: settings (sysctl)
+ * @copy_threshold, @channel_queue: settings (sysctl)
  * @instance: random, tells this host's channel groups apart
  * @lock: protects @listener, @peers, @pending, @ports, @dying
  * @listener: kernel TCP socket accepting channels, NULL until a virtual
@@ -98,6 +98,7 @@ struct nc_net {
 	int rcv_window;
 	int vns_workers;
 	int copy_threshold;
+	int channel_queue;
 	u64 instance;
 
 	struct mutex lock;		/* see above */

@@ -50,4 +50,13 @@ verge "$v" 7.4 || die "bpftool $v is too old (need >= 7.4, from bookworm-backpor
 ls /boot/vmlinuz-6.12.*-cloud-amd64 >/dev/null 2>&1 || die "no 6.12 cloud kernel in /boot"
 ls -d /usr/src/linux-headers-6.12.*-cloud-amd64 >/dev/null 2>&1 || die "no 6.12 cloud headers"
 command -v clang-19 >/dev/null || die "clang-19 not found"
+# checkpatch.pl (make checkpatch, make test) from the 6.12 source tarball
+if [ ! -f /usr/src/linux-source-6.12/scripts/checkpatch.pl ]; then
+	tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1)
+	[ -n "$tarball" ] || die "linux-source-6.12 installed but no tarball in /usr/src"
+	[ -w /usr/src ] || die "cannot unpack $tarball's scripts/ (run as root)"
+	echo "deps: unpacking scripts/ of $tarball"
+	tar -C /usr/src -xf "$tarball" linux-source-6.12/scripts ||
+		die "cannot unpack $tarball"
+fi
 exit 0

@@ -68,8 +68,10 @@ for fz in build/fuzz/fuzz_*; do
 	check "$n" "$fz" -max_total_time="$FUZZ_SECONDS" -seed=1 \
 		-artifact_prefix="build/fuzz/$n-" "build/fuzz/corpus-$n" "$corpus"
 done
+check checkpatch make --no-print-directory checkpatch
 suite vm-selftest scripts/vm-selftest.sh
 suite guest scripts/vm.sh --timeout "${NC_TEST_TIMEOUT:-1800}" -- /nc/run-tests.sh
+suite bench-smoke scripts/bench-smoke.sh
 
 [ ${#failures[@]} -eq 0 ] || echo "failed suites: ${failures[*]}"
 echo "$passed passed, $failed failed"

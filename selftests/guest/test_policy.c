@@ -1120,10 +1120,47 @@ static void test_ncload_maps(void **state)
 	assert_int_equal(nc_run("ncload --help | grep -q set-weight"), 0);
 }
 
+
+static void test_swap_two(void **state)
+{
+	const char *seq[][2] = { {"priority","detach"}, {"latency","detach"}, {"fair","detach"}, {"fair","priority"} };
+	char v[256], w[256];
+	size_t k;
+	int i;
+
+	nc_watchdog(200);
+	for (k = 0; k < 4; k++) {
+		struct app a[2];
+		no_policy();
+		for (i = 0; i < 2; i++) {
+			a[i] = (struct app){ .kind = APP_BULK, .slot = i };
+			app_start(&a[i]);
+		}
+		nc_sleep_ms(500);
+		ncload("attach %s >/dev/null", seq[k][0]);
+		nc_sleep_ms(1000);
+		if (!strcmp(seq[k][1], "detach"))
+			ncload("detach >/dev/null");
+		else
+			ncload("replace %s >/dev/null", seq[k][1]);
+		nc_sleep_ms(6000);
+		nc_proc_get(NC_PROC_POLICY, "policy", v, sizeof(v));
+		nc_proc_get(NC_PROC_POLICY, "last_exit_reason", w, sizeof(w));
+		for (i = 0; i < 2; i++)
+			app_stop(&a[i]);
+		for (i = 0; i < 2; i++)
+			app_wait(&a[i], 60000);
+		printf("# %s -> %s: now %s (last exit: %s); max gaps %lld ms, %lld ms\n", seq[k][0], seq[k][1], v, w,
+		       (long long)shm->st[0].rx_max_gap_us / 1000, (long long)shm->st[1].rx_max_gap_us / 1000);
+		ncload("detach >/dev/null 2>&1");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ncload_maps, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_swap_two, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_priority, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_fair, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_latency, test_setup, test_teardown),
