@@ -728,12 +728,53 @@ out:
 	return err;
 }
 
+/*
+ * Wait until @cond(@sk) holds, up to *@timeo; 0 or -errno (-EAGAIN when the
+ * time ran out). With @locked, the socket lock is held and is dropped
+ * while sleeping.
+ */
+static int nc_wait(struct sock *sk, long *timeo, bool (*cond)(struct sock *sk),
+		   bool locked)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!cond(sk)) {
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		if (locked)
+			release_sock(sk);
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+		if (locked)
+			lock_sock(sk);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+static bool nc_connect_done(struct sock *sk)
+{
+	return READ_ONCE(sk->sk_state) != TCP_SYN_SENT;
+}
+
+static bool nc_accept_ready(struct sock *sk)
+{
+	return !list_empty_careful(&nc_sk(sk)->accept_q) ||
+	       READ_ONCE(sk->sk_state) != TCP_LISTEN;
+}
+
 static int nc_accept(struct socket *sock, struct socket *newsock,
 		     struct proto_accept_arg *arg)
 {
 	struct sock *sk = sock->sk, *csk;
 	struct nc_sock *nsk = nc_sk(sk), *child = NULL;
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	long timeo;
 	int err = 0;
 
@@ -743,7 +784,6 @@ static int nc_accept(struct socket *sock, struct socket *newsock,
 		goto out;
 	}
 	timeo = sock_rcvtimeo(sk, arg->flags & O_NONBLOCK);
-	add_wait_queue(sk_sleep(sk), &wait);
 	for (;;) {
 		spin_lock_bh(&nsk->lock);
 		child = list_first_entry_or_null(&nsk->accept_q,
@@ -758,17 +798,10 @@ static int nc_accept(struct socket *sock, struct socket *newsock,
 		err = -EINVAL;
 		if (sk->sk_state != TCP_LISTEN)
 			break;
-		err = -EAGAIN;
-		if (!timeo)
+		err = nc_wait(sk, &timeo, nc_accept_ready, true);
+		if (err)
 			break;
-		err = sock_intr_errno(timeo);
-		if (signal_pending(current))
-			break;
-		release_sock(sk);
-		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
-		lock_sock(sk);
 	}
-	remove_wait_queue(sk_sleep(sk), &wait);
 	if (!child)
 		goto out;
 	csk = &child->inet.sk;
@@ -788,7 +821,6 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 		      int addr_len, int flags)
 {
 	DECLARE_SOCKADDR(struct sockaddr_in *, sin, uaddr);
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
 	struct nc_peer *peer;
@@ -857,21 +889,13 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 		goto out;
 wait:
 	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
-	add_wait_queue(sk_sleep(sk), &wait);
-	while (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
-		err = -EINPROGRESS;
-		if (!timeo)
-			break;
-		err = sock_intr_errno(timeo);
-		if (signal_pending(current))
-			break;
-		release_sock(sk);
-		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
-		lock_sock(sk);
-	}
-	remove_wait_queue(sk_sleep(sk), &wait);
-	if (READ_ONCE(sk->sk_state) == TCP_SYN_SENT)
+	err = nc_wait(sk, &timeo, nc_connect_done, true);
+	if (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
+		/* as TCP: a connect that timed out is still in progress */
+		if (err == -EAGAIN)
+			err = -EINPROGRESS;
 		goto out;
+	}
 done:
 	if (nc_sk_connected(sk)) {
 		sock->state = SS_CONNECTED;
@@ -883,33 +907,6 @@ done:
 out:
 	release_sock(sk);
 	return err;
-}
-
-/* Wait until @cond(@sk) holds, up to *@timeo; 0 or -errno. No locks held. */
-static int nc_wait(struct sock *sk, long *timeo, bool (*cond)(struct sock *sk))
-{
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	int err = 0;
-
-	add_wait_queue(sk_sleep(sk), &wait);
-	while (!cond(sk)) {
-		if (!*timeo) {
-			err = -EAGAIN;
-			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(*timeo);
-			break;
-		}
-		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
-	}
-	remove_wait_queue(sk_sleep(sk), &wait);
-	return err;
-}
-
-static bool nc_connect_done(struct sock *sk)
-{
-	return READ_ONCE(sk->sk_state) != TCP_SYN_SENT;
 }
 
 static int nc_send_error(struct sock *sk, int flags, int err)
@@ -940,7 +937,7 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 
 	timeo = sock_sndtimeo(sk, noblock);
 	if (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
-		err = nc_wait(sk, &timeo, nc_connect_done);
+		err = nc_wait(sk, &timeo, nc_connect_done, false);
 		if (err)
 			goto out;
 	}
@@ -1219,7 +1216,7 @@ static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 				err = -ENOTCONN;	/* never connected */
 			break;
 		}
-		err = nc_wait(sk, &timeo, nc_rx_wakeup);
+		err = nc_wait(sk, &timeo, nc_rx_wakeup, false);
 		if (err)
 			break;
 	}
