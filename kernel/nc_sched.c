@@ -11,7 +11,8 @@
  *   runs after every other callback of that policy has returned.
  * - The struct netsched_ops the pointer leads to is the kdata of a BPF
  *   struct_ops map, which the BPF core keeps alive until unreg() returns.
- * - nc_sock_list_lock protects nc_sock_list and every nc_sock's sched_gen.
+ * - nc_sock_list_lock protects nc_sock_list and every nc_sock's sched_gen;
+ *   it nests outside peer->lock (nc_sched_rerank_all()).
  *   sock_init() and sock_release() are called with it held, so a socket is
  *   initialised at most once per policy and released only by the policy that
  *   initialised it, even when a policy is attached while sockets are created.
@@ -62,6 +63,7 @@ static LIST_HEAD(nc_sock_list);
 static DEFINE_SPINLOCK(nc_sock_list_lock);
 
 static void nc_sched_eject_workfn(struct work_struct *work);
+static void nc_sched_rerank_all(void);
 static DECLARE_WORK(nc_sched_eject_work, nc_sched_eject_workfn);
 
 static __printf(3, 4)
@@ -200,6 +202,7 @@ static void nc_sched_disable(enum netsched_exit_kind kind, const char *reason)
 	if (!p)
 		return;
 	synchronize_rcu();
+	nc_sched_rerank_all();
 	nc_policy_stop(p, kind, reason);
 }
 
@@ -238,6 +241,7 @@ static int nc_bpf_reg(void *kdata, struct bpf_link *link)
 	}
 	rcu_assign_pointer(nc_policy, p);
 	nc_sched_init_all_socks(p);
+	nc_sched_rerank_all();
 	pr_info("netchannel: policy %s attached\n", ops->name);
 out:
 	mutex_unlock(&nc_sched_mutex);
@@ -283,6 +287,7 @@ static int nc_bpf_update(void *kdata, void *old_kdata, struct bpf_link *link)
 	}
 	rcu_assign_pointer(nc_policy, p);
 	nc_sched_init_all_socks(p);
+	nc_sched_rerank_all();
 	synchronize_rcu();
 	nc_policy_stop(old, NETSCHED_EXIT_REPLACED, "replaced by link update");
 	pr_info("netchannel: policy %s attached\n", ops->name);
@@ -478,6 +483,43 @@ void nc_sched_ready_del(struct nc_peer *peer, struct nc_sock *nsk)
 		peer->nr_ready--;
 	}
 	list_del_init(&nsk->served_node);
+}
+
+/*
+ * The policy changed: ranks given by the old one mean nothing to the new
+ * one (or to round robin), so every waiting socket is ranked again, each
+ * peer's virtual clock restarts, and the starvation clock restarts too: a
+ * new policy answers only for what it did itself.
+ */
+static void nc_sched_rerank_all(void)
+{
+	struct nc_sock *nsk;
+	struct nc_peer *peer;
+
+	spin_lock_bh(&nc_sock_list_lock);
+	list_for_each_entry(nsk, &nc_sock_list, node) {
+		peer = READ_ONCE(nsk->peer);
+		if (!peer)
+			continue;
+		spin_lock(&peer->lock);
+		peer->vtime = 0;
+		spin_unlock(&peer->lock);
+	}
+	list_for_each_entry(nsk, &nc_sock_list, node) {
+		peer = READ_ONCE(nsk->peer);
+		if (!peer)
+			continue;
+		spin_lock(&peer->lock);
+		if (nsk->queued) {
+			rb_erase_cached(&nsk->ready_rb, &peer->ready);
+			nsk->queued = false;
+			peer->nr_ready--;
+			nc_sched_ready_add(peer, nsk);
+			nsk->served_ns = ktime_get_ns();
+		}
+		spin_unlock(&peer->lock);
+	}
+	spin_unlock_bh(&nc_sock_list_lock);
 }
 
 /* The watchdog: has the least recently served socket waited too long? */

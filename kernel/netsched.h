@@ -77,8 +77,8 @@ struct netsched_sock {
  * @vtime: rank of the frame this peer sent last: a virtual clock that fair
  *	queuing policies start idle sockets from
  * @queued_bytes: bytes the socket has waiting to be sent
- * @msg_bytes: size of the write() the next frame comes from
- * @msg_queued_ns: when that write() was queued
+ * @msg_bytes: size of the write() the next frame comes from (0 for a CLOSE)
+ * @msg_queued_ns: when that write() was queued (0 for a CLOSE)
  * @frame_bytes: payload of the next frame (0 for a CLOSE)
  * @nr_ready: sockets competing for this peer's channels
  */
@@ -125,7 +125,8 @@ struct netsched_ops {
 	/**
 	 * @sock_init: a virtual socket was created, or existed when the policy
 	 * was attached. The policy may set @sk->class, @sk->weight and
-	 * @sk->policy_data. Must return 0; anything else ejects the policy.
+	 * @sk->policy_data (here or in later callbacks; NetChannel only reads
+	 * them through the policy). Must return 0; anything else ejects it.
 	 */
 	s32 (*sock_init)(struct netsched_sock *sk);
 
@@ -136,10 +137,12 @@ struct netsched_ops {
 	void (*sock_release)(struct netsched_sock *sk);
 
 	/**
-	 * @enqueue: @sk has a frame to send: it just became sendable, or it
-	 * sent a frame and has more. Return the frame's rank: among the
-	 * sockets ready on a peer, the lowest rank is sent next (ties in
-	 * arrival order). Default: round robin, one frame each.
+	 * @enqueue: @sk has a frame to send: it just became sendable, it
+	 * sent a frame and has more, or the policy changed (every waiting
+	 * socket is ranked again, and each peer's @tx->vtime restarts at 0).
+	 * Return the frame's rank: among the sockets ready on a peer, the
+	 * lowest rank is sent next (ties in arrival order). Called with the
+	 * peer's lock held. Default: round robin, one frame each.
 	 */
 	u64 (*enqueue)(struct netsched_sock *sk, struct netsched_tx *tx);
 

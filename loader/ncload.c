@@ -199,9 +199,9 @@ out:
 /*
  * The id of the running policy's bpf_link; 0 if none runs, or if it cannot
  * be told (*@nr_links then says how many candidates there are). The kernel
- * reports it as link_id, but shows 0 for a policy attached by creating a
- * link (the id is assigned only after its reg() returned); then the one
- * struct_ops link of type netsched_ops is it.
+ * reports it as link_id; modules before 345ebf7 showed 0 there for a
+ * policy attached by creating a link (its id is assigned only after reg()
+ * returns), and then the one struct_ops link of type netsched_ops is it.
  */
 static __u32 active_link_id(int *nr_links)
 {
@@ -492,6 +492,7 @@ static int cmd_replace(const char *policy)
 	struct bpf_link *link;
 	struct bpf_map *map;
 	int err, ret = 0;
+	char cur[64];
 
 	if (module_check())
 		return 1;
@@ -517,6 +518,10 @@ static int cmd_replace(const char *policy)
 	bpf_link__disconnect(link);
 	bpf_link__destroy(link);
 	bpf_object__close(obj);
+	if (err == -ENOENT && !proc_policy_get("state", cur, sizeof(cur)) &&
+	    !strcmp(cur, "native"))
+		return fail("the policy attached by ncload is no longer running (ejected? see 'ncload status'); use 'ncload attach %s'",
+			    policy);
 	if (err)
 		return fail("cannot replace the policy with '%s': %s", policy,
 			    strerror(-err));
@@ -767,10 +772,10 @@ static void status_maps(void)
 				n++;
 			} while (!bpf_map_get_next_key(fd, key, next));
 		}
-		printf("map: %s %u entries (%s, max %u) %s\n", de->d_name, n,
+		printf("map: %s (%s, %u of %u entries) %s\n", de->d_name,
 		       info.type < sizeof(types) / sizeof(types[0]) &&
 		       types[info.type] ? types[info.type] : "other",
-		       info.max_entries, path);
+		       n, info.max_entries, path);
 		if (verbose && key && next && val &&
 		    info.type != BPF_MAP_TYPE_PERCPU_HASH &&
 		    info.type != BPF_MAP_TYPE_PERCPU_ARRAY &&

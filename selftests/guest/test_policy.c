@@ -3,17 +3,32 @@
  * The NetScheduler policies in policies/ do what they promise, measured
  * between two hosts (namespaces nc_a and nc_b, see nc_net.h) with
  * tolerances; a misbehaving policy is ejected; ncload configures policies
- * per cgroup; bpftool attaches the same objects.
+ * per cgroup through their pinned maps; bpftool attaches the same objects.
  *
  * An "app" is a pair of forked processes: a client in nc_a (moved into a
  * cgroup first, so policies can tell apps apart by cgroup id) and a server
- * in nc_b. A bulk app streams a seeded pseudo-random byte stream that the
- * server hashes; a ping app does 64-byte request/response and records every
- * round-trip time. Results go to shared memory.
+ * in nc_b. A bulk app streams a seeded pseudo-random byte stream that both
+ * ends hash (so every transfer is checked byte-exact); a ping app does
+ * 64-byte request/response and records every round-trip time. Results go
+ * to shared memory. Each test prints what it measured ("# ..." lines).
+ *
+ * What each test asserts, and what it measured on the 2-vCPU TCG guest:
+ * - priority: L-app p50 <= 1.1 x native's and <= 8 x idle (measured
+ *   0.61-0.77 x native, 3.3-5.3 x idle; see test_priority for why not 3x);
+ * - fair: bytes of cgroups weighted 100:300 in [2.7, 3.3] (measured 3.00;
+ *   native 1.00);
+ * - latency: four 1 KiB messages written just after an 8 MiB one complete
+ *   before it, and it completes byte-exact (native does the same: round
+ *   robin interleaves frames too; the short ones took 1-13 ms either way);
+ * - live swap: 9 attach/replace/detach under a bulk transfer, byte-exact,
+ *   no pause in delivery over 1 s (measured 12-17 ms);
+ * - misbehaving: starvation ejected after its 1 s timeout (measured
+ *   1.04 s), select_channel() returning 1000 ejected at once; the traffic
+ *   completes under the native policy.
+ * The whole suite takes about 40 s in the guest.
  */
 #include "nc_net.h"
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "netsched.h"
@@ -103,7 +118,6 @@ struct app {
 	int sndbuf;		/* client SO_SNDBUF, 0: default */
 	int rcvbuf;		/* server SO_RCVBUF (its credit), 0: default */
 	int ping_gap_us;	/* ping: pause between requests */
-	int nice;		/* of both processes; 100: SCHED_IDLE, -100: SCHED_FIFO */
 	uint64_t seed;
 	uint16_t port;
 	int lfd;
@@ -215,27 +229,11 @@ static int srv_echo(int fd, struct app_stat *st)
 	return 0;
 }
 
-static void app_prio(const struct app *a)
-{
-	struct sched_param sp = { 0 };
-
-	if (a->nice == 100)
-		sched_setscheduler(0, SCHED_IDLE, &sp);
-	else if (a->nice == -100) {
-		sp.sched_priority = 10;
-		sched_setscheduler(0, SCHED_FIFO, &sp);
-	} else if (a->nice)
-		setpriority(PRIO_PROCESS, 0, a->nice);
-}
-
 static int srv_main(void *arg, int wfd)
 {
 	struct app *a = arg;
 	struct app_stat *st = &shm->st[a->slot];
-	int fd;
-
-	app_prio(a);
-	fd = nc_accept_timeout(a->lfd, 30000);
+	int fd = nc_accept_timeout(a->lfd, 30000);
 
 	close(a->lfd);
 	if (fd < 0) {
@@ -320,7 +318,6 @@ static int cli_main(void *arg, int wfd)
 	struct app_stat *st = &shm->st[a->slot];
 	int fd, ret;
 
-	app_prio(a);
 	if (a->cgroup && cg_join(a->cgroup)) {
 		fprintf(stderr, "[client %d] %s\n", a->slot, nc_err);
 		return 1;
@@ -473,11 +470,18 @@ static void no_policy(void)
  * frames a channel has not taken yet; whatever a channel's TCP socket
  * already holds (send queue in nc_a, receive queue in nc_b) is FIFO. With
  * Linux's default TCP buffers a bulk flow keeps hundreds of KiB in there
- * (measured: up to 500 KB send queue), which at the ~20 MB/s a TCG guest
+ * (measured: up to 500 KB send queue), which at the ~30 MB/s a TCG guest
  * moves is 10-25 ms that no policy can reorder. So the hosts get small
  * channel buffers (tcp_wmem 8 KiB, tcp_rmem 16 KiB, namespace-local
  * sysctls), 4 KiB frames and one channel, so the backlog forms in the
- * sockets' queues, where the policy ranks it.
+ * sockets' queues, where the policy ranks it. With the defaults (16 KiB
+ * frames, Linux's TCP buffers), the L-app of test_priority measured the
+ * same with and without priority (p50 native 9.5-17 ms, priority 9.6-24
+ * ms); with these settings priority is 0.6-0.7x native. The module's own
+ * net.netchannel.channel_queue (TCP_NOTSENT_LOWAT) bounds only the unsent
+ * bytes: at 4 KiB, with tcp_rmem as here but Linux's tcp_wmem, priority
+ * measured 0.97-1.10x native, since the bytes ahead of the L-app's frame
+ * are mostly sent and unacknowledged; tcp_wmem bounds those too.
  */
 #define CHANNELS	"1"
 #define FRAME_SIZE	"4096"
@@ -550,11 +554,13 @@ static int group_teardown(void **state)
 	return ret;
 }
 
-static int test_setup(void **state)
+/* first thing in every test: skipped (not passed) on NC_PROTO=tcp */
+static void netchannel_only(const char *test)
 {
-	if (nc_proto_tcp())
+	if (nc_proto_tcp()) {
+		printf("# %s: netchannel only, skipped on tcp\n", test);
 		skip();
-	return 0;
+	}
 }
 
 static int test_teardown(void **state)
@@ -631,17 +637,18 @@ static void print_rtt(const char *what, const struct rtt *r, double mbps)
  * bulk connections, class 2) saturating the same peer, compared with its
  * idle RTT and with the native round robin.
  *
- * Measured (10 runs, 2 vCPUs under TCG, the settings of group_setup):
- * idle p50 0.6-0.8 ms; under load p50 native 4.4-6.1 ms (6-8.5x idle),
- * priority 2.7-3.9 ms (4.0-5.4x), always below native (0.55-0.75x). A
- * bound of 3x idle does not hold here. What is left with priority is not
- * the scheduler's: the L-app's frame still waits behind the bulk bytes the
- * channel's TCP socket holds (~24 KB, 3 ms at the ~8 MB/s this guest
- * moves), and for the channel's work items, which run per CPU behind the
- * bulk flow's 64-frame batches (netchannel's workqueue is per-CPU, not
- * CPU_INTENSIVE). Pinning the L-app to a channel of its own measured no
- * better (7-9 ms): the CPUs, not the channel, are then the queue. So this
- * asserts priority <= native within 10% and <= PRIO_VS_IDLE x idle.
+ * Measured (9 runs, 2 vCPUs under TCG, the settings of group_setup):
+ * idle p50 0.62-0.80 ms; under load p50 native 4.3-5.0 ms (5.4-7.7x
+ * idle), priority 2.8-3.3 ms (3.3-5.3x), always below native (0.61-0.77x),
+ * the T-app at ~60 Mbit/s either way. A bound of 3x idle does not hold.
+ * What is left with priority is not the scheduler's: the L-app's frame
+ * still waits behind the bulk bytes the channel's TCP socket holds (~24 KB,
+ * 3 ms at the ~8 MB/s this guest moves), and for the channel's work items,
+ * which run per CPU behind the bulk flow's 64-frame batches (netchannel's
+ * workqueue is per-CPU, not CPU_INTENSIVE). Pinning the L-app to a channel of its own (2 channels,
+ * select_channel()) measured no better (7.8-9.0 ms): the CPUs, not the
+ * channel, are then the queue. So this asserts priority <= native within
+ * 10% and <= PRIO_VS_IDLE x idle.
  */
 static void test_priority(void **state)
 {
@@ -649,6 +656,7 @@ static void test_priority(void **state)
 	struct mix nat, prio;
 	struct rtt r_idle;
 
+	netchannel_only(__func__);
 	nc_watchdog(200);
 	no_policy();
 	app_start(&idle);
@@ -712,6 +720,7 @@ static void test_fair(void **state)
 	uint64_t n1, n3, f1, f3;
 	double nat, fair;
 
+	netchannel_only(__func__);
 	nc_watchdog(120);
 	no_policy();
 	nat = run_pair(FAIR_MS / 2, &n1, &n3);
@@ -872,6 +881,7 @@ static void test_latency(void **state)
 {
 	int late;
 
+	netchannel_only(__func__);
 	nc_watchdog(150);
 	no_policy();
 	late = run_latency("native");
@@ -907,6 +917,7 @@ static void test_live_swap(void **state)
 	uint64_t before;
 	size_t i;
 
+	netchannel_only(__func__);
 	nc_watchdog(150);
 	no_policy();
 	app_start(&a);
@@ -922,10 +933,10 @@ static void test_live_swap(void **state)
 	assert_proc_policy("last_exit", "detached");
 	app_stop(&a);
 	app_wait(&a, 60000);
-	printf("# %zu swaps: %.1f MB byte-exact in %.1f s; longest pause in delivery %.0f ms (bound %d ms)\n",
+	printf("# %zu swaps: %.1f MB byte-exact in %.1f s; longest pause in delivery %.0f ms, ending %.2f s in (bound %d ms)\n",
 	       sizeof(ops) / sizeof(ops[0]), st->rx_bytes / 1e6,
 	       (st->rx_last_us - st->rx_first_us) / 1e6, st->rx_max_gap_us / 1e3,
-	       SWAP_GAP_MS);
+	       (st->rx_gap_at_us - st->rx_first_us) / 1e6, SWAP_GAP_MS);
 	if (st->rx_max_gap_us > SWAP_GAP_MS * 1000)
 		fail_msg("delivery paused for %lld ms", (long long)st->rx_max_gap_us / 1000);
 }
@@ -946,6 +957,7 @@ static void test_starve_ejected(void **state)
 	int64_t t0, t_eject;
 	int i;
 
+	netchannel_only(__func__);
 	nc_watchdog(120);
 	no_policy();
 	assert_int_equal(ncload("attach " STARVE_OBJ " >/dev/null"), 0);
@@ -979,7 +991,9 @@ static void test_starve_ejected(void **state)
 		app_stop(&hi[i]);
 	for (i = 0; i < 3; i++)
 		app_wait(&hi[i], 60000);
-	/* the link of the ejected policy is still pinned: detach cleans up */
+	/* the link of the ejected policy is still pinned: nothing to replace */
+	ncload_fails("replace priority");
+	/* detach says nothing runs, and cleans the pins up */
 	assert_int_equal(ncload("detach 2>/dev/null"), 1);
 	assert_int_equal(access(PIN_DIR "/link", F_OK), -1);
 	assert_int_equal(access(PIN_MAPS, F_OK), -1);
@@ -988,11 +1002,13 @@ static void test_starve_ejected(void **state)
 /* select_channel() returning 1000 of 1 channels gets the policy ejected. */
 static void test_bad_select_channel(void **state)
 {
-	struct nc_test_starve *skel = nc_test_starve__open_and_load();
 	struct app a = { .kind = APP_BULK, .slot = 0, .bytes = 1 << 20 };
+	struct nc_test_starve *skel;
 	struct bpf_link *link;
 	char reason[256];
 
+	netchannel_only(__func__);
+	skel = nc_test_starve__open_and_load();
 	nc_watchdog(60);
 	no_policy();
 	assert_non_null(skel);
@@ -1029,6 +1045,7 @@ static void test_bpftool_register(void **state)
 	size_t i;
 	int st;
 
+	netchannel_only(__func__);
 	nc_watchdog(120);
 	no_policy();
 	for (i = 0; i < 3; i++) {
@@ -1044,6 +1061,9 @@ static void test_bpftool_register(void **state)
 		/* not attached by ncload: set-class says so */
 		if (i == 0)
 			ncload_fails("set-class " CG_L " 0");
+		/* ncload detaches it all the same (the link is found by type) */
+		if (i == 2)
+			assert_int_equal(ncload("detach >/dev/null"), 0);
 		snprintf(pin, sizeof(pin), "/sys/fs/bpf/%s_ops", pols[i]);
 		nc_assert(unlink(pin) == 0, "unlink %s", pin);
 		assert_int_equal(nc_proc_wait("policy", "native", 5000), 0);
@@ -1081,6 +1101,7 @@ static void status_has(const char *want)
 /* ncload set-class / set-weight, the pinned maps, and their errors. */
 static void test_ncload_maps(void **state)
 {
+	netchannel_only(__func__);
 	nc_watchdog(120);
 	no_policy();
 	ncload_fails("set-class " CG_L " 0");		/* no policy */
@@ -1099,7 +1120,7 @@ static void test_ncload_maps(void **state)
 	assert_int_equal(ncload("set-class " CG_T " 7 >/dev/null"), 0);
 	assert_int_equal(pinned_value("cgrp_class", CG_L), 0);
 	assert_int_equal(pinned_value("cgrp_class", CG_T), 7);
-	status_has("map: cgrp_class 2 entries");
+	status_has("map: cgrp_class (hash, 2 of 1024 entries)");
 
 	/* a policy without cgrp_class: its pins go, the new ones come */
 	assert_int_equal(ncload("replace fair >/dev/null"), 0);
@@ -1112,7 +1133,7 @@ static void test_ncload_maps(void **state)
 	/* replaced by itself: the weights carry over */
 	assert_int_equal(ncload("replace fair >/dev/null"), 0);
 	assert_int_equal(pinned_value("cgrp_weight", CG_W3), 300);
-	status_has("map: cgrp_weight 1 entries");
+	status_has("map: cgrp_weight (hash, 1 of 1024 entries)");
 
 	assert_int_equal(ncload("detach >/dev/null"), 0);
 	assert_int_equal(access(PIN_MAPS, F_OK), -1);
@@ -1120,54 +1141,17 @@ static void test_ncload_maps(void **state)
 	assert_int_equal(nc_run("ncload --help | grep -q set-weight"), 0);
 }
 
-
-static void test_swap_two(void **state)
-{
-	const char *seq[][2] = { {"priority","detach"}, {"latency","detach"}, {"fair","detach"}, {"fair","priority"} };
-	char v[256], w[256];
-	size_t k;
-	int i;
-
-	nc_watchdog(200);
-	for (k = 0; k < 4; k++) {
-		struct app a[2];
-		no_policy();
-		for (i = 0; i < 2; i++) {
-			a[i] = (struct app){ .kind = APP_BULK, .slot = i };
-			app_start(&a[i]);
-		}
-		nc_sleep_ms(500);
-		ncload("attach %s >/dev/null", seq[k][0]);
-		nc_sleep_ms(1000);
-		if (!strcmp(seq[k][1], "detach"))
-			ncload("detach >/dev/null");
-		else
-			ncload("replace %s >/dev/null", seq[k][1]);
-		nc_sleep_ms(6000);
-		nc_proc_get(NC_PROC_POLICY, "policy", v, sizeof(v));
-		nc_proc_get(NC_PROC_POLICY, "last_exit_reason", w, sizeof(w));
-		for (i = 0; i < 2; i++)
-			app_stop(&a[i]);
-		for (i = 0; i < 2; i++)
-			app_wait(&a[i], 60000);
-		printf("# %s -> %s: now %s (last exit: %s); max gaps %lld ms, %lld ms\n", seq[k][0], seq[k][1], v, w,
-		       (long long)shm->st[0].rx_max_gap_us / 1000, (long long)shm->st[1].rx_max_gap_us / 1000);
-		ncload("detach >/dev/null 2>&1");
-	}
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ncload_maps, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(test_swap_two, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(test_priority, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(test_fair, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(test_latency, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(test_live_swap, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(test_starve_ejected, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_select_channel, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(test_bpftool_register, test_setup, test_teardown),
+		cmocka_unit_test_teardown(test_ncload_maps, test_teardown),
+		cmocka_unit_test_teardown(test_priority, test_teardown),
+		cmocka_unit_test_teardown(test_fair, test_teardown),
+		cmocka_unit_test_teardown(test_latency, test_teardown),
+		cmocka_unit_test_teardown(test_live_swap, test_teardown),
+		cmocka_unit_test_teardown(test_starve_ejected, test_teardown),
+		cmocka_unit_test_teardown(test_bad_select_channel, test_teardown),
+		cmocka_unit_test_teardown(test_bpftool_register, test_teardown),
 	};
 
 	/* NCP_TEST=PATTERN runs only the matching tests */
