@@ -897,11 +897,20 @@ static void test_latency(void **state)
 
 /* ------------------------------------------------------------ live swap */
 
-#define SWAP_GAP_MS	1000	/* the longest pause in delivery allowed */
+/*
+ * The longest pause in delivery allowed, per flow. Strict priority may
+ * hold the lower-class flow back while it is attached (300 ms at a time
+ * here), so the bound is on starvation across changes, not on fairness.
+ * Measured: 64-84 ms with re-ranking, 2065 ms without it.
+ */
+#define SWAP_GAP_MS	1000
 
 /*
- * Live swap: a bulk transfer runs while policies are replaced, detached
- * and attached; it stays byte-exact and never pauses for long.
+ * Live swap: two bulk transfers (in different cgroups) run while policies
+ * are replaced, detached and attached; both stay byte-exact and neither
+ * pauses for long. Two flows matter: ranks the old policy gave must not
+ * outlive it (the kernel ranks every waiting socket again on each change),
+ * or one flow starves under the next policy.
  */
 static void test_live_swap(void **state)
 {
@@ -912,33 +921,43 @@ static void test_live_swap(void **state)
 		{ "replace fair", "fair" }, { "replace priority", "priority" },
 		{ "detach", "native" },
 	};
-	struct app a = { .kind = APP_BULK, .slot = 0, .cgroup = CG_L };
-	struct app_stat *st = &shm->st[0];
+	struct app a[2] = {
+		{ .kind = APP_BULK, .slot = 0, .cgroup = CG_L },
+		{ .kind = APP_BULK, .slot = 1, .cgroup = CG_T },
+	};
 	uint64_t before;
 	size_t i;
+	int k;
 
 	netchannel_only(__func__);
 	nc_watchdog(150);
 	no_policy();
-	app_start(&a);
+	for (k = 0; k < 2; k++)
+		app_start(&a[k]);
 	nc_sleep_ms(1000);
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		before = RD(st->rx_bytes);
+		before = RD(shm->st[0].rx_bytes) + RD(shm->st[1].rx_bytes);
 		nc_assert(ncload("%s >/dev/null", ops[i][0]) == 0, "ncload %s", ops[i][0]);
 		assert_proc_policy("policy", ops[i][1]);
 		nc_sleep_ms(300);
-		nc_assert(RD(st->rx_bytes) > before, "no bytes arrived within 300 ms of ncload %s",
-			  ops[i][0]);
+		nc_assert(RD(shm->st[0].rx_bytes) + RD(shm->st[1].rx_bytes) > before,
+			  "no bytes arrived within 300 ms of ncload %s", ops[i][0]);
 	}
 	assert_proc_policy("last_exit", "detached");
-	app_stop(&a);
-	app_wait(&a, 60000);
-	printf("# %zu swaps: %.1f MB byte-exact in %.1f s; longest pause in delivery %.0f ms, ending %.2f s in (bound %d ms)\n",
-	       sizeof(ops) / sizeof(ops[0]), st->rx_bytes / 1e6,
-	       (st->rx_last_us - st->rx_first_us) / 1e6, st->rx_max_gap_us / 1e3,
-	       (st->rx_gap_at_us - st->rx_first_us) / 1e6, SWAP_GAP_MS);
-	if (st->rx_max_gap_us > SWAP_GAP_MS * 1000)
-		fail_msg("delivery paused for %lld ms", (long long)st->rx_max_gap_us / 1000);
+	for (k = 0; k < 2; k++)
+		app_stop(&a[k]);
+	for (k = 0; k < 2; k++) {
+		struct app_stat *st = &shm->st[k];
+
+		app_wait(&a[k], 60000);
+		printf("# flow %d, %zu swaps: %.1f MB byte-exact in %.1f s; longest pause in delivery %.0f ms, ending %.2f s in (bound %d ms)\n",
+		       k, sizeof(ops) / sizeof(ops[0]), st->rx_bytes / 1e6,
+		       (st->rx_last_us - st->rx_first_us) / 1e6, st->rx_max_gap_us / 1e3,
+		       (st->rx_gap_at_us - st->rx_first_us) / 1e6, SWAP_GAP_MS);
+		if (st->rx_max_gap_us > SWAP_GAP_MS * 1000)
+			fail_msg("flow %d: delivery paused for %lld ms", k,
+				 (long long)st->rx_max_gap_us / 1000);
+	}
 }
 
 /* ------------------------------------------------------------ misbehaving */
