@@ -7,6 +7,7 @@ BPFTOOL ?= bpftool
 CC ?= cc
 
 B := build
+include tools/tools.mk
 CFLAGS_USER := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -Ikernel -I$(B)/bpf -I$(B)/loader
 LDLIBS_BPF := -lbpf -lelf -lz
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I$(B)/bpf -Ibpf
@@ -32,8 +33,6 @@ GUEST_FILES := $(USER_BINS) $(GUEST_TESTS) $(GUEST_HELPERS) \
 	$(B)/guest/run-tests.sh $(B)/guest/demo.sh $(TOOLS_GUEST_FILES)
 
 .PHONY: all deps module bpf user guest test demo load unload clean help checkpatch vm bench
-
-include tools/tools.mk
 .DELETE_ON_ERROR:
 
 all: module user guest $(HOST_TESTS) $(FUZZERS)

@@ -403,6 +403,139 @@ static void test_open_flood(void **state)
 	free(o);
 }
 
+/*
+ * A rogue that speaks the protocol: HELLO, OPEN to b's listener, and wait
+ * for the ACCEPT; returns the connected fd and the id b gave its socket.
+ */
+static int rogue_open(uint32_t *server_id)
+{
+	struct hdr open = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			    .type = NC_FT_OPEN, .src = ROGUE_SRC_ID,
+			    .arg = NC_OPEN_ARG(ROGUE_LPORT, 12345) };
+	struct sockaddr_in sin = nc_sin(NC_IP_B, chan_port);
+	uint8_t buf[128], hdr[NC_FRAME_HDR_LEN], *end;
+	int64_t deadline = nc_now_ms() + 5000;
+	ssize_t n;
+	size_t got;
+	int fd, e;
+
+	nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter %s", NC_NS_A);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	e = errno;
+	nc_ns_leave();
+	if (fd < 0)
+		fail_msg("socket: %s", strerror(e));
+	nc_set_timeo(fd, SO_RCVTIMEO, 5000);
+	nc_set_timeo(fd, SO_SNDTIMEO, 5000);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		fail_msg("connect to the channel port: %s", strerror(errno));
+	end = frame(valid_hello(buf), &open);
+	if (send(fd, buf, end - buf, MSG_NOSIGNAL) != end - buf)
+		fail_msg("sending HELLO and OPEN: %s", strerror(errno));
+	/* b answers ACCEPT (src: its socket's id) then CREDIT */
+	while (nc_now_ms() < deadline) {
+		for (got = 0; got < sizeof(hdr); got += n) {
+			n = recv(fd, hdr + got, sizeof(hdr) - got, 0);
+			if (n <= 0)
+				fail_msg("waiting for ACCEPT: %s",
+					 n ? strerror(errno) : "EOF");
+		}
+		if (get32(hdr + 8))
+			fail_msg("a control frame with a payload");
+		if (hdr[3] == NC_FT_ACCEPT && get32(hdr + 16) == ROGUE_SRC_ID) {
+			*server_id = get32(hdr + 12);
+			return fd;
+		}
+		if (hdr[3] == NC_FT_RESET)
+			fail_msg("b refused our OPEN (RESET, errno %u)", get32(hdr + 24));
+	}
+	fail_msg("no ACCEPT within 5 s");
+	return -1;
+}
+
+/* Wait up to @ms for b to drop @fd; then close it. */
+static void rogue_wait_dropped(int fd, int ms, const char *what)
+{
+	struct outcome *o = calloc(1, sizeof(*o));
+	int64_t deadline = nc_now_ms() + ms;
+	double t0 = nc_now();
+	struct pollfd p;
+
+	assert_non_null(o);
+	nc_set_nonblock(fd, true);
+	while (!o->closed) {
+		drain(fd, o, t0);
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (o->closed || poll(&p, 1, nc_left_ms(deadline)) == 0)
+			break;
+	}
+	close(fd);
+	printf("# %s: %s after %.2f s\n", what,
+	       o->closed == 1 ? "EOF" : o->closed == 2 ? "reset" : "still open",
+	       o->closed ? o->secs : ms / 1000.0);
+	expect_dropped(o, what);
+	free(o);
+}
+
+/* A connected rogue sends DATA far outside the receive window. */
+static void test_seq_window(void **state)
+{
+	uint8_t buf[NC_FRAME_HDR_LEN + 10], *end;
+	uint32_t server_id;
+	uint64_t before;
+	int fd;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	before = stat_b("err_seq_window");
+	fd = rogue_open(&server_id);
+	end = frame(buf, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+					.version = NC_FRAME_VERSION,
+					.type = NC_FT_DATA, .len = 10,
+					.src = ROGUE_SRC_ID, .dst = server_id,
+					.seq = 0x40000000 });
+	memset(end, 'x', 10);
+	end += 10;
+	if (send(fd, buf, end - buf, MSG_NOSIGNAL) != end - buf)
+		fail_msg("sending DATA: %s", strerror(errno));
+	rogue_wait_dropped(fd, 5000, "DATA outside the window");
+	expect_counted("err_seq_window", before);
+	expect_service(0xbad7);
+}
+
+/*
+ * A connected rogue ignores flow control: it sends more than the window
+ * b granted (1 MiB, net.netchannel.rcv_window) to a socket nobody reads.
+ * b must drop it rather than buffer without bound.
+ */
+static void test_credit_overrun(void **state)
+{
+	const uint32_t chunk = 65536, frames = (2u << 20) / chunk;
+	uint8_t *buf = calloc(1, NC_FRAME_HDR_LEN + chunk);
+	uint32_t server_id, i;
+	uint64_t before;
+	int fd;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	assert_non_null(buf);
+	before = stat_b("err_credit");
+	fd = rogue_open(&server_id);
+	for (i = 0; i < frames; i++) {
+		frame(buf, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+					  .version = NC_FRAME_VERSION,
+					  .type = NC_FT_DATA, .len = chunk,
+					  .src = ROGUE_SRC_ID, .dst = server_id,
+					  .seq = i });
+		if (send(fd, buf, NC_FRAME_HDR_LEN + chunk, MSG_NOSIGNAL) < 0)
+			break;		/* dropped already */
+	}
+	rogue_wait_dropped(fd, 5000, "DATA beyond the credit granted");
+	expect_counted("err_credit", before);
+	expect_service(0xbad8);
+	free(buf);
+}
+
 /* ------------------------------------------------------------ fixtures */
 
 static int group_setup(void **state)
@@ -458,6 +591,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_bad_magic),
 		T(test_bad_version),
+		T(test_seq_window),
+		T(test_credit_overrun),
 		T(test_oversized_len),
 		T(test_bad_type),
 		T(test_unknown_socket),
