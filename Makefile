@@ -8,6 +8,7 @@ CC ?= cc
 
 B := build
 include tools/tools.mk
+.DEFAULT_GOAL := all
 CFLAGS_USER := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -Ikernel -I$(B)/bpf -I$(B)/loader
 LDLIBS_BPF := -lbpf -lelf -lz
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I$(B)/bpf -Ibpf
