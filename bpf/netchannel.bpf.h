@@ -35,4 +35,28 @@
 		__VA_ARGS__						\
 	}
 
+/*
+ * A per-cgroup setting: cgroup v2 id -> u32. ncload pins a policy's maps
+ * under /sys/fs/bpf/netchannel/maps/ and `ncload set-class` / `set-weight`
+ * fill the maps named cgrp_class / cgrp_weight.
+ */
+#define NETSCHED_CGROUP_MAP(name)					\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_HASH);			\
+		__uint(max_entries, 1024);				\
+		__type(key, u64);					\
+		__type(value, u32);					\
+	} name SEC(".maps")
+
+/* What @map holds for @sk's cgroup, or @dflt when nothing is set. */
+static __always_inline u32 netsched_cgroup_value(void *map,
+						 const struct netsched_sock *sk,
+						 u32 dflt)
+{
+	u64 cgid = sk->cgroup_id;
+	u32 *v = bpf_map_lookup_elem(map, &cgid);
+
+	return v ? *v : dflt;
+}
+
 #endif /* __NETCHANNEL_BPF_H */

@@ -529,18 +529,22 @@ static void nc_sched_check_stall(struct nc_peer *peer)
 	struct nc_policy *p;
 	u64 waited;
 
+	rcu_read_lock();
+	p = rcu_dereference(nc_policy);
+	/* round robin cannot starve anyone: only policies are watched */
+	if (!p || atomic_read(&p->ejecting))
+		goto out;
 	oldest = list_first_entry_or_null(&peer->served, struct nc_sock,
 					  served_node);
 	if (!oldest)
-		return;
+		goto out;
 	waited = ktime_get_ns() - oldest->served_ns;
-	rcu_read_lock();
-	p = rcu_dereference(nc_policy);
-	if (p && waited > (u64)p->ops->timeout_ms * NSEC_PER_MSEC)
+	if (waited > (u64)p->ops->timeout_ms * NSEC_PER_MSEC)
 		nc_sched_eject(p, waited / NSEC_PER_MSEC,
 			       "socket %llu starved for %llu ms (bound %u ms)",
 			       oldest->sched.id, waited / NSEC_PER_MSEC,
 			       p->ops->timeout_ms);
+out:
 	rcu_read_unlock();
 }
 

@@ -43,21 +43,13 @@ char _license[] SEC("license") = "GPL";
 #define MAX_WEIGHT	1000
 
 /* cgroup id -> weight (1..1000); filled by `ncload set-weight CGROUP W` */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, u64);
-	__type(value, u32);
-} cgrp_weight SEC(".maps");
+NETSCHED_CGROUP_MAP(cgrp_weight);
 
 s32 NETSCHED_OPS(fair_sock_init, struct netsched_sock *sk)
 {
-	u64 cgid = sk->cgroup_id;
-	u32 *w = bpf_map_lookup_elem(&cgrp_weight, &cgid);
+	u32 w = netsched_cgroup_value(&cgrp_weight, sk, DEFAULT_WEIGHT);
 
-	sk->weight = DEFAULT_WEIGHT;
-	if (w && *w)
-		sk->weight = *w < MAX_WEIGHT ? *w : MAX_WEIGHT;
+	sk->weight = w ? (w < MAX_WEIGHT ? w : MAX_WEIGHT) : DEFAULT_WEIGHT;
 	sk->policy_data = 0;		/* finish tag of its last frame */
 	return 0;
 }

@@ -42,21 +42,13 @@ char _license[] SEC("license") = "GPL";
 #define CLOCK_MASK	((1ULL << CLOCK_BITS) - 1)
 
 /* cgroup id -> class; filled by `ncload set-class CGROUP CLASS` */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, u64);
-	__type(value, u32);
-} cgrp_class SEC(".maps");
+NETSCHED_CGROUP_MAP(cgrp_class);
 
 s32 NETSCHED_OPS(priority_sock_init, struct netsched_sock *sk)
 {
-	u64 cgid = sk->cgroup_id;
-	u32 *class = bpf_map_lookup_elem(&cgrp_class, &cgid);
+	u32 class = netsched_cgroup_value(&cgrp_class, sk, DEFAULT_CLASS);
 
-	sk->class = DEFAULT_CLASS;
-	if (class)
-		sk->class = *class < MAX_CLASS ? *class : MAX_CLASS;
+	sk->class = class < MAX_CLASS ? class : MAX_CLASS;
 	return 0;
 }
 

@@ -14,12 +14,7 @@
 
 char _license[] SEC("license") = "GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, u64);
-	__type(value, u32);
-} cgrp_class SEC(".maps");
+NETSCHED_CGROUP_MAP(cgrp_class);
 
 int bad_channel;
 int exit_kind = -1;
@@ -27,10 +22,7 @@ long long exit_code;
 
 s32 NETSCHED_OPS(starve_sock_init, struct netsched_sock *sk)
 {
-	u64 cgid = sk->cgroup_id;
-	u32 *class = bpf_map_lookup_elem(&cgrp_class, &cgid);
-
-	sk->class = class ? *class : 1;
+	sk->class = netsched_cgroup_value(&cgrp_class, sk, 1);
 	return 0;
 }
 
