@@ -131,7 +131,8 @@ static void nc_sock_unlink(struct nc_sock *nsk)
 	struct nc_sock *child, *tmp;
 	LIST_HEAD(children);
 
-	if (atomic_xchg(&nsk->unlinked, 1))
+	/* a socket whose nc_sock_setup() failed was never linked */
+	if (atomic_xchg(&nsk->unlinked, 1) || !nsk->id)
 		return;
 	xa_erase(&nn->socks, nsk->id);
 	if (nsk->bound)
