@@ -117,13 +117,6 @@ static struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
 	lock_sock(sock->sk);
 	WRITE_ONCE(tcp_sk(sock->sk)->notsent_lowat,
 		   READ_ONCE(nn->channel_queue));
-	/*
-	 * Sent-but-unacked bytes are a FIFO too: bound them as well, as
-	 * SO_SNDBUF would (the kernel counts about twice the payload).
-	 */
-	WRITE_ONCE(sock->sk->sk_sndbuf,
-		   max_t(int, 4 * READ_ONCE(nn->channel_queue), SOCK_MIN_SNDBUF));
-	sock->sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
 	release_sock(sock->sk);
 	tcp_sock_set_nodelay(sock->sk);
 	tcp_sock_set_user_timeout(sock->sk, NC_USER_TIMEOUT_MS);
