@@ -272,8 +272,7 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
 	while ((nsk = nc_sched_pick(peer, ch))) {
 		skb = skb_peek(&nsk->txq);
 		if (skb && nsk->snd_credit > 0) {
-			n = min3(skb->len - nsk->tx_off, (u32)frame_size,
-				 (u32)min_t(s64, nsk->snd_credit, U32_MAX));
+			n = nc_sock_frame_len(nsk, skb, frame_size);
 			*f = (struct nc_frame){
 				.type = NC_FT_DATA, .len = n,
 				.src_id = nsk->id, .dst_id = nsk->remote_id,
@@ -360,7 +359,7 @@ static void nc_chan_tx_workfn(struct work_struct *work)
 			atomic64_inc(&ch->frames_tx);
 			continue;
 		}
-		if (!ch->peer || !ch->hello_done)
+		if (!READ_ONCE(ch->peer))
 			return;
 		skb = NULL;
 		fin_nsk = NULL;
@@ -398,7 +397,7 @@ void nc_peer_kick(struct nc_peer *peer)
 
 	spin_lock_bh(&peer->lock);
 	for (i = 0; i < peer->nr; i++)
-		if (peer->ch[i] && peer->ch[i]->hello_done)
+		if (peer->ch[i])
 			queue_work_on(peer->ch[i]->cpu, nc_wq,
 				      &peer->ch[i]->tx_work);
 	spin_unlock_bh(&peer->lock);
@@ -413,7 +412,7 @@ struct nc_channel *nc_peer_pick_home(struct nc_peer *peer)
 	for (i = 0; i < n; i++) {
 		struct nc_channel *ch = peer->ch[(peer->rr + i) % n];
 
-		if (ch && ch->hello_done && !atomic_read(&ch->dead)) {
+		if (ch && !atomic_read(&ch->dead)) {
 			peer->rr += i + 1;
 			return ch;
 		}
@@ -496,11 +495,9 @@ found:
 		return;
 	}
 	list_del_init(&ch->node);
-	ch->peer = peer;
 	ch->idx = idx;
-	ch->hello_done = true;
+	WRITE_ONCE(ch->peer, peer);	/* HELLO done: see struct nc_channel */
 	peer->ch[idx] = ch;
-	peer->nr_up++;
 	spin_unlock_bh(&peer->lock);
 	mutex_unlock(&nn->lock);
 }
@@ -526,7 +523,7 @@ static void nc_chan_rx_dispatch(struct nc_channel *ch, const struct nc_frame *f,
 	nc_stat_inc(nn, NC_STAT_FRAMES_RX);
 	nc_stat_add(nn, NC_STAT_BYTES_RX, f->len);
 
-	if (!ch->hello_done) {
+	if (!ch->peer) {
 		if (f->type != NC_FT_HELLO)
 			nc_chan_proto_error(ch, NC_STAT_ERR_HELLO,
 					    "%s before HELLO",
@@ -887,11 +884,9 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 			nc_chan_free(ch);
 			break;
 		}
-		ch->hello_done = true;
 		nc_chan_install(ch);
 		spin_lock_bh(&peer->lock);
 		peer->ch[i] = ch;
-		peer->nr_up++;
 		spin_unlock_bh(&peer->lock);
 		nc_stat_inc(nn, NC_STAT_CHANNELS_OPEN);
 		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);

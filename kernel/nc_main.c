@@ -181,7 +181,6 @@ static int __net_init nc_net_init(struct net *net)
 	nn->vns_workers = num_online_cpus();
 	nn->copy_threshold = 256 << 10;
 	nn->channel_queue = 64 << 10;
-	nn->instance = get_random_u64();
 	mutex_init(&nn->lock);
 	INIT_LIST_HEAD(&nn->peers);
 	INIT_LIST_HEAD(&nn->pending);

@@ -432,12 +432,7 @@ static bool nc_ready_less(struct rb_node *a, const struct rb_node *b)
 static void nc_sched_rank(struct nc_peer *peer, struct nc_sock *nsk)
 {
 	struct sk_buff *skb = skb_peek(&nsk->txq);
-	struct netsched_tx tx = {
-		.now_ns = ktime_get_ns(),
-		.vtime = peer->vtime,
-		.queued_bytes = nsk->tx_bytes,
-		.nr_ready = peer->nr_ready,
-	};
+	struct netsched_tx tx;
 	struct nc_policy *p;
 
 	nsk->rank_seq = ++peer->seq;
@@ -445,13 +440,18 @@ static void nc_sched_rank(struct nc_peer *peer, struct nc_sock *nsk)
 	rcu_read_lock();
 	p = rcu_dereference(nc_policy);
 	if (p && p->ops->enqueue && !atomic_read(&p->ejecting)) {
+		/* filled only for a policy: round robin needs none of it */
+		tx = (struct netsched_tx){
+			.now_ns = ktime_get_ns(),
+			.vtime = peer->vtime,
+			.queued_bytes = nsk->tx_bytes,
+			.nr_ready = peer->nr_ready,
+		};
 		if (skb) {
 			tx.msg_bytes = NC_TX_CB(skb)->msg_bytes;
 			tx.msg_queued_ns = NC_TX_CB(skb)->queued_ns;
-			tx.frame_bytes = min3(skb->len - nsk->tx_off,
-					      (u32)READ_ONCE(nsk->nn->frame_size),
-					      (u32)clamp_t(s64, nsk->snd_credit,
-							   0, U32_MAX));
+			tx.frame_bytes = nc_sock_frame_len(nsk, skb,
+							   READ_ONCE(nsk->nn->frame_size));
 		}
 		nsk->rank = p->ops->enqueue(&nsk->sched, &tx);
 	}

@@ -310,11 +310,6 @@ static void nc_sock_queue_fin(struct nc_sock *nsk)
 
 /* ---- frames from the peer (receive work, process context) ---------------- */
 
-static void nc_sock_wake_reader(struct sock *sk)
-{
-	sk->sk_data_ready(sk);
-}
-
 /* In-order delivery: queue, then pull what the out-of-order queue holds. */
 static void nc_sock_deliver_locked(struct nc_sock *nsk, struct sk_buff *skb)
 {
@@ -456,7 +451,7 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 		if (err == NC_STAT_MAX)
 			skb = NULL;	/* queued or dropped */
 		if (wake)
-			nc_sock_wake_reader(sk);
+			sk->sk_data_ready(sk);
 		break;
 	case NC_FT_CREDIT:
 		err = nc_sock_rx_credit(nsk, f);
@@ -475,7 +470,7 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 			nc_sock_check_fin_locked(nsk);
 		}
 		spin_unlock_bh(&nsk->lock);
-		nc_sock_wake_reader(sk);
+		sk->sk_data_ready(sk);
 		break;
 	case NC_FT_RESET:
 		/* a refusal of our OPEN comes before we know the remote id */
@@ -575,7 +570,6 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 		spin_lock_bh(&lnsk->lock);
 		queued = lsk->sk_state == TCP_LISTEN;
 		if (queued) {
-			nsk->parent = lsk;
 			list_add_tail(&nsk->accept_node, &lnsk->accept_q);
 			lnsk->nr_accept++;
 		}
@@ -806,7 +800,6 @@ static int nc_accept(struct socket *sock, struct socket *newsock,
 	if (!child)
 		goto out;
 	csk = &child->inet.sk;
-	child->parent = NULL;
 	lock_sock(csk);
 	sock_graft(csk, newsock);
 	newsock->state = SS_CONNECTED;

@@ -72,7 +72,6 @@ enum nc_stat {
  * @sysctl: net.netchannel.*
  * @port, @channels, @frame_size, @rcv_window, @vns_workers,
  * @copy_threshold, @channel_queue: settings (sysctl)
- * @instance: random, tells this host's channel groups apart
  * @lock: protects @listener, @peers, @pending, @ports, @dying
  * @listener: kernel TCP socket accepting channels, NULL until a virtual
  *	socket listens here
@@ -99,7 +98,6 @@ struct nc_net {
 	int vns_workers;
 	int copy_threshold;
 	int channel_queue;
-	u64 instance;
 
 	struct mutex lock;		/* see above */
 	struct socket *listener;
@@ -135,10 +133,9 @@ enum nc_peer_state {
  * @initiator: this host opened the channels
  * @state: an enum nc_peer_state, written under @lock
  * @err: why it died (positive errno)
- * @lock: protects @state, @ch, @nr_up, @ready, @socks, @waiting and every
+ * @lock: protects @state, @ch, @ready, @socks, @waiting and every
  *	attached socket's transmit state (see struct nc_sock)
  * @nr: channels in the group
- * @nr_up: channels attached and running
  * @ch: the channels, by index
  * @ready: sockets that have something to send and the credit to send it,
  *	ordered by the rank the NetScheduler gave their next frame
@@ -164,7 +161,6 @@ struct nc_peer {
 	int err;
 	spinlock_t lock;		/* see above */
 	int nr;
-	int nr_up;
 	struct nc_channel *ch[NC_MAX_CHANNELS];
 	struct rb_root_cached ready;
 	struct list_head served;
@@ -191,7 +187,8 @@ struct nc_peer {
  * @ctrlq: control frames (header-only skbs) waiting to be sent
  * @dead: no more processing; set once
  * @saved_*: the TCP socket's callbacks before we took them over
- * @rx_hdr, @rx_got, @rx_frame, @rx_skb: receive state machine
+ * @rx_hdr, @rx_got, @rx_frame, @rx_skb: receive state machine; a channel
+ *	with a @peer has said (or, connected by us, sent) its HELLO
  * @opens, @opens_since: OPEN flood detection
  * @frames_tx .. @bytes_rx: counters for /proc/net/netchannel/channels
  */
@@ -208,14 +205,12 @@ struct nc_channel {
 	atomic_t dead;
 
 	void (*saved_data_ready)(struct sock *sk);
-	void (*saved_write_space)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 
 	u8 rx_hdr[NC_FRAME_HDR_LEN];
 	u32 rx_got;
 	struct nc_frame rx_frame;
 	struct sk_buff *rx_skb;
-	bool hello_done;
 
 	u32 opens;
 	unsigned long opens_since;
@@ -310,7 +305,6 @@ struct nc_sock {
 	struct list_head accept_q;
 	struct list_head accept_node;
 	int nr_accept;
-	struct sock *parent;
 
 	struct mutex send_mutex;	/* one sendmsg at a time */
 	struct mutex recv_mutex;	/* one recvmsg at a time */
@@ -407,6 +401,17 @@ void nc_sched_ready_del(struct nc_peer *peer, struct nc_sock *nsk);
 struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch);
 int nc_sched_select_channel(struct nc_sock *nsk, u32 nr_channels);
 int nc_sched_select_cpu(u32 kind, u32 index, int dflt);
+
+/*
+ * Payload of @nsk's next DATA frame: what is left of the head skb, within
+ * the frame size and the credit. peer->lock held.
+ */
+static inline u32 nc_sock_frame_len(const struct nc_sock *nsk,
+				    const struct sk_buff *skb, int frame_size)
+{
+	return min3(skb->len - nsk->tx_off, (u32)frame_size,
+		    (u32)clamp_t(s64, nsk->snd_credit, 0, U32_MAX));
+}
 
 /* per-skb state of data waiting in nc_sock.txq */
 struct nc_tx_cb {
