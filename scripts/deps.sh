@@ -11,37 +11,25 @@ PKGS="$KVER_META_IMAGE $KVER_META_HEADERS linux-source-6.12 qemu-system-x86 clan
 BPO_PKGS="libbpf-dev bpftool"
 BPO_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 
-die() { echo "deps: $*" >&2; exit 1; }
-
-missing() {
-	local p out=""
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-			out="$out $p"
-	done
-	echo "$out"
-}
+DEPS_NAME=deps
+# shellcheck source=scripts/deps-lib.sh
+. "$(dirname "$0")/deps-lib.sh"
 
 verge() { dpkg --compare-versions "$1" ge "$2"; }
 
+# shellcheck disable=SC2086 # word splitting of the package lists is wanted
 need=$(missing $PKGS)
+# shellcheck disable=SC2086
 need_bpo=$(missing $BPO_PKGS)
-if [ -n "$need$need_bpo" ]; then
-	[ "$(id -u)" = 0 ] || die "missing packages:$need$need_bpo (run as root to install)"
-	export DEBIAN_FRONTEND=noninteractive
-	if [ -n "$need_bpo" ] && ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-		echo "deps: adding bookworm-backports to apt sources"
-		echo "deps: deb http://deb.debian.org/debian bookworm-backports main" >&2
-		echo "deb http://deb.debian.org/debian bookworm-backports main" > "$BPO_LIST"
-	fi
-	echo "deps: installing:$need$need_bpo"
-	apt-get update -qq >/dev/null || die "apt-get update failed"
-	[ -z "$need" ] || apt-get install -y -qq --no-install-recommends $need >/dev/null ||
-		die "apt-get install failed for:$need"
-	[ -z "$need_bpo" ] || apt-get install -y -qq --no-install-recommends \
-		-t bookworm-backports $need_bpo >/dev/null ||
-		die "apt-get install -t bookworm-backports failed for:$need_bpo"
+if [ -n "$need_bpo" ] && ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	[ "$(id -u)" = 0 ] || die "missing packages:$need_bpo from bookworm-backports (run as root)"
+	echo "deps: adding bookworm-backports to apt sources ($BPO_LIST)"
+	echo "deb http://deb.debian.org/debian bookworm-backports main" > "$BPO_LIST"
 fi
+# shellcheck disable=SC2086
+apt_install $need
+# shellcheck disable=SC2086
+apt_install -t bookworm-backports $need_bpo
 
 v=$(dpkg-query -W -f='${Version}' libbpf-dev)
 verge "$v" 1:1.4 || verge "$v" 1.4 || die "libbpf-dev $v is too old (need >= 1.4, from bookworm-backports)"

@@ -115,6 +115,14 @@ static inline bool nc_proto_tcp(void)
 	exit(2);
 }
 
+/* In a test that only means something on NetChannel: skip it on TCP. */
+#define SKIP_UNLESS_NETCHANNEL() do {					\
+	if (nc_proto_tcp()) {						\
+		printf("# %s: netchannel only, skipped on tcp\n", __func__); \
+		skip();							\
+	}								\
+} while (0)
+
 static inline int nc_proto(void)
 {
 	return nc_proto_tcp() ? IPPROTO_TCP : IPPROTO_NETCHANNEL;

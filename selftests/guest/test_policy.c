@@ -555,14 +555,6 @@ static int group_teardown(void **state)
 }
 
 /* first thing in every test: skipped (not passed) on NC_PROTO=tcp */
-static void netchannel_only(const char *test)
-{
-	if (nc_proto_tcp()) {
-		printf("# %s: netchannel only, skipped on tcp\n", test);
-		skip();
-	}
-}
-
 static int test_teardown(void **state)
 {
 	nc_test_cleanup(state);
@@ -656,7 +648,7 @@ static void test_priority(void **state)
 	struct mix nat, prio;
 	struct rtt r_idle;
 
-	netchannel_only(__func__);
+	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(200);
 	no_policy();
 	app_start(&idle);
@@ -720,7 +712,7 @@ static void test_fair(void **state)
 	uint64_t n1, n3, f1, f3;
 	double nat, fair;
 
-	netchannel_only(__func__);
+	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(120);
 	no_policy();
 	nat = run_pair(FAIR_MS / 2, &n1, &n3);
@@ -881,7 +873,7 @@ static void test_latency(void **state)
 {
 	int late;
 
-	netchannel_only(__func__);
+	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(150);
 	no_policy();
 	late = run_latency("native");
@@ -929,7 +921,7 @@ static void test_live_swap(void **state)
 	size_t i;
 	int k;
 
-	netchannel_only(__func__);
+	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(150);
 	no_policy();
 	for (k = 0; k < 2; k++)
@@ -976,7 +968,7 @@ static void test_starve_ejected(void **state)
 	int64_t t0, t_eject;
 	int i;
 
-	netchannel_only(__func__);
+	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(120);
 	no_policy();
 	assert_int_equal(ncload("attach " STARVE_OBJ " >/dev/null"), 0);
@@ -1026,7 +1018,7 @@ static void test_bad_select_channel(void **state)
 	struct bpf_link *link;
 	char reason[256];
 
-	netchannel_only(__func__);
+	SKIP_UNLESS_NETCHANNEL();
 	skel = nc_test_starve__open_and_load();
 	nc_watchdog(60);
 	no_policy();
@@ -1064,7 +1056,7 @@ static void test_bpftool_register(void **state)
 	size_t i;
 	int st;
 
-	netchannel_only(__func__);
+	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(120);
 	no_policy();
 	for (i = 0; i < 3; i++) {
@@ -1120,7 +1112,7 @@ static void status_has(const char *want)
 /* ncload set-class / set-weight, the pinned maps, and their errors. */
 static void test_ncload_maps(void **state)
 {
-	netchannel_only(__func__);
+	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(120);
 	no_policy();
 	ncload_fails("set-class " CG_L " 0");		/* no policy */

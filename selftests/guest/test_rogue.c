@@ -24,13 +24,6 @@
 static uint16_t chan_port;
 static int b_listener = -1;
 
-#define SKIP_UNLESS_NETCHANNEL() do {					\
-	if (nc_proto_tcp()) {						\
-		printf("# %s: netchannel only, skipped on tcp\n", __func__); \
-		skip();							\
-	}								\
-} while (0)
-
 /* ------------------------------------------------------------ frames */
 
 static uint8_t *put16(uint8_t *p, uint16_t v)

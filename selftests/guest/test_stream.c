@@ -12,13 +12,6 @@
 #include "nc_net.h"
 #include <sys/epoll.h>
 
-#define SKIP_UNLESS_NETCHANNEL() do {					\
-	if (nc_proto_tcp()) {						\
-		printf("# %s: netchannel only, skipped on tcp\n", __func__); \
-		skip();							\
-	}								\
-} while (0)
-
 /* A connected pair: *c (nc_a) connected to *s (accepted in nc_b). */
 static void mkpair(int *c, int *s)
 {
