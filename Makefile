@@ -31,9 +31,11 @@ USER_BINS := $(B)/guest/bin/ncload $(B)/guest/bin/ncstat
 GUEST_FILES := $(USER_BINS) $(GUEST_TESTS) $(GUEST_HELPERS) \
 	$(POLICY_OBJS:$(B)/bpf/%=$(B)/guest/policies/%) \
 	$(TEST_PROG_OBJS:$(B)/bpf/%=$(B)/guest/progs/%) \
-	$(B)/guest/run-tests.sh $(B)/guest/demo.sh $(TOOLS_GUEST_FILES)
+	$(B)/guest/run-tests.sh $(B)/guest/demo.sh $(B)/guest/fuzz-live.sh \
+	$(B)/guest/kmemleak-check.sh $(TOOLS_GUEST_FILES)
 
-.PHONY: all deps module bpf user guest test demo load unload clean help checkpatch vm bench
+.PHONY: all deps module bpf user guest test demo load unload clean help checkpatch vm bench \
+	debug-kernel module-debug test-debug fuzz-live
 .DELETE_ON_ERROR:
 
 all: module user guest $(HOST_TESTS) $(FUZZERS)
@@ -41,6 +43,9 @@ all: module user guest $(HOST_TESTS) $(FUZZERS)
 help:
 	@echo "make            build the module, BPF objects, loader and tests"
 	@echo "make test       install deps, build, run host and guest tests"
+	@echo "make test-debug the guest tests, live fuzzer and stress on the debug kernel"
+	@echo "                (KASAN, lockdep, kmemleak; built once, cached)"
+	@echo "make fuzz-live FRAMES=N  the live rogue-peer fuzzer on the debug kernel"
 	@echo "make demo       install deps, build, boot the guest and show NetChannel"
 	@echo "make bench      ratios NetChannel/TCP measured in the guest (not a test)"
 	@echo "make vm         an interactive shell in the test guest"
@@ -55,6 +60,17 @@ deps:
 module: $(MODULE)
 $(MODULE): $(KSRC)
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel modules
+
+# The debug kernel (scripts/debug-kernel.config) is built once per machine and
+# cached outside the tree; the module is built against it in a copy of kernel/.
+DEBUG_MODULE := $(B)/debug/netchannel.ko
+debug-kernel:
+	@scripts/debug-kernel.sh build >/dev/null
+module-debug: $(DEBUG_MODULE)
+$(DEBUG_MODULE): $(KSRC) scripts/debug-kernel.config | debug-kernel
+	@mkdir -p $(B)/debug
+	cp -r kernel/Kbuild kernel/*.c kernel/*.h kernel/uapi $(B)/debug/
+	$(MAKE) -C $$(scripts/debug-kernel.sh dir)/src M=$(CURDIR)/$(B)/debug modules
 
 # --- BPF -------------------------------------------------------------------
 $(B)/bpf/vmlinux.h: $(VMLINUX_BTF)
@@ -122,6 +138,16 @@ $(B)/fuzz/fuzz_%: selftests/fuzz/fuzz_%.c kernel/nc_%.c kernel/nc_%.h
 test: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/run-tests.sh
+
+test-debug: deps
+	@$(MAKE) --no-print-directory all module-debug
+	@scripts/run-tests.sh --debug
+
+FRAMES ?= 1000000
+fuzz-live: deps
+	@$(MAKE) --no-print-directory all module-debug
+	@scripts/vm.sh --debug-kernel --timeout 7200 -- \
+		'/nc/fuzz-live.sh $(FRAMES)'
 
 demo: deps
 	@$(MAKE) --no-print-directory all

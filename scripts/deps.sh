@@ -5,10 +5,13 @@ set -euo pipefail
 
 KVER_META_IMAGE=linux-image-6.12-cloud-amd64
 KVER_META_HEADERS=linux-headers-6.12-cloud-amd64
-PKGS="$KVER_META_IMAGE $KVER_META_HEADERS linux-source-6.12 qemu-system-x86 clang-19
+# flex bison bc libssl-dev: building the debug kernel (make test-debug).
+PKGS="$KVER_META_IMAGE $KVER_META_HEADERS linux-source-6.12 clang-19
       llvm-19 lld-19 libclang-rt-19-dev dwarves libelf-dev zlib1g-dev libcmocka-dev
-      busybox-static iproute2 xz-utils cpio kmod"
-BPO_PKGS="libbpf-dev bpftool"
+      busybox-static iproute2 xz-utils cpio kmod flex bison bc libssl-dev"
+# QEMU >= 10 runs the guest's vCPUs on parallel host threads (MTTCG) without the
+# cross-CPU code patching race of bookworm's 7.2, so it comes from backports too.
+BPO_PKGS="libbpf-dev bpftool qemu-system-x86"
 BPO_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 
 DEPS_NAME=deps
@@ -21,6 +24,11 @@ verge() { dpkg --compare-versions "$1" ge "$2"; }
 need=$(missing $PKGS)
 # shellcheck disable=SC2086
 need_bpo=$(missing $BPO_PKGS)
+# bookworm's own QEMU 7.2 may be installed already: upgrade it from backports
+qv=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
+if [ -n "$qv" ] && ! dpkg --compare-versions "$qv" ge 1:10; then
+	need_bpo="$need_bpo qemu-system-x86"
+fi
 if [ -n "$need_bpo" ] && ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	[ "$(id -u)" = 0 ] || die "missing packages:$need_bpo from bookworm-backports (run as root)"
 	echo "deps: adding bookworm-backports to apt sources ($BPO_LIST)"
@@ -35,6 +43,8 @@ v=$(dpkg-query -W -f='${Version}' libbpf-dev)
 verge "$v" 1:1.4 || verge "$v" 1.4 || die "libbpf-dev $v is too old (need >= 1.4, from bookworm-backports)"
 v=$(dpkg-query -W -f='${Version}' bpftool)
 verge "$v" 7.4 || die "bpftool $v is too old (need >= 7.4, from bookworm-backports)"
+v=$(dpkg-query -W -f='${Version}' qemu-system-x86)
+verge "$v" 1:10 || die "qemu-system-x86 $v is too old (need >= 10, from bookworm-backports)"
 ls /boot/vmlinuz-6.12.*-cloud-amd64 >/dev/null 2>&1 || die "no 6.12 cloud kernel in /boot"
 ls -d /usr/src/linux-headers-6.12.*-cloud-amd64 >/dev/null 2>&1 || die "no 6.12 cloud headers"
 command -v clang-19 >/dev/null || die "clang-19 not found"

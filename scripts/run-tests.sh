@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # make test: host unit tests, a short fuzz run, the guest harness's own
-# checks and the kernel tests in the QEMU guest. Every suite's output goes to
-# the terminal and to build/test-logs/; the last line is "N passed, N failed".
+# checks and the kernel tests in the QEMU guest.
+# make test-debug (--debug): the guest tests, a short live rogue-peer fuzz run
+# and the socket-API stress on the debug kernel (KASAN, lockdep, kmemleak).
+# Every suite's output goes to the terminal and to build/test-logs/; the last
+# line is "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+DEBUG=0
+case ${1:-} in
+--debug) DEBUG=1 ;;
+"") ;;
+*) echo "usage: scripts/run-tests.sh [--debug]" >&2; exit 2 ;;
+esac
 LOGS=build/test-logs
 FUZZ_SECONDS=${NC_FUZZ_SECONDS:-20}
 mkdir -p "$LOGS"
@@ -61,6 +70,20 @@ check() {
 		tail -n 30 "$log"
 	fi
 }
+
+if [ "$DEBUG" = 1 ]; then
+	LOGS=build/test-logs/debug
+	mkdir -p "$LOGS"
+	# KASAN and lockdep make the guest several times slower
+	suite guest-debug scripts/vm.sh --debug-kernel --mem 3072 \
+		--timeout "${NC_TEST_DEBUG_TIMEOUT:-3600}" -- /nc/run-tests.sh
+	suite fuzz-live-debug scripts/vm.sh --debug-kernel --mem 3072 --timeout 1800 -- \
+		"/nc/fuzz-live.sh ${NC_FUZZ_LIVE_FRAMES:-100000}"
+	[ ${#failures[@]} -eq 0 ] || echo "failed suites: ${failures[*]}"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+fi
 
 for t in build/host/test_*; do
 	[ -x "$t" ] && suite "host-$(basename "$t")" "$t"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Boot the NetChannel test guest (Debian 6.12 cloud kernel + busybox initramfs) in
-# QEMU and run a command in it. See --help. Build products go under build/vm/.
+# Boot the NetChannel test guest (Debian 6.12 cloud kernel, or the debug kernel, +
+# busybox initramfs) in QEMU and run a command in it. See --help. Build products
+# go under build/vm/.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,7 +23,11 @@ HOST_TOOLS=(/usr/sbin/bpftool=/usr/sbin/bpftool /sbin/ip=/bin/ip /sbin/tc=/sbin/
 	/usr/bin/env=/usr/bin/env /usr/bin/xargs=/usr/bin/xargs)
 # Taint bits that are fine: 4096 (O, out-of-tree module), 8192 (E, unsigned module).
 TAINT_OK_MASK=$((4096 | 8192))
-SPLAT_RE='Oops|BUG:|WARNING:|------------\[ cut here \]|lockdep|possible circular locking|INFO: task .* blocked|refcount_t:|KASAN|UBSAN|general protection fault|Kernel panic|kmemleak|RCU stall|rcu.*detected stall'
+SPLAT_RE='Oops|BUG:|WARNING:|------------\[ cut here \]|lockdep|possible circular locking|possible recursive locking|INFO: task .* blocked|refcount_t:|KASAN|UBSAN|general protection fault|Kernel panic|kmemleak|RCU stall|rcu.*detected stall|soft lockup|list_(add|del) corruption|ODEBUG:'
+# Lines the debug kernel prints on every boot, or that the kmemleak check
+# (selftests/guest/run-tests.sh) judges itself: they match SPLAT_RE but are not
+# reports.
+BENIGN_RE='RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread|kmemleak: [0-9]+ new suspected memory leaks \(see /sys/kernel/debug/kmemleak\)|Lock dependency validator|lockdep: fixing up alternatives|KASAN: not (enabled|supported)'
 # Kernel lines carry a printk timestamp (printk.time=1 on the cmdline); only those
 # are scanned, so a test that merely prints "BUG:" does not fail the run.
 KLINE_RE='\[ *[0-9]+\.[0-9]{6}\] '
@@ -54,11 +59,16 @@ Options:
                     (interactive), there is no timeout unless one is given.
   --mem MB          Guest memory (default 2048).
   --smp N           Guest CPUs (default 2).
+  --debug-kernel    Boot the debug kernel (KASAN, lockdep, kmemleak, ...; built
+                    and cached by scripts/debug-kernel.sh, see make test-debug)
+                    instead of Debian's cloud kernel, with the module built for it
+                    (build/debug/netchannel.ko) as /nc/netchannel.ko. Its drivers
+                    are built in: no module is loaded at boot.
   --scan-log FILE   Only scan a saved console log as after a run (exit 0 clean,
                     99 dirty); used by scripts/vm-selftest.sh.
   -h, --help        Show this help.
 
-Guest contents: a base initramfs cached in build/vm/base.cpio (rebuilt when its
+Guest contents: a base initramfs cached in build/vm/base-{cloud,debug}.cpio (rebuilt when its
 inputs change): busybox with all applets, bpftool, iproute2's ip and tc, the modules
 veth (loaded at boot), build/guest/ copied to /nc/, kernel/netchannel.ko as
 /nc/netchannel.ko (not loaded), and the shared libraries all ELF files need. The
@@ -77,17 +87,19 @@ the guest died before reporting (e.g. kernel panic).
 Environment:
   NC_VM_TIMEOUT     default for --timeout
   NC_VM_ACCEL       tcg or kvm; default: kvm only if a probe guest boots with it
-  NC_VM_TCG_THREAD  single (default; safe with QEMU 7.2) or multi (faster, racy)
                     (probed once, verdict cached in build/vm/kvm-verdict)
+  NC_VM_TCG_THREAD  multi (default: each vCPU on its own host thread, real
+                    parallelism; needs QEMU >= 10) or single (vCPUs take turns)
   KVER              kernel version to boot (default: newest 6.12 cloud in /boot)
   NC_VM_MODULES     modules loaded at boot (default "veth")
   NC_VM_GUEST_DIR   directory copied to /nc (default build/guest)
-  NC_VM_NC_KO       module copied to /nc/netchannel.ko (default kernel/netchannel.ko)
+  NC_VM_NC_KO       module copied to /nc/netchannel.ko (default kernel/netchannel.ko,
+                    or build/debug/netchannel.ko with --debug-kernel)
 EOF
 }
 
 # ---------------------------------------------------------------- arguments
-ADDS=() TIMEOUT="" MEM=2048 SMP=2 CMD=() HAVE_CMD=0 SCAN_ONLY=""
+ADDS=() TIMEOUT="" MEM=2048 SMP=2 CMD=() HAVE_CMD=0 SCAN_ONLY="" DEBUG_KERNEL=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--add) [ $# -ge 2 ] || die "--add needs SRC[:DEST]"; ADDS+=("$2"); shift 2 ;;
@@ -95,6 +107,7 @@ while [ $# -gt 0 ]; do
 	--mem) [ $# -ge 2 ] || die "--mem needs MB"; MEM=$2; shift 2 ;;
 	--smp) [ $# -ge 2 ] || die "--smp needs N"; SMP=$2; shift 2 ;;
 	--scan-log) [ $# -ge 2 ] || die "--scan-log needs FILE"; SCAN_ONLY=$2; shift 2 ;;
+	--debug-kernel) DEBUG_KERNEL=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; CMD=("$@"); HAVE_CMD=1; break ;;
 	*) die "unknown argument '$1' (try --help)" ;;
@@ -119,7 +132,8 @@ scan_log() {
 		seen[$line]=1
 		echo "vm: kernel splat: $line" >&2
 		dirty=1
-	done < <(grep -aE "$KLINE_RE" "$log" | grep -aE "$SPLAT_RE" | head -n 50 || true)
+	done < <(grep -aE "$KLINE_RE" "$log" | grep -aE "$SPLAT_RE" | grep -avE "$BENIGN_RE" |
+		head -n 50 || true)
 	taint=$(grep -aoE "@@NC-VM-TAINT:$nonce:[0-9]+@@" "$log" | tail -n 1 |
 		sed -E 's/.*:([0-9]+)@@/\1/' || true)
 	if [ -n "$taint" ]; then
@@ -138,7 +152,18 @@ if [ -n "$SCAN_ONLY" ]; then
 fi
 
 # ---------------------------------------------------------------- kernel
-if [ -n "${KVER:-}" ]; then
+FLAVOUR=cloud MODDIR=""
+if [ "$DEBUG_KERNEL" = 1 ]; then
+	FLAVOUR=debug
+	DKDIR=$("$ROOT/scripts/debug-kernel.sh" dir) ||
+		die "no debug kernel built (make test-debug builds it; or scripts/debug-kernel.sh)"
+	KVER=$(cat "$DKDIR/kver")
+	VMLINUZ=$DKDIR/bzImage
+	MODDIR=$DKDIR/mods/lib/modules/$KVER
+	NC_KO=${NC_VM_NC_KO:-$ROOT/build/debug/netchannel.ko}
+	read -r -a MODULES <<< "${NC_VM_MODULES:-}"
+	[ -e "$NC_KO" ] || die "no $NC_KO (make module-debug)"
+elif [ -n "${KVER:-}" ]; then
 	VMLINUZ=/boot/vmlinuz-$KVER
 else
 	VMLINUZ=$(find /boot -maxdepth 1 -name 'vmlinuz-6.12.*-cloud-amd64' | sort -V | tail -n 1)
@@ -146,7 +171,7 @@ else
 	KVER=${VMLINUZ#/boot/vmlinuz-}
 fi
 [ -r "$VMLINUZ" ] || die "cannot read $VMLINUZ"
-MODDIR=/lib/modules/$KVER
+MODDIR=${MODDIR:-/lib/modules/$KVER}
 [ -f "$MODDIR/modules.dep" ] || die "no $MODDIR/modules.dep"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not installed"
 BUSYBOX=$(command -v busybox || true)
@@ -206,8 +231,8 @@ unpack_module() { # SRC DEST (DEST without compression suffix)
 }
 
 # ---------------------------------------------------------------- base initramfs
-BASE=$VMDIR/base.cpio
-STAMP=$VMDIR/base.stamp
+BASE=$VMDIR/base-$FLAVOUR.cpio
+STAMP=$VMDIR/base-$FLAVOUR.stamp
 
 base_inputs() { # everything the base depends on, with sizes and mtimes
 	local t
@@ -275,7 +300,7 @@ build_base() {
 
 ensure_base() {
 	local want
-	exec 8> "$VMDIR/lock"
+	exec 8> "$VMDIR/lock-$FLAVOUR"
 	flock 8
 	want=$(base_inputs | sha256sum | cut -d' ' -f1)
 	if [ ! -f "$BASE" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
@@ -319,12 +344,14 @@ make_run_initrd() {
 }
 
 # ---------------------------------------------------------------- qemu
-# TCG runs the vCPUs in one host thread by default: QEMU 7.2's multi-threaded
-# TCG races with the guest's cross-CPU code patching (text_poke_bp), and a
-# guest then dies at random with "Oops: int3" (seen here in about one boot in
-# twenty; fixed in QEMU 8.1). NC_VM_TCG_THREAD=multi brings the speed back.
+# TCG runs each vCPU in its own host thread by default (MTTCG), so the guest's
+# CPUs really run in parallel, as on hardware. This needs QEMU >= 10 (deps.sh
+# installs it from bookworm-backports): QEMU 7.2's MTTCG raced with the guest's
+# cross-CPU code patching (text_poke_bp) and a guest died at random with
+# "Oops: int3" in about one boot in twenty. NC_VM_TCG_THREAD=single makes the
+# vCPUs take turns on one host thread.
 qemu_args() { # ACCEL
-	local cpu=Skylake-Client-v4 acc=(-accel "tcg,thread=${NC_VM_TCG_THREAD:-single}")
+	local cpu=Skylake-Client-v4 acc=(-accel "tcg,thread=${NC_VM_TCG_THREAD:-multi}")
 	if [ "$1" = kvm ]; then cpu=host acc=(-enable-kvm); fi
 	QEMU_ARGS=(qemu-system-x86_64 "${acc[@]}" -cpu "$cpu" -smp "$SMP" -m "$MEM"
 		-kernel "$VMLINUZ" -initrd "$INITRD"

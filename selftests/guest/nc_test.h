@@ -130,4 +130,16 @@ static inline int nc_run(const char *fmt, ...)
 	return WEXITSTATUS(st);
 }
 
+/*
+ * NC_TEST_FILTER=PATTERN runs only the tests whose names match PATTERN
+ * (cmocka's '*' and '?' wildcards); /nc/run-tests.sh SUITE/PATTERN sets it.
+ */
+__attribute__((constructor)) static void nc_test_filter_init(void)
+{
+	const char *p = getenv("NC_TEST_FILTER");
+
+	if (p && *p)
+		cmocka_set_test_filter(p);
+}
+
 #endif /* NC_TEST_H */
