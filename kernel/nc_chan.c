@@ -99,7 +99,8 @@ static struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
 	INIT_LIST_HEAD(&ch->node);
 	INIT_WORK(&ch->rx_work, nc_chan_rx_workfn);
 	INIT_WORK(&ch->tx_work, nc_chan_tx_workfn);
-	skb_queue_head_init(&ch->ctrlq);
+	spin_lock_init(&ch->ctrl_lock);
+	INIT_LIST_HEAD(&ch->ctrlq);
 	n = atomic_inc_return(&nc_chan_next_cpu);
 	ch->cpu = nc_sched_select_cpu(NETSCHED_CPU_CHANNEL, n,
 				      cpumask_local_spread(n % num_online_cpus(),
@@ -127,9 +128,42 @@ static struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
 	return ch;
 }
 
+/* Take the first control frame off @ch's queue into @f; false if none. */
+static bool nc_chan_ctrl_pop(struct nc_channel *ch, struct nc_frame *f)
+{
+	struct nc_ctrl *c;
+
+	spin_lock_bh(&ch->ctrl_lock);
+	c = list_first_entry_or_null(&ch->ctrlq, struct nc_ctrl, node);
+	if (c) {
+		list_del_init(&c->node);
+		c->queued = false;
+		WRITE_ONCE(ch->ctrlq_len, ch->ctrlq_len - 1);
+		*f = c->f;
+	}
+	spin_unlock_bh(&ch->ctrl_lock);
+	if (!c)
+		return false;
+	if (c->nsk)
+		sock_put(&c->nsk->inet.sk);	/* the slot's reference */
+	else
+		kfree(c);
+	return true;
+}
+
+/* Drop every queued control frame; @ch is dead, so none is added after. */
+static void nc_chan_ctrl_purge(struct nc_channel *ch)
+{
+	struct nc_frame f;
+
+	while (nc_chan_ctrl_pop(ch, &f))
+		;
+}
+
 /*
  * Stop all processing of @ch: after this no callback, receive or transmit
- * work runs. Sleeps; never call it from @ch's own work.
+ * work runs, and its queued control frames are dropped (with the socket
+ * references they hold). Sleeps; never call it from @ch's own work.
  */
 static void nc_chan_stop(struct nc_channel *ch)
 {
@@ -147,14 +181,16 @@ static void nc_chan_stop(struct nc_channel *ch)
 	kernel_sock_shutdown(ch->sock, SHUT_RDWR);
 	cancel_work_sync(&ch->rx_work);
 	cancel_work_sync(&ch->tx_work);
+	nc_chan_ctrl_purge(ch);
 }
 
 static void nc_chan_free(struct nc_channel *ch)
 {
 	/* a kick may have queued work after nc_chan_stop() */
+	atomic_set(&ch->dead, 1);
 	cancel_work_sync(&ch->rx_work);
 	cancel_work_sync(&ch->tx_work);
-	skb_queue_purge(&ch->ctrlq);
+	nc_chan_ctrl_purge(ch);
 	kfree_skb(ch->rx_skb);
 	sock_release(ch->sock);
 	kfree(ch);
@@ -234,19 +270,54 @@ static int nc_chan_sendv(struct nc_channel *ch, struct kvec *iov, int n,
 	return 0;
 }
 
-int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
+/*
+ * Queue the control frame @f in slot @c on @ch (see struct nc_ctrl). A slot
+ * already queued keeps its place; a CREDIT adds its credit to it. Fails only
+ * when the channel is dead, and then its group is dying. Any context.
+ */
+int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
+		       const struct nc_frame *f)
 {
-	struct sk_buff *skb;
-
-	if (atomic_read(&ch->dead))
+	spin_lock_bh(&ch->ctrl_lock);
+	if (atomic_read(&ch->dead)) {
+		spin_unlock_bh(&ch->ctrl_lock);
 		return -ENOTCONN;
-	skb = alloc_skb(NC_FRAME_HDR_LEN, GFP_ATOMIC);
-	if (!skb)
-		return -ENOMEM;
-	nc_frame_encode(f, skb_put(skb, NC_FRAME_HDR_LEN));
-	skb_queue_tail(&ch->ctrlq, skb);
+	}
+	if (c->queued) {
+		if (f->type == NC_FT_CREDIT && c->f.type == NC_FT_CREDIT)
+			c->f.arg += f->arg;
+	} else {
+		c->f = *f;
+		c->queued = true;
+		if (c->nsk)
+			sock_hold(&c->nsk->inet.sk);
+		list_add_tail(&c->node, &ch->ctrlq);
+		WRITE_ONCE(ch->ctrlq_len, ch->ctrlq_len + 1);
+	}
+	spin_unlock_bh(&ch->ctrl_lock);
 	queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
 	return 0;
+}
+
+/*
+ * A control frame that belongs to no socket (a RESET answering a frame for a
+ * socket that is gone or an OPEN refused). Process context: the allocation
+ * may sleep, so it does not fail short of the OOM killer.
+ */
+int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
+{
+	struct nc_ctrl *c;
+	int err;
+
+	might_sleep();
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&c->node);
+	err = nc_chan_queue_ctrl(ch, c, f);
+	if (err)
+		kfree(c);
+	return err;
 }
 
 /*
@@ -347,16 +418,10 @@ static void nc_chan_tx_workfn(struct work_struct *work)
 	for (budget = NC_TX_BUDGET; budget; budget--) {
 		if (atomic_read(&ch->dead))
 			return;
-		skb = skb_dequeue(&ch->ctrlq);
-		if (skb) {
-			struct kvec iov = { skb->data, skb->len };
-
-			ret = nc_chan_sendv(ch, &iov, 1, skb->len);
-			kfree_skb(skb);
+		if (nc_chan_ctrl_pop(ch, &f)) {
+			ret = nc_chan_send_frame(ch, &f, NULL);
 			if (ret)
 				goto err;
-			nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
-			atomic64_inc(&ch->frames_tx);
 			continue;
 		}
 		if (!READ_ONCE(ch->peer))
@@ -371,7 +436,8 @@ static void nc_chan_tx_workfn(struct work_struct *work)
 		 */
 		ret = 0;
 		if (fin_nsk && fin_nsk->home != ch)
-			nc_chan_send_ctrl(fin_nsk->home, &f);	/* fails only dying */
+			nc_chan_queue_ctrl(fin_nsk->home,	/* fails only dying */
+					   &fin_nsk->ctrl[NC_CTRL_CLOSE], &f);
 		else
 			ret = nc_chan_send_frame(ch, &f,
 						 skb ? skb->data + off : NULL);
@@ -795,13 +861,33 @@ void nc_peer_kill(struct nc_peer *peer, int err)
 	queue_work(nc_wq, &peer->destroy_work);
 }
 
+/*
+ * Take the first socket off @list (peer->socks or peer->waiting), with a
+ * reference, or NULL. One at a time under peer->lock: a socket that closes
+ * meanwhile unlinks itself from the same list under the same lock, so the
+ * walk never sees a node that is being removed.
+ */
+static struct nc_sock *nc_peer_pop_sock(struct nc_peer *peer,
+					struct list_head *list)
+{
+	struct nc_sock *nsk;
+
+	spin_lock_bh(&peer->lock);
+	nsk = list_first_entry_or_null(list, struct nc_sock, peer_node);
+	if (nsk) {
+		list_del_init(&nsk->peer_node);
+		sock_hold(&nsk->inet.sk);
+	}
+	spin_unlock_bh(&peer->lock);
+	return nsk;
+}
+
 static void nc_peer_destroy_workfn(struct work_struct *work)
 {
 	struct nc_peer *peer = container_of(work, struct nc_peer, destroy_work);
 	struct nc_net *nn = peer->nn;
-	struct nc_sock *nsk, *tmp;
+	struct nc_sock *nsk;
 	bool listed = false;
-	LIST_HEAD(socks);
 	int i;
 
 	cancel_work_sync(&peer->connect_work);
@@ -816,17 +902,12 @@ static void nc_peer_destroy_workfn(struct work_struct *work)
 		if (peer->ch[i])
 			nc_chan_stop(peer->ch[i]);
 
-	/* reset every socket that depended on the group */
-	spin_lock_bh(&peer->lock);
-	list_for_each_entry(nsk, &peer->socks, peer_node)
-		sock_hold(&nsk->inet.sk);
-	list_splice_init(&peer->socks, &socks);
-	list_for_each_entry(nsk, &peer->waiting, peer_node)
-		sock_hold(&nsk->inet.sk);
-	list_splice_init(&peer->waiting, &socks);
-	spin_unlock_bh(&peer->lock);
-	list_for_each_entry_safe(nsk, tmp, &socks, peer_node) {
-		list_del_init(&nsk->peer_node);
+	/*
+	 * Reset every socket that depended on the group. The peer is dead, so
+	 * no socket joins either list any more and the loops end.
+	 */
+	while ((nsk = nc_peer_pop_sock(peer, &peer->socks)) ||
+	       (nsk = nc_peer_pop_sock(peer, &peer->waiting))) {
 		nc_sock_reset(nsk, peer->err);
 		sock_put(&nsk->inet.sk);
 	}
@@ -845,10 +926,9 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 		.sin_addr.s_addr = peer->addr,
 		.sin_port = htons(READ_ONCE(nn->port)),
 	};
-	struct nc_sock *nsk, *tmp;
 	struct nc_channel *ch;
 	struct socket *sock;
-	LIST_HEAD(waiting);
+	struct nc_sock *nsk;
 	int i, err = 0;
 
 	for (i = 0; i < peer->nr; i++) {
@@ -904,12 +984,9 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 		return;
 	}
 	WRITE_ONCE(peer->state, NC_PEER_READY);
-	list_for_each_entry(nsk, &peer->waiting, peer_node)
-		sock_hold(&nsk->inet.sk);
-	list_splice_init(&peer->waiting, &waiting);
 	spin_unlock_bh(&peer->lock);
-	list_for_each_entry_safe(nsk, tmp, &waiting, peer_node) {
-		list_del_init(&nsk->peer_node);
+	/* the peer is ready, so connect() adds no socket to the list now */
+	while ((nsk = nc_peer_pop_sock(peer, &peer->waiting))) {
 		nc_sock_peer_ready(nsk);
 		sock_put(&nsk->inet.sk);
 	}
@@ -973,14 +1050,20 @@ void nc_net_stop(struct nc_net *nn)
 		listener->sk->sk_user_data = NULL;
 		write_unlock_bh(&listener->sk->sk_callback_lock);
 	}
+	/* a running accept work adds nothing more: nn->dying is set */
 	cancel_work_sync(&nn->accept_work);
-	cancel_work_sync(&nn->route_work);
 	if (listener)
 		sock_release(listener);
 	list_for_each_entry_safe(ch, tmp, &pending, node) {
 		nc_chan_stop(ch);
 		nc_chan_free(ch);
 	}
+	/*
+	 * The pending channels' receive work queues accept_work to reap them
+	 * when they die: cancel it again now that none can run.
+	 */
+	cancel_work_sync(&nn->accept_work);
+	cancel_work_sync(&nn->route_work);
 
 	mutex_lock(&nn->lock);
 	list_for_each_entry(peer, &nn->peers, node)
@@ -1072,7 +1155,7 @@ int nc_proc_channels_show(struct seq_file *seq, void *v)
 				   atomic64_read(&ch->frames_rx),
 				   atomic64_read(&ch->bytes_tx),
 				   atomic64_read(&ch->bytes_rx),
-				   skb_queue_len(&ch->ctrlq),
+				   READ_ONCE(ch->ctrlq_len),
 				   ch->sock->sk->sk_wmem_queued);
 		}
 		spin_unlock_bh(&peer->lock);

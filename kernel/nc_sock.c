@@ -76,9 +76,13 @@ static int nc_sock_setup(struct sock *sk, u64 cgroup_id)
 	struct net *net = sock_net(sk);
 	struct nc_net *nn = nc_net(net);
 	u32 id;
-	int err;
+	int i, err;
 
 	nsk->nn = nn;
+	for (i = 0; i < NC_CTRL_MAX; i++) {
+		INIT_LIST_HEAD(&nsk->ctrl[i].node);
+		nsk->ctrl[i].nsk = nsk;
+	}
 	spin_lock_init(&nsk->lock);
 	skb_queue_head_init(&nsk->txq);
 	skb_queue_head_init(&nsk->ooo);
@@ -171,7 +175,7 @@ static void nc_sock_destroy(struct sock *sk)
 	struct nc_sock *nsk = nc_sk(sk);
 
 	/* a lingering socket unlinks itself once its CLOSE is out */
-	if (!nsk->lingering)
+	if (!READ_ONCE(nsk->lingering))
 		nc_sock_unlink(nsk);
 }
 
@@ -186,7 +190,9 @@ static void nc_sock_destruct(struct sock *sk)
 	inet_sock_destruct(sk);
 }
 
-static void nc_send_ctrl(struct nc_sock *nsk, u8 type, u32 arg)
+/* Queue a control frame of the connection on its home channel. */
+static void nc_send_ctrl(struct nc_sock *nsk, enum nc_ctrl_kind kind, u8 type,
+			 u32 arg)
 {
 	struct nc_frame f = {
 		.type = type, .src_id = nsk->id, .dst_id = nsk->remote_id,
@@ -194,7 +200,22 @@ static void nc_send_ctrl(struct nc_sock *nsk, u8 type, u32 arg)
 	};
 
 	if (nsk->home && nsk->remote_id)
-		nc_chan_send_ctrl(nsk->home, &f);
+		nc_chan_queue_ctrl(nsk->home, &nsk->ctrl[kind], &f);
+}
+
+/*
+ * The linger of a closed socket is over (its CLOSE went out, or the
+ * connection died): drop what close() took for it. Called by whoever
+ * cleared nsk->lingering under nsk->lock, so exactly once.
+ */
+static void nc_sock_linger_done(struct nc_sock *nsk)
+{
+	struct sock *sk = &nsk->inet.sk;
+
+	nc_sock_unlink(nsk);
+	if (cancel_delayed_work(&nsk->linger_work))
+		sock_put(sk);	/* the work's reference */
+	sock_put(sk);		/* the linger reference */
 }
 
 /*
@@ -207,8 +228,12 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 	bool was_lingering;
 
 	spin_lock_bh(&nsk->lock);
+	was_lingering = nsk->lingering;
+	WRITE_ONCE(nsk->lingering, false);
 	if (sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_CLOSE) {
 		spin_unlock_bh(&nsk->lock);
+		if (was_lingering)
+			nc_sock_linger_done(nsk);
 		return;
 	}
 	/* as tcp_reset(): after the peer's FIN, a reset reads as EPIPE */
@@ -217,8 +242,6 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 	WRITE_ONCE(sk->sk_err, err);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	inet_sk_set_state(sk, TCP_CLOSE);
-	was_lingering = nsk->lingering;
-	nsk->lingering = false;
 	spin_unlock_bh(&nsk->lock);
 
 	if (nsk->peer) {
@@ -230,19 +253,15 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 	}
 	sk_error_report(sk);
 	sk->sk_state_change(sk);
-	if (was_lingering) {
-		nc_sock_unlink(nsk);
-		if (cancel_delayed_work(&nsk->linger_work))
-			sock_put(sk);
-		sock_put(sk);	/* the linger reference */
-	}
+	if (was_lingering)
+		nc_sock_linger_done(nsk);
 }
 
 /* Abort the connection towards the peer and locally. */
 static void nc_sock_abort(struct nc_sock *nsk, int err)
 {
 	if (nc_sk_connected(&nsk->inet.sk))
-		nc_send_ctrl(nsk, NC_FT_RESET, ECONNRESET);
+		nc_send_ctrl(nsk, NC_CTRL_RESET, NC_FT_RESET, ECONNRESET);
 	nc_sock_reset(nsk, err);
 }
 
@@ -253,18 +272,15 @@ void nc_sock_fin_sent(struct nc_sock *nsk)
 	bool lingering;
 
 	spin_lock_bh(&nsk->lock);
+	nsk->fin_done = true;
 	lingering = nsk->lingering;
-	nsk->lingering = false;
+	WRITE_ONCE(nsk->lingering, false);
 	/* both ways done only once every frame before their CLOSE is in */
 	if (nsk->eof && sk->sk_state != TCP_CLOSE)
 		inet_sk_set_state(sk, TCP_CLOSE);
 	spin_unlock_bh(&nsk->lock);
-	if (!lingering)
-		return;
-	nc_sock_unlink(nsk);
-	if (cancel_delayed_work(&nsk->linger_work))
-		sock_put(sk);
-	sock_put(sk);	/* the linger reference */
+	if (lingering)
+		nc_sock_linger_done(nsk);
 }
 
 static void nc_sock_linger_workfn(struct work_struct *work)
@@ -357,7 +373,7 @@ static void nc_sock_check_fin_locked(struct nc_sock *nsk)
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 	if (sk->sk_state == TCP_ESTABLISHED)
 		inet_sk_set_state(sk, TCP_CLOSE_WAIT);
-	else if (nsk->fin_sent)
+	else if (nsk->fin_done)	/* else nc_sock_fin_sent() closes it */
 		inet_sk_set_state(sk, TCP_CLOSE);
 	sk->sk_state_change(sk);
 }
@@ -434,7 +450,8 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 		}
 		spin_unlock_bh(&nsk->lock);
 		if (wake) {
-			nc_send_ctrl(nsk, NC_FT_CREDIT, nsk->rcv_window);
+			nc_send_ctrl(nsk, NC_CTRL_CREDIT, NC_FT_CREDIT,
+				     nsk->rcv_window);
 			sk->sk_state_change(sk);
 			sk->sk_write_space(sk);
 		}
@@ -567,8 +584,10 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 	}
 	spin_unlock_bh(&peer->lock);
 	if (queued) {
+		/* an unlinked listener has emptied its queue for the last time */
 		spin_lock_bh(&lnsk->lock);
-		queued = lsk->sk_state == TCP_LISTEN;
+		queued = lsk->sk_state == TCP_LISTEN &&
+			 !atomic_read(&lnsk->unlinked);
 		if (queued) {
 			list_add_tail(&nsk->accept_node, &lnsk->accept_q);
 			lnsk->nr_accept++;
@@ -581,8 +600,8 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 		sock_put(sk);
 		goto refuse;
 	}
-	nc_send_ctrl(nsk, NC_FT_ACCEPT, 0);
-	nc_send_ctrl(nsk, NC_FT_CREDIT, nsk->rcv_window);
+	nc_send_ctrl(nsk, NC_CTRL_ACCEPT, NC_FT_ACCEPT, 0);
+	nc_send_ctrl(nsk, NC_CTRL_CREDIT, NC_FT_CREDIT, nsk->rcv_window);
 	lsk->sk_data_ready(lsk);
 	sock_put(lsk);
 	return;
@@ -621,7 +640,7 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 		return;		/* closed meanwhile */
 	kernel_getsockname(home->sock, (struct sockaddr *)&local);
 	WRITE_ONCE(nsk->inet.inet_saddr, local.sin_addr.s_addr);
-	nc_chan_send_ctrl(home, &f);
+	nc_chan_queue_ctrl(home, &nsk->ctrl[NC_CTRL_OPEN], &f);
 }
 
 /* ---- user calls --------------------------------------------------------------- */
@@ -799,13 +818,18 @@ static int nc_accept(struct socket *sock, struct socket *newsock,
 	}
 	if (!child)
 		goto out;
+	/*
+	 * As inet_csk_accept(): the listener's lock is dropped before the
+	 * child's is taken, so the two (same lock class) never nest.
+	 */
+	release_sock(sk);
 	csk = &child->inet.sk;
 	lock_sock(csk);
 	sock_graft(csk, newsock);
 	newsock->state = SS_CONNECTED;
 	release_sock(csk);
 	/* the accept queue's reference is now the socket's */
-	err = 0;
+	return 0;
 out:
 	release_sock(sk);
 	return err;
@@ -957,18 +981,18 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	vns = nc_vns_use(nsk->nn, &msg->msg_iter, size);
 	while (copied < size) {
 		struct sk_buff *batch[NC_VNS_BATCH];
-		struct nc_vns_batch b;
+		struct nc_vns_batch *b = NULL;
 		size_t batched = 0;
 		int n = 0, i, ret = 0;
 
 		if (vns)
-			nc_vns_batch_init(&b);
+			b = nc_vns_batch_new(nsk->nn, sk);
 		do {
 			size_t chunk = min_t(size_t, size - copied - batched,
 					     READ_ONCE(nsk->nn->frame_size));
 			void __user *ua = NULL;
 
-			if (vns && iter_iov_len(&msg->msg_iter)) {
+			if (b && iter_iov_len(&msg->msg_iter)) {
 				chunk = min(chunk, iter_iov_len(&msg->msg_iter));
 				ua = iter_iov_addr(&msg->msg_iter);
 			}
@@ -977,7 +1001,7 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			if (!skb)
 				break;
 			if (ua) {
-				ret = nc_vns_copy(nsk->nn, &b, skb_put(skb, chunk),
+				ret = nc_vns_copy(b, skb, skb_put(skb, chunk),
 						  ua, chunk, false);
 				iov_iter_advance(&msg->msg_iter, chunk);
 			} else if (!copy_from_iter_full(skb_put(skb, chunk), chunk,
@@ -988,9 +1012,12 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			NC_TX_CB(skb)->msg_bytes = min_t(size_t, size, U32_MAX);
 			batch[n++] = skb;
 			batched += chunk;
-		} while (!ret && vns && n < NC_VNS_BATCH && copied + batched < size);
-		if (vns && nc_vns_wait(&b))
-			ret = -EFAULT;
+		} while (!ret && b && n < NC_VNS_BATCH && copied + batched < size);
+		if (b) {
+			int werr = nc_vns_wait(b);
+
+			ret = ret ?: werr;
+		}
 		if (ret) {
 			for (i = 0; i < n; i++)
 				kfree_skb(batch[i]);
@@ -1046,7 +1073,7 @@ static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
 	}
 	spin_unlock_bh(&nsk->lock);
 	if (credit && nc_sk_connected(&nsk->inet.sk))
-		nc_send_ctrl(nsk, NC_FT_CREDIT, credit);
+		nc_send_ctrl(nsk, NC_CTRL_CREDIT, NC_FT_CREDIT, credit);
 }
 
 /* The reader took @bytes from the head of the receive queue. */
@@ -1084,26 +1111,29 @@ static void nc_recv_consume(struct nc_sock *nsk, size_t bytes)
 static int nc_recv_vns(struct nc_sock *nsk, struct msghdr *msg, size_t want)
 {
 	struct sock *sk = &nsk->inet.sk;
-	struct nc_vns_batch b;
+	struct nc_vns_batch *b;
 	struct sk_buff *skb;
 	size_t done = 0, n;
+	int err, werr;
 	u32 off;
 
-	nc_vns_batch_init(&b);
+	b = nc_vns_batch_new(nsk->nn, sk);
+	if (!b)
+		return 0;	/* the caller copies inline */
 	spin_lock_bh(&nsk->lock);
 	skb = skb_peek(&sk->sk_receive_queue);
 	off = skb ? NC_SKB_CB(skb)->off : 0;
 	spin_unlock_bh(&nsk->lock);
-	while (skb && done < want && b.nr_jobs < NC_VNS_BATCH) {
+	err = 0;
+	while (skb && done < want && !nc_vns_full(b)) {
 		n = min3((size_t)(skb->len - off), want - done,
 			 iter_iov_len(&msg->msg_iter));
 		if (!n)
 			break;
-		if (nc_vns_copy(nsk->nn, &b, skb->data + off,
-				iter_iov_addr(&msg->msg_iter), n, true)) {
-			b.err = -EFAULT;
+		err = nc_vns_copy(b, skb, skb->data + off,
+				  iter_iov_addr(&msg->msg_iter), n, true);
+		if (err)
 			break;
-		}
 		iov_iter_advance(&msg->msg_iter, n);
 		done += n;
 		off += n;
@@ -1114,8 +1144,10 @@ static int nc_recv_vns(struct nc_sock *nsk, struct msghdr *msg, size_t want)
 			off = 0;
 		}
 	}
-	if (nc_vns_wait(&b))
-		return -EFAULT;
+	werr = nc_vns_wait(b);
+	err = err ?: werr;
+	if (err)
+		return err;
 	nc_recv_consume(nsk, done);
 	return done;
 }
@@ -1302,7 +1334,7 @@ out:
 static void nc_sock_close(struct sock *sk, long timeout)
 {
 	struct nc_sock *nsk = nc_sk(sk);
-	bool unread, abort;
+	bool unread, abort, linger = false;
 
 	lock_sock(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
@@ -1311,20 +1343,30 @@ static void nc_sock_close(struct sock *sk, long timeout)
 	if (nc_sk_connected(sk) && abort) {
 		/* as TCP: unread data or SO_LINGER 0 means RST */
 		nc_sock_abort(nsk, ECONNRESET);
-	} else if (nc_sk_connected(sk) && !nsk->fin_sent) {
-		/* finish sending, then CLOSE, then go */
+	} else if (nc_sk_connected(sk)) {
+		/*
+		 * Finish sending, then CLOSE, then go, unless our CLOSE is
+		 * already out (shutdown(SHUT_WR) before). Decided under
+		 * nsk->lock against nc_sock_fin_sent(), so that exactly one
+		 * of us ends the linger; the references and the timeout are
+		 * in place before the CLOSE's sender can see @lingering.
+		 */
 		spin_lock_bh(&nsk->lock);
-		nsk->lingering = true;
+		linger = !nsk->fin_done;
+		if (linger) {
+			WRITE_ONCE(nsk->lingering, true);
+			sock_hold(sk);	/* the linger reference */
+			sock_hold(sk);	/* the linger work's */
+			if (!queue_delayed_work(nc_wq, &nsk->linger_work,
+						NC_LINGER_TIMEOUT))
+				sock_put(sk);
+		}
 		spin_unlock_bh(&nsk->lock);
-		sock_hold(sk);
-		sock_hold(sk);	/* the linger work's */
-		if (!queue_delayed_work(nc_wq, &nsk->linger_work,
-					NC_LINGER_TIMEOUT))
-			sock_put(sk);
-		nc_sock_queue_fin(nsk);
-	} else if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN) {
-		nc_sock_reset(nsk, ECONNRESET);
+		if (linger)
+			nc_sock_queue_fin(nsk);
 	}
+	if (!linger && sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)
+		nc_sock_reset(nsk, ECONNRESET);
 	release_sock(sk);
 	/* calls nc_sock_destroy(), which unlinks unless lingering */
 	sk_common_release(sk);

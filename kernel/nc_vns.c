@@ -6,8 +6,15 @@
  *
  * Each piece is a contiguous range of the caller's user memory and of one
  * skb. A worker adopts the caller's mm with kthread_use_mm(), copies, and
- * drops it. The caller waits, uninterruptibly, for the whole batch before
- * it looks at the result, so its mm and the skbs outlive every worker.
+ * drops it.
+ *
+ * Lifetime: a batch is reference counted, one reference for the caller and
+ * one for each piece not yet copied. It pins the caller's mm (mmget) and the
+ * socket, and each piece holds its skb, so a worker's memory stays valid
+ * however the caller leaves. The caller waits killably: a worker may sleep
+ * in a page fault that nobody serves (userfaultfd, a stuck FUSE server), and
+ * SIGKILL must still end the task, as it does in TCP's own copy. Then the
+ * caller drops its reference and returns; the last worker frees the batch.
  *
  * Small copies are done inline: below net.netchannel.copy_threshold the
  * cost of waking workers exceeds what parallel copying saves.
@@ -17,17 +24,54 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <net/sock.h>
 
 #include "netchannel.h"
 
 struct nc_vns_job {
 	struct work_struct work;
 	struct nc_vns_batch *batch;
+	struct sk_buff *skb;	/* holds the kernel side of the copy */
 	void *kaddr;
 	void __user *uaddr;
 	size_t len;
 	bool to_user;
 };
+
+/**
+ * struct nc_vns_batch - copies of one call, spread over the VNS workers
+ * @ref: the caller's reference and one per queued piece
+ * @nn: the host (its counters and settings)
+ * @sk: the socket, held so its buffers' accounting outlives the pieces
+ * @mm: the caller's memory, held with mmget()
+ * @pending: pieces not yet copied, plus one for the caller until it waits
+ * @done: completed when @pending reaches zero
+ * @err: -EFAULT if a piece could not be copied
+ * @nr_jobs: pieces queued
+ * @next_worker: round-robin cursor over the workers
+ * @jobs: the pieces
+ */
+struct nc_vns_batch {
+	refcount_t ref;
+	struct nc_net *nn;
+	struct sock *sk;
+	struct mm_struct *mm;
+	atomic_t pending;
+	struct completion done;
+	int err;
+	int nr_jobs;
+	unsigned int next_worker;
+	struct nc_vns_job jobs[NC_VNS_BATCH];
+};
+
+static void nc_vns_batch_put(struct nc_vns_batch *b)
+{
+	if (!refcount_dec_and_test(&b->ref))
+		return;
+	mmput(b->mm);
+	sock_put(b->sk);
+	kfree(b);
+}
 
 static void nc_vns_workfn(struct work_struct *work)
 {
@@ -41,42 +85,72 @@ static void nc_vns_workfn(struct work_struct *work)
 	else
 		left = copy_from_user(job->kaddr, job->uaddr, job->len);
 	kthread_unuse_mm(b->mm);
+	kfree_skb(job->skb);
 	if (left)
 		WRITE_ONCE(b->err, -EFAULT);
 	if (atomic_dec_and_test(&b->pending))
 		complete(&b->done);
-}
-
-void nc_vns_batch_init(struct nc_vns_batch *b)
-{
-	memset(b, 0, sizeof(*b));
-	b->mm = current->mm;
-	atomic_set(&b->pending, 1);	/* the caller's, dropped in wait */
-	init_completion(&b->done);
+	nc_vns_batch_put(b);
 }
 
 /*
- * Queue one piece. Falls back to copying inline if no job can be
- * allocated; returns 0 or -EFAULT for an inline copy that failed.
+ * A batch for copies between @sk's skbs and the current task's memory, or
+ * NULL (out of memory, or no user mm): then the caller copies inline.
  */
-int nc_vns_copy(struct nc_net *nn, struct nc_vns_batch *b, void *kaddr,
+struct nc_vns_batch *nc_vns_batch_new(struct nc_net *nn, struct sock *sk)
+{
+	struct nc_vns_batch *b;
+
+	if (!current->mm)
+		return NULL;
+	b = kmalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return NULL;
+	refcount_set(&b->ref, 1);
+	b->nn = nn;
+	sock_hold(sk);
+	b->sk = sk;
+	mmget(current->mm);
+	b->mm = current->mm;
+	atomic_set(&b->pending, 1);	/* the caller's, dropped in wait */
+	init_completion(&b->done);
+	b->err = 0;
+	b->nr_jobs = 0;
+	b->next_worker = 0;
+	return b;
+}
+
+bool nc_vns_full(const struct nc_vns_batch *b)
+{
+	return b->nr_jobs >= NC_VNS_BATCH;
+}
+
+/*
+ * Queue the copy of @len bytes between @kaddr, inside @skb, and @uaddr. The
+ * piece holds @skb until it is copied. Never fails: a full batch copies
+ * inline (0 or -EFAULT).
+ */
+int nc_vns_copy(struct nc_vns_batch *b, struct sk_buff *skb, void *kaddr,
 		void __user *uaddr, size_t len, bool to_user)
 {
-	struct nc_vns_job *job = kmalloc(sizeof(*job), GFP_KERNEL);
+	struct nc_net *nn = b->nn;
+	struct nc_vns_job *job;
 	int cpu;
 
-	if (!job) {
+	if (nc_vns_full(b)) {
 		if (to_user)
 			return copy_to_user(uaddr, kaddr, len) ? -EFAULT : 0;
 		return copy_from_user(kaddr, uaddr, len) ? -EFAULT : 0;
 	}
+	job = &b->jobs[b->nr_jobs++];
 	INIT_WORK(&job->work, nc_vns_workfn);
 	job->batch = b;
+	job->skb = skb_get(skb);
 	job->kaddr = kaddr;
 	job->uaddr = uaddr;
 	job->len = len;
 	job->to_user = to_user;
-	b->jobs[b->nr_jobs++] = job;
+	refcount_inc(&b->ref);
 	atomic_inc(&b->pending);
 	nc_stat_inc(nn, NC_STAT_VNS_JOBS);
 	nc_stat_add(nn, NC_STAT_VNS_BYTES, len);
@@ -89,17 +163,22 @@ int nc_vns_copy(struct nc_net *nn, struct nc_vns_batch *b, void *kaddr,
 	return 0;
 }
 
-/* Wait for every piece of @b; 0 or -EFAULT. */
+/*
+ * Wait for every piece of @b and drop the caller's reference: 0, -EFAULT,
+ * or -EINTR if a fatal signal came first (the pieces then finish on their
+ * own, and the caller must not look at their buffers' contents).
+ */
 int nc_vns_wait(struct nc_vns_batch *b)
 {
-	int i;
+	int err = 0;
 
-	if (!atomic_dec_and_test(&b->pending))
-		wait_for_completion(&b->done);
-	for (i = 0; i < b->nr_jobs; i++)
-		kfree(b->jobs[i]);
-	b->nr_jobs = 0;
-	return READ_ONCE(b->err);
+	if (!atomic_dec_and_test(&b->pending) &&
+	    wait_for_completion_killable(&b->done))
+		err = -EINTR;
+	if (!err)
+		err = READ_ONCE(b->err);
+	nc_vns_batch_put(b);
+	return err;
 }
 
 /* Is this copy worth handing to the workers? */

@@ -175,6 +175,38 @@ struct nc_peer {
 	unsigned int rr;
 };
 
+struct nc_sock;
+
+/**
+ * struct nc_ctrl - a control frame waiting on a channel's @ctrlq
+ * @node: entry in nc_channel.ctrlq; @node and @queued are under that
+ *	channel's @ctrl_lock
+ * @f: the frame; a CREDIT queued again adds its credit to this one
+ * @nsk: the socket this slot belongs to (see nc_sock.ctrl), which the slot
+ *	holds a reference on while it is queued; NULL for a frame allocated
+ *	on its own, freed once sent
+ * @queued: in a ctrlq
+ *
+ * A socket's control frames live in slots of the socket, one per kind, so
+ * queueing one never allocates and never fails while the channel lives: a
+ * lost CREDIT would stall a sender forever, a lost ACCEPT a connect().
+ */
+struct nc_ctrl {
+	struct list_head node;
+	struct nc_frame f;
+	struct nc_sock *nsk;
+	bool queued;
+};
+
+enum nc_ctrl_kind {
+	NC_CTRL_OPEN,
+	NC_CTRL_ACCEPT,
+	NC_CTRL_CREDIT,
+	NC_CTRL_CLOSE,
+	NC_CTRL_RESET,
+	NC_CTRL_MAX
+};
+
 /**
  * struct nc_channel - one kernel TCP connection of a peer
  * @nn: the host
@@ -184,7 +216,9 @@ struct nc_peer {
  * @cpu: where its work runs
  * @sock: the TCP socket
  * @rx_work, @tx_work: receive and transmit processing
- * @ctrlq: control frames (header-only skbs) waiting to be sent
+ * @ctrl_lock: protects @ctrlq and its entries' @queued
+ * @ctrlq: struct nc_ctrl waiting to be sent, in order; once @dead is set
+ *	nothing is added, and nc_chan_stop() empties it
  * @dead: no more processing; set once
  * @saved_*: the TCP socket's callbacks before we took them over
  * @rx_hdr, @rx_got, @rx_frame, @rx_skb: receive state machine; a channel
@@ -201,7 +235,9 @@ struct nc_channel {
 	struct socket *sock;
 	struct work_struct rx_work;
 	struct work_struct tx_work;
-	struct sk_buff_head ctrlq;
+	spinlock_t ctrl_lock;		/* see above */
+	struct list_head ctrlq;
+	u32 ctrlq_len;
 	atomic_t dead;
 
 	void (*saved_data_ready)(struct sock *sk);
@@ -239,7 +275,7 @@ struct nc_channel {
  * @snd_nxt: seq of the next DATA frame
  * @snd_credit: bytes the receiver allows us to send
  * @tx_bytes: bytes in @txq not yet sent
- * @fin_queued: send CLOSE once txq is empty; @fin_sent: done
+ * @fin_queued: send CLOSE once txq is empty; @fin_sent: it was picked
  * @ready_rb, @rank, @rank_seq: entry in peer->ready; @queued: it is there
  * @served_node, @served_ns: entry in peer->served, last service time
  * @chan_pin: the only channel its DATA may use, or -1 (policy's choice)
@@ -254,8 +290,14 @@ struct nc_channel {
  * @rcv_budget: bytes the sender may still send before our next CREDIT
  * @fin_seq, @fin_rcvd: the peer's CLOSE came, after frame @fin_seq - 1
  * @eof: every frame before the peer's CLOSE arrived: end of stream
+ * @fin_done: our CLOSE went out (nc_sock_fin_sent() ran); with @lingering,
+ *	decides under @lock whether close() or the CLOSE's sender finishes a
+ *	linger, so exactly one of them does
  *
- * @lock also protects @accept_q / @nr_accept (listeners) and @remote_id.
+ * @lock also protects @accept_q / @nr_accept (listeners), @remote_id and
+ * @lingering. A listener that is unlinked takes no more children: the OPEN
+ * path checks @unlinked under @lock.
+ * @ctrl: slots for the control frames it sends on @home (struct nc_ctrl)
  * @send_mutex / @recv_mutex serialise senders / readers without holding
  * the socket lock while they wait, so one thread may block in recv while
  * another sends.
@@ -301,6 +343,8 @@ struct nc_sock {
 	u32 fin_seq;
 	bool fin_rcvd;
 	bool eof;
+	bool fin_done;
+	struct nc_ctrl ctrl[NC_CTRL_MAX];
 
 	struct list_head accept_q;
 	struct list_head accept_node;
@@ -356,20 +400,11 @@ int nc_proc_socks_show(struct seq_file *seq, void *v);
 /* nc_vns.c: one batch of copies spread over the VNS workers */
 #define NC_VNS_BATCH	32
 
-struct nc_vns_job;
+struct nc_vns_batch;
 
-struct nc_vns_batch {
-	struct mm_struct *mm;
-	atomic_t pending;
-	struct completion done;
-	int err;
-	int nr_jobs;
-	unsigned int next_worker;
-	struct nc_vns_job *jobs[NC_VNS_BATCH];
-};
-
-void nc_vns_batch_init(struct nc_vns_batch *b);
-int nc_vns_copy(struct nc_net *nn, struct nc_vns_batch *b, void *kaddr,
+struct nc_vns_batch *nc_vns_batch_new(struct nc_net *nn, struct sock *sk);
+bool nc_vns_full(const struct nc_vns_batch *b);
+int nc_vns_copy(struct nc_vns_batch *b, struct sk_buff *skb, void *kaddr,
 		void __user *uaddr, size_t len, bool to_user);
 int nc_vns_wait(struct nc_vns_batch *b);
 bool nc_vns_use(struct nc_net *nn, const struct iov_iter *iter, size_t len);
@@ -384,6 +419,8 @@ struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr);
 void nc_peer_put(struct nc_peer *peer);
 void nc_peer_kill(struct nc_peer *peer, int err);
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f);
+int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
+		       const struct nc_frame *f);
 void nc_peer_kick(struct nc_peer *peer);
 struct nc_channel *nc_peer_pick_home(struct nc_peer *peer);
 int nc_proc_channels_show(struct seq_file *seq, void *v);
