@@ -416,6 +416,84 @@ static void test_vns_copy_fault_killable(void **state)
 	nc_sysctl_set(NC_NS_A, "copy_threshold", "262144");
 }
 
+/* ------------------------------------------------ namespace exit with pending channels */
+
+struct garbage {
+	pthread_t thread;
+	int fds[16];
+	int nr;
+	volatile bool go, stop;
+};
+
+/* Send bytes that are no frame on every connection, until told to stop. */
+static void *garbage_main(void *arg)
+{
+	struct garbage *g = arg;
+	char junk[512];
+	int i;
+
+	memset(junk, 0xa5, sizeof(junk));
+	while (!g->go)
+		usleep(100);
+	while (!g->stop) {
+		for (i = 0; i < g->nr; i++)
+			if (g->fds[i] >= 0 &&
+			    send(g->fds[i], junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+			    errno != EAGAIN) {
+				close(g->fds[i]);
+				g->fds[i] = -1;
+			}
+		usleep(200);
+	}
+	return NULL;
+}
+
+/*
+ * A host goes away while channels it accepted have not said HELLO, and
+ * start to say garbage: each such channel's receive work resets it and asks
+ * the accept work to reap it, while the namespace's exit tears both down. The
+ * accept work must not run after the host's memory is gone (KASAN on the
+ * debug kernel sees a use-after-free).
+ */
+static void test_netns_exit_with_pending_channels(void **state)
+{
+	struct sockaddr_in sin;
+	struct garbage g;
+	long port = 0;
+	int round, i, lfd;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(600);
+	for (round = 0; round < 10; round++) {
+		nc_assert(nc_hosts_create() == 0, "round %d: hosts", round);
+		lfd = nc_listen_in(NC_NS_B, nc_next_port(), 4);
+		nc_assert(lfd >= 0, "listen");	/* starts nc_b's channel listener */
+		nc_assert(nc_sysctl_get(NC_NS_B, "port", &port) == 0, "port");
+		sin = nc_sin(NC_IP_B, port);
+		g = (struct garbage){ .nr = 16 };
+		for (i = 0; i < g.nr; i++) {
+			nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter");
+			g.fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+			nc_ns_leave();
+			assert_true(g.fds[i] >= 0);
+			assert_int_equal(connect(g.fds[i], (struct sockaddr *)&sin,
+						 sizeof(sin)), 0);
+		}
+		assert_int_equal(pthread_create(&g.thread, NULL, garbage_main, &g), 0);
+		nc_sleep_ms(100);	/* accepted: the channels are pending */
+		close(lfd);
+		g.go = true;
+		assert_int_equal(nc_run("ip netns del " NC_NS_B), 0);
+		nc_sleep_ms(300);
+		g.stop = true;
+		pthread_join(g.thread, NULL);
+		for (i = 0; i < g.nr; i++)
+			if (g.fds[i] >= 0)
+				close(g.fds[i]);
+	}
+	nc_assert(nc_hosts_create() == 0, "hosts");
+}
+
 /* ---------------------------------------------------------------- main */
 
 #define T(f) cmocka_unit_test_teardown(f, nc_test_cleanup)
@@ -434,6 +512,7 @@ int main(void)
 		T(test_listener_close_races_open),
 		T(test_shutdown_then_close),
 		T(test_vns_copy_fault_killable),
+		T(test_netns_exit_with_pending_channels),
 	};
 
 	return cmocka_run_group_tests_name("lifecycle", tests, nc_group_setup,
