@@ -35,7 +35,7 @@ GUEST_FILES := $(USER_BINS) $(GUEST_TESTS) $(GUEST_HELPERS) \
 	$(B)/guest/kmemleak-check.sh $(TOOLS_GUEST_FILES)
 
 .PHONY: all deps module bpf user guest test demo load unload clean help checkpatch vm bench \
-	debug-kernel module-debug test-debug fuzz-live
+	debug-kernel module-debug test-debug fuzz-live test-one
 .DELETE_ON_ERROR:
 
 all: module user guest $(HOST_TESTS) $(FUZZERS)
@@ -46,6 +46,8 @@ help:
 	@echo "make test-debug the guest tests, live fuzzer and stress on the debug kernel"
 	@echo "                (KASAN, lockdep, kmemleak; built once, cached)"
 	@echo "make fuzz-live FRAMES=N  the live rogue-peer fuzzer on the debug kernel"
+	@echo "make test-one T=SUITE[/PATTERN] [DEBUG=1]  one guest suite or test,"
+	@echo "                e.g. T=stream/test_shutdown* (DEBUG=1: on the debug kernel)"
 	@echo "make demo       install deps, build, boot the guest and show NetChannel"
 	@echo "make bench      ratios NetChannel/TCP measured in the guest (not a test)"
 	@echo "make vm         an interactive shell in the test guest"
@@ -142,6 +144,14 @@ test: deps
 test-debug: deps
 	@$(MAKE) --no-print-directory all module-debug
 	@scripts/run-tests.sh --debug
+
+T ?=
+DEBUG ?=
+test-one: deps
+	@test -n "$(T)" || { echo "usage: make test-one T=SUITE[/PATTERN] [DEBUG=1]"; exit 2; }
+	@$(MAKE) --no-print-directory all $(if $(DEBUG),module-debug)
+	@scripts/vm.sh $(if $(DEBUG),--debug-kernel --mem 3072) --timeout 3600 -- \
+		'/nc/run-tests.sh $(T)'
 
 FRAMES ?= 1000000
 fuzz-live: deps

@@ -11,7 +11,7 @@ NC_KO=${NC_VM_NC_KO:-$ROOT/kernel/netchannel.ko}
 INIT_SRC=$ROOT/scripts/guest-init.sh
 CONSOLE_LOG=$VMDIR/console.log
 # Modules put in the guest and loaded at boot (plus their modules.dep dependencies).
-read -r -a MODULES <<< "${NC_VM_MODULES:-veth}"
+read -r -a MODULES <<< "${NC_VM_MODULES:-veth sch_tbf}"
 # Host programs copied into the guest, as GUEST_PATH=HOST_PATH. iproute2's ip and tc
 # replace busybox's applets, which lack `ip netns` and tc's BPF support. Debian's
 # busybox-static runs its own applets in preference to PATH (ash "standalone
@@ -70,7 +70,7 @@ Options:
 
 Guest contents: a base initramfs cached in build/vm/base-{cloud,debug}.cpio (rebuilt when its
 inputs change): busybox with all applets, bpftool, iproute2's ip and tc, the modules
-veth (loaded at boot), build/guest/ copied to /nc/, kernel/netchannel.ko as
+veth and sch_tbf (loaded at boot), build/guest/ copied to /nc/, kernel/netchannel.ko as
 /nc/netchannel.ko (not loaded), and the shared libraries all ELF files need. The
 command and --add files go into a small per-run cpio appended to it.
 
@@ -91,7 +91,8 @@ Environment:
   NC_VM_TCG_THREAD  multi (default: each vCPU on its own host thread, real
                     parallelism; needs QEMU >= 10) or single (vCPUs take turns)
   KVER              kernel version to boot (default: newest 6.12 cloud in /boot)
-  NC_VM_MODULES     modules loaded at boot (default "veth")
+  NC_VM_MODULES     modules loaded at boot (default "veth sch_tbf"; none with
+                    --debug-kernel, which has them built in)
   NC_VM_GUEST_DIR   directory copied to /nc (default build/guest)
   NC_VM_NC_KO       module copied to /nc/netchannel.ko (default kernel/netchannel.ko,
                     or build/debug/netchannel.ko with --debug-kernel)

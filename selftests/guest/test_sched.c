@@ -5,6 +5,7 @@
  * eject a misbehaving policy.
  */
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -213,12 +214,12 @@ static void test_eject_invalid_return(void **state)
 	nc_test_bad__destroy(skel);
 }
 
-/* Find a map by name among all maps in the kernel; returns an fd. */
-static int map_fd_by_name(const char *name)
+/* How many maps named @name exist. */
+static int maps_named(const char *name)
 {
 	struct bpf_map_info info;
 	__u32 id = 0, len;
-	int fd;
+	int fd, nr = 0;
 
 	while (!bpf_map_get_next_id(id, &id)) {
 		fd = bpf_map_get_fd_by_id(id);
@@ -226,12 +227,152 @@ static int map_fd_by_name(const char *name)
 			continue;
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
-		if (!bpf_map_get_info_by_fd(fd, &info, &len) &&
-		    !strcmp(info.name, name))
-			return fd;
+		if (!bpf_map_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name))
+			nr++;
 		close(fd);
 	}
-	return -ENOENT;
+	return nr;
+}
+
+/* The highest id of a map named @name among those program @prog_id uses. */
+static __u32 prog_map_named(__u32 prog_id, const char *name, __u32 best)
+{
+	struct bpf_prog_info pinfo;
+	struct bpf_map_info minfo;
+	__u32 ids[64], len, i;
+	int pfd, fd;
+
+	pfd = bpf_prog_get_fd_by_id(prog_id);
+	if (pfd < 0)
+		return best;
+	memset(&pinfo, 0, sizeof(pinfo));
+	pinfo.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	pinfo.map_ids = (__u64)(uintptr_t)ids;
+	len = sizeof(pinfo);
+	if (bpf_prog_get_info_by_fd(pfd, &pinfo, &len))
+		pinfo.nr_map_ids = 0;
+	close(pfd);
+	for (i = 0; i < pinfo.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		fd = bpf_map_get_fd_by_id(ids[i]);
+		if (fd < 0)
+			continue;
+		memset(&minfo, 0, sizeof(minfo));
+		len = sizeof(minfo);
+		if (!bpf_map_get_info_by_fd(fd, &minfo, &len) &&
+		    !strcmp(minfo.name, name) && ids[i] > best)
+			best = ids[i];
+		close(fd);
+	}
+	return best;
+}
+
+/*
+ * The map named @name that the running policy's programs use, as an fd,
+ * or -errno. Not a lookup by name alone: the map of an earlier test's
+ * policy may still exist under the same name (the BPF core frees a
+ * struct_ops map, its programs and their maps asynchronously, after RCU
+ * grace periods), and, older, it has the lower id; a map loaded later
+ * under that name but not attached has a higher one. So follow what the kernel
+ * says runs: the link_id in /proc/net/netchannel/policy, the link's
+ * struct_ops map, whose value holds at each callback's offset the id of
+ * its program (the BPF core writes them there; the BTF of the value type
+ * says where its netsched_ops is), and the maps those programs use.
+ */
+static int policy_map_fd(const char *name)
+{
+	struct btf *vmlinux = NULL, *btf = NULL;
+	const struct btf_type *vt, *dt, *mt;
+	const struct btf_member *m;
+	struct bpf_link_info linfo;
+	struct bpf_map_info sinfo;
+	__u32 len, key = 0, data_off = 0, best = 0, i;
+	__u64 prog_id;
+	bool have_data = false;
+	uint8_t *val = NULL;
+	int lfd = -1, sfd = -1, ret = -ENOENT;
+	char v[32];
+
+	if (nc_proc_get(NC_PROC_POLICY, "link_id", v, sizeof(v)) || !strtoul(v, NULL, 10))
+		return -ENOENT;
+	lfd = bpf_link_get_fd_by_id(strtoul(v, NULL, 10));
+	memset(&linfo, 0, sizeof(linfo));
+	len = sizeof(linfo);
+	if (lfd < 0 || bpf_link_get_info_by_fd(lfd, &linfo, &len) ||
+	    linfo.type != BPF_LINK_TYPE_STRUCT_OPS)
+		goto out;
+	sfd = bpf_map_get_fd_by_id(linfo.struct_ops.map_id);
+	memset(&sinfo, 0, sizeof(sinfo));
+	len = sizeof(sinfo);
+	if (sfd < 0 || bpf_map_get_info_by_fd(sfd, &sinfo, &len))
+		goto out;
+	val = calloc(1, sinfo.value_size);
+	if (!val || bpf_map_lookup_elem(sfd, &key, val))
+		goto out;
+	vmlinux = btf__load_vmlinux_btf();
+	btf = sinfo.btf_vmlinux_id && vmlinux ?
+	      btf__load_from_kernel_by_id_split(sinfo.btf_vmlinux_id, vmlinux) : vmlinux;
+	vt = btf ? btf__type_by_id(btf, sinfo.btf_vmlinux_value_type_id) : NULL;
+	if (!vt || !btf_is_struct(vt))
+		goto out;
+	/* struct bpf_struct_ops_netsched_ops { common; struct netsched_ops data; } */
+	for (i = 0, m = btf_members(vt); i < btf_vlen(vt); i++, m++) {
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), "data")) {
+			data_off = btf_member_bit_offset(vt, i) / 8;
+			dt = btf__type_by_id(btf, btf__resolve_type(btf, m->type));
+			have_data = dt && btf_is_struct(dt);
+			break;
+		}
+	}
+	if (!have_data)
+		goto out;
+	for (i = 0, m = btf_members(dt); i < btf_vlen(dt); i++, m++) {
+		mt = btf__type_by_id(btf, btf__resolve_type(btf, m->type));
+		if (!mt || !btf_is_ptr(mt) ||
+		    data_off + btf_member_bit_offset(dt, i) / 8 + 8 > sinfo.value_size)
+			continue;
+		memcpy(&prog_id, val + data_off + btf_member_bit_offset(dt, i) / 8, 8);
+		if (prog_id)
+			best = prog_map_named(prog_id, name, best);
+	}
+	ret = best ? bpf_map_get_fd_by_id(best) : -ENOENT;
+out:
+	if (btf && btf != vmlinux)
+		btf__free(btf);
+	btf__free(vmlinux);
+	free(val);
+	if (sfd >= 0)
+		close(sfd);
+	if (lfd >= 0)
+		close(lfd);
+	return ret;
+}
+
+/* The running policy's map @name (see policy_map_fd()): an fd, or the test fails. */
+static int running_map_fd(const char *name)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd = policy_map_fd(name);
+
+	if (fd < 0)
+		fail_msg("no map %s used by the running policy's programs: %s",
+			 name, strerror(-fd));
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_map_get_info_by_fd(fd, &info, &len), 0);
+	printf("# %s: map id %u is the running policy's; %d map(s) of that name exist\n",
+	       name, info.id, maps_named(name));
+	return fd;
+}
+
+/* The id of the map behind @fd. */
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_map_get_info_by_fd(fd, &info, &len), 0);
+	return info.id;
 }
 
 /*
@@ -249,8 +390,7 @@ static void test_bpftool_register(void **state)
 	if (st != 0 && st != 128 + SIGSEGV)
 		fail_msg("bpftool struct_ops register: exit %d", st);
 	assert_proc_policy("policy", "nc_test_count");
-	map = map_fd_by_name("nc_test_counts");
-	assert_true(map >= 0);
+	map = running_map_fd("nc_test_counts");
 	assert_int_equal(count(map, CNT_INIT), 1);
 	open_close_sockets(5);
 	assert_int_equal(count(map, CNT_SOCK_INIT), 5);
@@ -264,14 +404,26 @@ static void test_bpftool_register(void **state)
 	close(map);
 }
 
+/*
+ * ncload attaches, refuses a second attach, replaces, detaches. Two decoys,
+ * loaded but never attached, each with its own map nc_test_counts: one
+ * older than the policy's (as the map of an earlier test's policy that the
+ * kernel has not freed yet), one newer; the test must count in neither.
+ */
 static void test_ncload(void **state)
 {
+	struct nc_test_count *older = nc_test_count__open_and_load(), *newer;
 	int map;
 
+	assert_non_null(older);
 	assert_int_equal(nc_run("ncload attach %s", TEST_OBJ), 0);
 	assert_proc_policy("policy", "nc_test_count");
-	map = map_fd_by_name("nc_test_counts");
-	assert_true(map >= 0);
+	newer = nc_test_count__open_and_load();
+	assert_non_null(newer);
+	map = running_map_fd("nc_test_counts");
+	assert_int_not_equal(map_id(map), map_id(bpf_map__fd(older->maps.nc_test_counts)));
+	assert_int_not_equal(map_id(map), map_id(bpf_map__fd(newer->maps.nc_test_counts)));
+	assert_int_equal(count(map, CNT_INIT), 1);
 	open_close_sockets(2);
 	assert_int_equal(count(map, CNT_SOCK_INIT), 2);
 	/* one policy at a time, with a clear refusal */
@@ -287,6 +439,10 @@ static void test_ncload(void **state)
 	assert_int_equal(nc_run("ncload attach no_such_policy"), 1);
 	assert_int_equal(nc_run("ncload bogus"), 2);
 	assert_int_equal(nc_run("ncload --help >/dev/null"), 0);
+	assert_int_equal(count(bpf_map__fd(older->maps.nc_test_counts), CNT_INIT), 0);
+	assert_int_equal(count(bpf_map__fd(newer->maps.nc_test_counts), CNT_INIT), 0);
+	nc_test_count__destroy(newer);
+	nc_test_count__destroy(older);
 }
 
 int main(void)
