@@ -35,6 +35,7 @@
 #define NC_MAX_PENDING		128	/* accepted channels without HELLO */
 #define NC_OPEN_FLOOD		4096	/* OPENs per second on one channel */
 #define NC_USER_TIMEOUT_MS	10000	/* unacked data this long kills it */
+#define NC_MAX_CTRL_UNOWNED	1024	/* RESETs of no socket waiting to go */
 
 static atomic_t nc_chan_next_cpu = ATOMIC_INIT(0);
 
@@ -139,6 +140,8 @@ static bool nc_chan_ctrl_pop(struct nc_channel *ch, struct nc_frame *f)
 		list_del_init(&c->node);
 		c->queued = false;
 		WRITE_ONCE(ch->ctrlq_len, ch->ctrlq_len - 1);
+		if (!c->nsk)
+			WRITE_ONCE(ch->ctrl_unowned, ch->ctrl_unowned - 1);
 		*f = c->f;
 	}
 	spin_unlock_bh(&ch->ctrl_lock);
@@ -293,6 +296,8 @@ int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 			sock_hold(&c->nsk->inet.sk);
 		list_add_tail(&c->node, &ch->ctrlq);
 		WRITE_ONCE(ch->ctrlq_len, ch->ctrlq_len + 1);
+		if (!c->nsk)
+			WRITE_ONCE(ch->ctrl_unowned, ch->ctrl_unowned + 1);
 	}
 	spin_unlock_bh(&ch->ctrl_lock);
 	queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
@@ -301,8 +306,11 @@ int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 
 /*
  * A control frame that belongs to no socket (a RESET answering a frame for a
- * socket that is gone or an OPEN refused). Process context: the allocation
- * may sleep, so it does not fail short of the OOM killer.
+ * socket that is gone or an OPEN refused). The receive work, process
+ * context: the allocation may sleep, so it does not fail short of the OOM
+ * killer. A peer that keeps asking for such answers and does not read them
+ * would grow the queue without end: past NC_MAX_CTRL_UNOWNED its channel is
+ * reset.
  */
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
 {
@@ -310,6 +318,12 @@ int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
 	int err;
 
 	might_sleep();
+	if (READ_ONCE(ch->ctrl_unowned) >= NC_MAX_CTRL_UNOWNED) {
+		nc_chan_proto_error(ch, NC_STAT_ERR_CTRL_BACKLOG,
+				    "%d answers it does not read",
+				    NC_MAX_CTRL_UNOWNED);
+		return -ENOBUFS;
+	}
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;

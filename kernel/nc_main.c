@@ -45,6 +45,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_ERR_OPEN_FLOOD] = "err_open_flood",
 	[NC_STAT_ERR_STATE] = "err_state",
 	[NC_STAT_ERR_HELLO] = "err_hello",
+	[NC_STAT_ERR_CTRL_BACKLOG] = "err_ctrl_backlog",
 };
 
 static int nc_proc_stats_show(struct seq_file *seq, void *v)

@@ -62,6 +62,7 @@ enum nc_stat {
 	NC_STAT_ERR_OPEN_FLOOD,		/* too many OPENs too fast */
 	NC_STAT_ERR_STATE,		/* frame not valid in the socket's state */
 	NC_STAT_ERR_HELLO,		/* missing, repeated or conflicting HELLO */
+	NC_STAT_ERR_CTRL_BACKLOG,	/* our RESETs pile up: it does not read */
 	NC_STAT_MAX
 };
 
@@ -219,6 +220,8 @@ enum nc_ctrl_kind {
  * @ctrl_lock: protects @ctrlq and its entries' @queued
  * @ctrlq: struct nc_ctrl waiting to be sent, in order; once @dead is set
  *	nothing is added, and nc_chan_stop() empties it
+ * @ctrlq_len: entries in @ctrlq; @ctrl_unowned: those that belong to no
+ *	socket (allocated, so bounded: see nc_chan_send_ctrl())
  * @dead: no more processing; set once
  * @saved_*: the TCP socket's callbacks before we took them over
  * @rx_hdr, @rx_got, @rx_frame, @rx_skb: receive state machine; a channel
@@ -238,6 +241,7 @@ struct nc_channel {
 	spinlock_t ctrl_lock;		/* see above */
 	struct list_head ctrlq;
 	u32 ctrlq_len;
+	u32 ctrl_unowned;
 	atomic_t dead;
 
 	void (*saved_data_ready)(struct sock *sk);

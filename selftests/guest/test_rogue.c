@@ -787,6 +787,63 @@ static int group_teardown(void **state)
 	return nc_group_teardown(state);
 }
 
+/*
+ * A rogue that asks for answers and never reads them: OPENs for a port
+ * nobody listens on, each refused with a RESET, at half the flood limit.
+ * Once the channel's TCP buffers are full, the RESETs wait in the host's
+ * memory; past a bound the host resets the channel instead of growing that
+ * queue without end.
+ */
+static void test_unread_resets(void **state)
+{
+	struct hdr open = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			    .type = NC_FT_OPEN, .src = ROGUE_SRC_ID,
+			    .arg = NC_OPEN_ARG(ROGUE_LPORT + 1, 12345) };
+	struct sockaddr_in sin = nc_sin(NC_IP_B, chan_port);
+	uint64_t before = stat_b("err_ctrl_backlog"), refused;
+	uint8_t buf[20 * NC_FRAME_HDR_LEN + 64], *end;
+	int64_t deadline = nc_now_ms() + 30000;
+	int fd, e, rcvbuf = 4096, sent = 0, i;
+	bool dropped = false;
+	ssize_t n;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(60);
+	nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter %s", NC_NS_A);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	e = errno;
+	nc_ns_leave();
+	if (fd < 0)
+		fail_msg("socket: %s", strerror(e));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		fail_msg("connect to the channel port: %s", strerror(errno));
+	end = valid_hello(buf);
+	assert_int_equal(send(fd, buf, end - buf, MSG_NOSIGNAL), end - buf);
+	/* 20 OPENs every 10 ms: 2000 a second, half of NC_OPEN_FLOOD */
+	for (end = buf, i = 0; i < 20; i++)
+		end = frame(end, &open);
+	while (!dropped && nc_now_ms() < deadline) {
+		n = send(fd, buf, end - buf, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN)
+			dropped = true;
+		else if (n > 0)
+			sent += n / NC_FRAME_HDR_LEN;
+		if (n > 0 && n != end - buf)	/* keep whole frames */
+			dropped = send(fd, buf + n, end - buf - n, MSG_NOSIGNAL) < 0;
+		nc_sleep_ms(10);
+	}
+	close(fd);
+	refused = stat_b("opens_refused");
+	printf("# %d OPENs sent before the host dropped the channel (%llu refused in all)\n",
+	       sent, (unsigned long long)refused);
+	if (!dropped)
+		fail_msg("the host kept a channel that never reads for 30 s (%d OPENs); b's stats: %s",
+			 sent, nc_stats_line(NC_NS_B));
+	expect_counted("err_ctrl_backlog", before);
+	expect_service(0x5e7);
+}
+
 /* Per-test cleanup (which closes every socket), then b's listener again. */
 static int test_cleanup(void **state)
 {
@@ -814,6 +871,7 @@ int main(void)
 		T(test_bad_type),
 		T(test_unknown_socket),
 		T(test_open_flood),
+		T(test_unread_resets),
 	};
 
 	return cmocka_run_group_tests_name("rogue", tests, group_setup, group_teardown);
