@@ -35,7 +35,7 @@
 #define NC_MAX_PENDING		128	/* accepted channels without HELLO */
 #define NC_OPEN_FLOOD		4096	/* OPENs per second on one channel */
 #define NC_USER_TIMEOUT_MS	10000	/* unacked data this long kills it */
-#define NC_MAX_CTRL_UNOWNED	1024	/* RESETs of no socket waiting to go */
+#define NC_MAX_CTRL_UNOWNED	8192	/* RESETs of no socket waiting to go */
 
 static atomic_t nc_chan_next_cpu = ATOMIC_INIT(0);
 
@@ -309,8 +309,8 @@ int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
  * socket that is gone or an OPEN refused). The receive work, process
  * context: the allocation may sleep, so it does not fail short of the OOM
  * killer. A peer that keeps asking for such answers and does not read them
- * would grow the queue without end: past NC_MAX_CTRL_UNOWNED its channel is
- * reset.
+ * would grow the queue without end: past NC_MAX_CTRL_UNOWNED (two seconds
+ * of OPENs at the flood limit, 512 KiB) its channel is reset.
  */
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
 {
