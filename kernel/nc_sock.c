@@ -305,7 +305,8 @@ void nc_sock_tx_ready_locked(struct nc_sock *nsk)
 	if (peer->state == NC_PEER_DEAD || atomic_read(&nsk->unlinked))
 		return;
 	if ((!skb_queue_empty(&nsk->txq) && nsk->snd_credit > 0) ||
-	    (nsk->fin_queued && !nsk->fin_sent && skb_queue_empty(&nsk->txq)))
+	    (nsk->fin_queued && !nsk->fin_sent && nsk->remote_id &&
+	     skb_queue_empty(&nsk->txq)))
 		nc_sched_ready_add(peer, nsk);
 	else
 		nc_sched_ready_del(peer, nsk);
@@ -430,12 +431,43 @@ static enum nc_stat nc_sock_rx_credit(struct nc_sock *nsk,
 	return ret;
 }
 
+/*
+ * The error a RESET from the peer gives the socket (negative): one TCP
+ * would report. The peer says why in the frame's arg; anything else (an
+ * errno of the kernel's own, such as ERESTARTSYS, or garbage) reads as
+ * ECONNRESET.
+ */
+static int nc_reset_errno(u32 arg)
+{
+	switch (arg) {
+	case ECONNREFUSED:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+		return -(int)arg;
+	default:
+		return -ECONNRESET;
+	}
+}
+
 void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 		      const struct nc_frame *f, struct sk_buff *skb)
 {
 	struct sock *sk = &nsk->inet.sk;
 	enum nc_stat err = NC_STAT_MAX;
 	bool wake = false;
+
+	/*
+	 * A connect given up before the peer's ACCEPT came: what follows the
+	 * ACCEPT (its CREDIT, the peer's answer to our RESET) is stale.
+	 */
+	if (f->type != NC_FT_ACCEPT && !READ_ONCE(nsk->remote_id) &&
+	    READ_ONCE(sk->sk_state) == TCP_CLOSE) {
+		nc_stat_inc(nsk->nn, NC_STAT_STALE_FRAMES);
+		kfree_skb(skb);
+		return;
+	}
 
 	switch (f->type) {
 	case NC_FT_ACCEPT:
@@ -445,10 +477,20 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 			nsk->rcv_budget = nsk->rcv_window;
 			inet_sk_set_state(sk, TCP_ESTABLISHED);
 			wake = true;
-		} else if (sk->sk_state != TCP_CLOSE) {
+		} else if (sk->sk_state != TCP_CLOSE || nsk->remote_id) {
 			err = NC_STAT_ERR_STATE;
 		}
 		spin_unlock_bh(&nsk->lock);
+		if (!wake && err == NC_STAT_MAX) {
+			/* our connect was given up: as TCP's RST to a SYN-ACK */
+			struct nc_frame r = {
+				.type = NC_FT_RESET, .src_id = nsk->id,
+				.dst_id = f->src_id, .arg = ECONNRESET,
+			};
+
+			nc_stat_inc(nsk->nn, NC_STAT_STALE_FRAMES);
+			nc_chan_send_ctrl(ch, &r);
+		}
 		if (wake) {
 			nc_send_ctrl(nsk, NC_CTRL_CREDIT, NC_FT_CREDIT,
 				     nsk->rcv_window);
@@ -493,7 +535,7 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 		/* a refusal of our OPEN comes before we know the remote id */
 		if (f->src_id == nsk->remote_id ||
 		    (!f->src_id && sk->sk_state == TCP_SYN_SENT))
-			nc_sock_reset(nsk, f->arg);
+			nc_sock_reset(nsk, -nc_reset_errno(f->arg));
 		else
 			err = NC_STAT_ERR_UNKNOWN_SOCKET;
 		break;
@@ -696,7 +738,8 @@ static int nc_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 
 	lock_sock(sk);
 	err = -EINVAL;
-	if (nsk->bound || sk->sk_state != TCP_CLOSE || nsk->peer)
+	if (nsk->bound || sk->sk_state != TCP_CLOSE || nsk->peer ||
+	    atomic_read(&nsk->unlinked))
 		goto out;
 	err = nc_port_claim(nsk, port);
 	if (err)
@@ -717,6 +760,7 @@ static int nc_listen(struct socket *sock, int backlog)
 	lock_sock(sk);
 	err = -EINVAL;
 	if (sock->state != SS_UNCONNECTED || nsk->peer ||
+	    atomic_read(&nsk->unlinked) ||
 	    (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN))
 		goto out;
 	WRITE_ONCE(sk->sk_max_ack_backlog, clamp(backlog, 1, 65535));
@@ -872,6 +916,10 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 	}
 	err = -EISCONN;
 	if (sk->sk_state != TCP_CLOSE || nsk->peer)
+		goto out;
+	/* a listener that was shut down keeps no id: it cannot connect */
+	err = -EINVAL;
+	if (atomic_read(&nsk->unlinked))
 		goto out;
 	if (!nsk->bound) {
 		err = nc_port_claim(nsk, 0);
@@ -1313,7 +1361,16 @@ static int nc_shutdown(struct socket *sock, int how)
 		}
 		goto out;
 	}
-	if (!nc_sk_connected(sk) && sk->sk_state != TCP_SYN_SENT) {
+	if (sk->sk_state == TCP_SYN_SENT) {
+		/*
+		 * As TCP: shutting down a connection attempt gives it up; the
+		 * peer's ACCEPT, if one comes, is answered with a RESET.
+		 */
+		nc_sock_reset(nsk, ECONNRESET);
+		sock->state = SS_UNCONNECTED;
+		goto out;
+	}
+	if (!nc_sk_connected(sk)) {
 		err = -ENOTCONN;
 		goto out;
 	}

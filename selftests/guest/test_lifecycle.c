@@ -416,6 +416,122 @@ static void test_vns_copy_fault_killable(void **state)
 	nc_sysctl_set(NC_NS_A, "copy_threshold", "262144");
 }
 
+/* ------------------------------------------------ sockets that ended cannot restart */
+
+/*
+ * shutdown(SHUT_RD) on a listener stops it and takes it out of the
+ * protocol (no id, no port). Such a socket cannot listen, bind or connect
+ * again (EINVAL): it would be used without being linked, and its close
+ * would then unlink nothing and free it under its group.
+ */
+static void test_listener_shutdown_no_reuse(void **state)
+{
+	struct sockaddr_in sin = nc_sin(NC_IP_B, nc_next_port());
+	int lfd, i;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(60);
+	for (i = 0; i < 20; i++) {
+		lfd = nc_listen_in(NC_NS_A, nc_next_port(), 4);
+		nc_assert(lfd >= 0, "listen");
+		assert_int_equal(shutdown(lfd, SHUT_RD), 0);
+		assert_int_equal(listen(lfd, 4), -1);
+		assert_int_equal(errno, EINVAL);
+		assert_int_equal(accept(lfd, NULL, NULL), -1);
+		assert_int_equal(errno, EINVAL);
+		assert_int_equal(connect(lfd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+		assert_int_equal(errno, EINVAL);
+		close(lfd);
+	}
+	nc_assert(wait_no_sockets(NC_NS_A, 10000) == 0, "nc_a");
+}
+
+/*
+ * shutdown() of a connection attempt gives it up, as TCP does: the socket
+ * gets ECONNRESET and sends nothing more. Its CLOSE must never go out
+ * before the peer's ACCEPT gave it an id there (a CLOSE for socket 0 is a
+ * protocol error that resets the channel, and every other connection to
+ * that host with it; with the group still connecting there is not even a
+ * channel to send it on). Rounds with a fresh group each (still
+ * connecting) and with a group up (another connection lives on it).
+ */
+static void test_shutdown_while_connecting(void **state)
+{
+	uint64_t seed = 0x5a11;
+	int round, lfd, cfd, hfd = -1, sfd = -1, err, given_up = 0;
+	uint16_t port = nc_next_port();
+	struct sockaddr_in sin;
+	socklen_t l;
+	char buf[4096];
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(300);
+	for (round = 0; round < 16; round++) {
+		bool fresh = round % 2 == 0;
+
+		if (fresh) {
+			close(hfd);
+			hfd = -1;
+			nc_assert(nc_hosts_create() == 0, "hosts");
+			port = nc_next_port();
+			lfd = nc_listen_in(NC_NS_B, port, 16);
+		} else {
+			/* a healthy connection on the group, then the attempt */
+			lfd = nc_listen_in(NC_NS_B, port, 16);
+			hfd = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
+			nc_assert(hfd >= 0, "round %d: connect", round);
+			sfd = nc_accept_timeout(lfd, 10000);
+			nc_assert(sfd >= 0, "round %d: accept", round);
+		}
+		nc_assert(lfd >= 0, "listen");
+		cfd = nc_socket_in(NC_NS_A, SOCK_NONBLOCK);
+		nc_assert(cfd >= 0, "socket");
+		sin = nc_sin(NC_IP_B, port);
+		assert_int_equal(connect(cfd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+		assert_int_equal(errno, EINPROGRESS);
+		assert_int_equal(shutdown(cfd, SHUT_WR), 0);
+		err = 0;
+		l = sizeof(err);
+		getsockopt(cfd, SOL_SOCKET, SO_ERROR, &err, &l);
+		/* the attempt may have completed first: then it is a half-close */
+		if (err == ECONNRESET)
+			given_up++;
+		else if (err)
+			fail_msg("round %d: shutdown of an attempt: SO_ERROR %d (%s), want ECONNRESET or none",
+				 round, err, strerror(err));
+		nc_sleep_ms(300);	/* the peer's ACCEPT, answered with RESET */
+		close(cfd);
+		if (!fresh) {
+			/* the other connection still works, both ways */
+			nc_gen(seed, 0, buf, sizeof(buf));
+			nc_assert(nc_send_all(hfd, buf, sizeof(buf), 10000) == 0,
+				  "round %d: the healthy connection after the attempt", round);
+			nc_assert(nc_recv_all(sfd, buf, sizeof(buf), 10000) == sizeof(buf),
+				  "round %d: receive", round);
+			assert_true(nc_hash_buf(buf, sizeof(buf)) == nc_gen_hash(seed, sizeof(buf)));
+			close(sfd);
+			close(hfd);
+			hfd = -1;
+			seed++;
+		}
+		close(lfd);
+		nc_assert(wait_no_sockets(NC_NS_A, 10000) == 0, "round %d: nc_a", round);
+		nc_assert(wait_no_sockets(NC_NS_B, 10000) == 0, "round %d: nc_b", round);
+	}
+	printf("# %d of %d attempts were given up before the peer's ACCEPT\n",
+	       given_up, round);
+	assert_true(given_up > 0);	/* the race was run */
+	/* nothing the host sent was malformed */
+	{
+		uint64_t v;
+
+		nc_assert(nc_stat_get(NC_NS_B, "err_bad_id", &v) == 0, "stats");
+		assert_int_equal(v, 0);
+		nc_assert(nc_stat_get(NC_NS_B, "err_unknown_socket", &v) == 0, "stats");
+		assert_int_equal(v, 0);
+	}
+}
+
 /* ------------------------------------------------ namespace exit with pending channels */
 
 struct garbage {
@@ -513,6 +629,8 @@ int main(void)
 		T(test_shutdown_then_close),
 		T(test_vns_copy_fault_killable),
 		T(test_netns_exit_with_pending_channels),
+		T(test_listener_shutdown_no_reuse),
+		T(test_shutdown_while_connecting),
 	};
 
 	return cmocka_run_group_tests_name("lifecycle", tests, nc_group_setup,

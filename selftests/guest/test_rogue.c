@@ -23,6 +23,8 @@
 
 static uint16_t chan_port;
 static int b_listener = -1;
+/* the group id our HELLOs name; a test that needs several groups bumps it */
+static uint64_t rogue_group = ROGUE_INSTANCE;
 
 /* ------------------------------------------------------------ frames */
 
@@ -87,8 +89,8 @@ static uint8_t *hello(uint8_t *out, uint16_t magic, uint8_t version)
 	};
 	uint8_t *p = frame(out, &h);
 
-	p = put32(p, ROGUE_INSTANCE >> 32);
-	p = put32(p, (uint32_t)ROGUE_INSTANCE);
+	p = put32(p, rogue_group >> 32);
+	p = put32(p, (uint32_t)rogue_group);
 	memset(p, 0, 8);
 	return p + 8;
 }
@@ -728,6 +730,50 @@ static void test_seq_window(void **state)
 }
 
 /*
+ * A RESET's reason is the peer's to give, but only among the errors TCP
+ * reports: a kernel-internal errno (ERESTARTSYS, 512) or garbage must reach
+ * the app as ECONNRESET, never as itself.
+ */
+static void test_reset_errno(void **state)
+{
+	/* within the frame format's range (1..NC_RESET_MAX_ERRNO) */
+	static const uint32_t args[] = { 512, NC_RESET_MAX_ERRNO, EPERM, ECONNREFUSED };
+	static const int want[] = { ECONNRESET, ECONNRESET, ECONNRESET, ECONNREFUSED };
+	uint64_t bad_arg = stat_b("err_bad_arg");
+	uint8_t buf[NC_FRAME_HDR_LEN];
+	uint32_t server_id;
+	unsigned int i;
+	int fd, afd;
+	char c;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		rogue_group = ROGUE_INSTANCE + 1 + i;	/* a group of its own */
+		fd = rogue_open(&server_id);
+		afd = nc_accept_timeout(b_listener, 5000);
+		nc_assert(afd >= 0, "accept the rogue's connection");
+		frame(buf, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+					  .version = NC_FRAME_VERSION,
+					  .type = NC_FT_RESET, .src = ROGUE_SRC_ID,
+					  .dst = server_id, .arg = args[i] });
+		assert_int_equal(send(fd, buf, sizeof(buf), MSG_NOSIGNAL), sizeof(buf));
+		nc_set_timeo(afd, SO_RCVTIMEO, 5000);
+		errno = 0;
+		assert_int_equal(recv(afd, &c, 1, 0), -1);
+		if (errno != want[i])
+			fail_msg("RESET with arg %u: recv() failed with %d (%s), want %s",
+				 args[i], errno, strerror(errno), strerror(want[i]));
+		close(afd);
+		close(fd);
+	}
+	rogue_group = ROGUE_INSTANCE;
+	/* each was taken as a RESET, not refused as a malformed frame */
+	assert_int_equal(stat_b("err_bad_arg"), bad_arg);
+	expect_service(0xe77);
+}
+
+/*
  * A connected rogue ignores flow control: it sends more than the window
  * b granted (1 MiB, net.netchannel.rcv_window) to a socket nobody reads.
  * b must drop it rather than buffer without bound.
@@ -879,6 +925,7 @@ int main(void)
 		T(test_unknown_socket),
 		T(test_open_flood),
 		T(test_unread_resets),
+		T(test_reset_errno),
 	};
 
 	return cmocka_run_group_tests_name("rogue", tests, group_setup, group_teardown);
