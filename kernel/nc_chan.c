@@ -356,7 +356,7 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
 	spin_lock_bh(&peer->lock);
 	while ((nsk = nc_sched_pick(peer, ch))) {
 		skb = skb_peek(&nsk->txq);
-		if (skb && nsk->snd_credit > 0) {
+		if (skb && nsk->snd_credit >= NC_FRAME_MIN_COST) {
 			n = nc_sock_frame_len(nsk, skb, frame_size);
 			*f = (struct nc_frame){
 				.type = NC_FT_DATA, .len = n,
@@ -364,7 +364,7 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
 				.seq = nsk->snd_nxt++,
 			};
 			*off = nsk->tx_off;
-			nsk->snd_credit -= n;
+			nsk->snd_credit -= nc_frame_cost(n);
 			nsk->tx_off += n;
 			nsk->tx_bytes -= n;
 			if (nsk->tx_off == skb->len) {

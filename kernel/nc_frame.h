@@ -92,6 +92,20 @@ enum nc_frame_type {
 #define NC_OPEN_ARG_DPORT(arg)	((u16)((u32)(arg) >> 16))
 #define NC_OPEN_ARG_SPORT(arg)	((u16)((u32)(arg) & 0xffff))
 
+/*
+ * DATA: a frame uses its payload's bytes of the receiver's credit, but at
+ * least NC_FRAME_MIN_COST. A window of credit so bounds the number of frames
+ * a receiver may have to hold out of order, not only their bytes: without a
+ * minimum, a peer could send a window's worth of 1-byte frames, each with
+ * an skb of its own.
+ */
+#define NC_FRAME_MIN_COST	256
+
+static inline u32 nc_frame_cost(u32 len)
+{
+	return len > NC_FRAME_MIN_COST ? len : NC_FRAME_MIN_COST;
+}
+
 /* RESET: arg is a positive errno no larger than this. */
 #define NC_RESET_MAX_ERRNO	4095
 

@@ -304,7 +304,8 @@ void nc_sock_tx_ready_locked(struct nc_sock *nsk)
 	lockdep_assert_held(&peer->lock);
 	if (peer->state == NC_PEER_DEAD || atomic_read(&nsk->unlinked))
 		return;
-	if ((!skb_queue_empty(&nsk->txq) && nsk->snd_credit > 0) ||
+	if ((!skb_queue_empty(&nsk->txq) &&
+	     nsk->snd_credit >= NC_FRAME_MIN_COST) ||
 	    (nsk->fin_queued && !nsk->fin_sent && nsk->remote_id &&
 	     skb_queue_empty(&nsk->txq)))
 		nc_sched_ready_add(peer, nsk);
@@ -395,9 +396,11 @@ static enum nc_stat nc_sock_rx_data(struct nc_sock *nsk,
 	}
 	if (nsk->fin_rcvd && !nc_seq_before(f->seq, nsk->fin_seq))
 		return NC_STAT_ERR_STATE;
-	if (!nc_seq_in_window(nsk->rcv_nxt, f->seq, nsk->rcv_window))
+	/* credit lets at most one frame per NC_FRAME_MIN_COST be in flight */
+	if (!nc_seq_in_window(nsk->rcv_nxt, f->seq,
+			      nsk->rcv_window / NC_FRAME_MIN_COST))
 		return NC_STAT_ERR_SEQ_WINDOW;
-	nsk->rcv_budget -= f->len;
+	nsk->rcv_budget -= nc_frame_cost(f->len);
 	if (nsk->rcv_budget < 0)
 		return NC_STAT_ERR_CREDIT;
 	NC_SKB_CB(skb)->seq = f->seq;
@@ -1131,7 +1134,7 @@ static void nc_recv_consume(struct nc_sock *nsk, size_t bytes)
 	struct sk_buff_head done;
 	struct sk_buff *skb;
 	size_t total = bytes;
-	u32 n;
+	u32 n, extra = 0;
 
 	__skb_queue_head_init(&done);
 	spin_lock_bh(&nsk->lock);
@@ -1142,13 +1145,15 @@ static void nc_recv_consume(struct nc_sock *nsk, size_t bytes)
 		if (NC_SKB_CB(skb)->off == skb->len) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
 			__skb_queue_tail(&done, skb);
+			/* a short frame used more credit than its bytes */
+			extra += nc_frame_cost(skb->len) - skb->len;
 		}
 	}
 	nsk->rcv_bytes -= total - bytes;
 	spin_unlock_bh(&nsk->lock);
 	/* frees the receive-buffer charge outside the lock */
 	__skb_queue_purge(&done);
-	nc_sock_credit(nsk, total);
+	nc_sock_credit(nsk, total + extra);
 }
 
 /*

@@ -806,6 +806,44 @@ static void test_credit_overrun(void **state)
 	free(buf);
 }
 
+/*
+ * A connected rogue sends 1-byte DATA frames with the first one withheld,
+ * so the host must hold every one out of order. Each frame costs at least
+ * NC_FRAME_MIN_COST of credit, so the window (1 MiB) admits at most 4096 of
+ * them: the host drops the rogue then, instead of keeping a window's worth
+ * of tiny skbs (about a million, ~1 GB of slab, with a quadratic insertion).
+ */
+static void test_ooo_tiny_frames(void **state)
+{
+	const uint32_t frames = 3 * (1u << 20) / NC_FRAME_MIN_COST;
+	uint8_t buf[64 * (NC_FRAME_HDR_LEN + 1)], *p;
+	uint64_t before = stat_b("err_credit") + stat_b("err_seq_window");
+	uint32_t server_id, seq = 1, i;
+	int fd;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	fd = rogue_open(&server_id);
+	while (seq < frames) {
+		for (p = buf, i = 0; i < 64; i++, seq++) {
+			p = frame(p, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+						    .version = NC_FRAME_VERSION,
+						    .type = NC_FT_DATA, .len = 1,
+						    .src = ROGUE_SRC_ID, .dst = server_id,
+						    .seq = seq });
+			*p++ = 'x';
+		}
+		if (send(fd, buf, p - buf, MSG_NOSIGNAL) < 0)
+			break;		/* dropped already */
+	}
+	printf("# sent %u tiny frames out of order\n", seq - 1);
+	rogue_wait_dropped(fd, 10000, "a window of 1-byte frames out of order");
+	if (stat_b("err_credit") + stat_b("err_seq_window") <= before)
+		fail_msg("neither err_credit nor err_seq_window counted; b's stats: %s",
+			 nc_stats_line(NC_NS_B));
+	expect_service(0x00f);
+}
+
 /* ------------------------------------------------------------ fixtures */
 
 static int group_setup(void **state)
@@ -926,6 +964,7 @@ int main(void)
 		T(test_open_flood),
 		T(test_unread_resets),
 		T(test_reset_errno),
+		T(test_ooo_tiny_frames),
 	};
 
 	return cmocka_run_group_tests_name("rogue", tests, group_setup, group_teardown);
