@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench, the part that runs inside the test guest (staged as
-# /nc/bench-guest.sh by scripts/bench.sh). Two hosts: network namespaces nc_a
-# (10.99.0.1, clients) and nc_b (10.99.0.2, servers) joined by veth. Every
+# /nc/bench-guest.sh by scripts/bench.sh). Two hosts: the tests' network
+# namespaces nc_a (10.99.0.1, clients) and nc_b (10.99.0.2, servers) joined by
+# veth, made by nc_hosts (the test library's topology). Every
 # measurement runs over plain TCP and over NetChannel in this same boot, and
 # the table gives NetChannel/baseline. A NetChannel measurement that fails is
 # "n/a (reason)", never a number.
@@ -33,9 +34,10 @@
 #   BENCH_REDIS_N=2000     redis-benchmark requests per test
 #   BENCH_SOCKPERF_MPS=200 sockperf under-load message rate
 #   BENCH_DATE             date stamp (default: now)
-#   BENCH_NCPERF, BENCH_NCLOAD, BENCH_PRELOAD, BENCH_NC_KO: where the tools and
-#                          the module are (default /nc/...), for running this
-#                          outside the guest; a module already loaded is used
+#   BENCH_NCPERF, BENCH_NCLOAD, BENCH_PRELOAD, BENCH_NCHOSTS, BENCH_NC_KO: where
+#                          the tools and the module are (default /nc/...), for
+#                          running this outside the guest; a module already
+#                          loaded is used
 #
 # Namespaces, cgroups and servers it creates are removed when it exits.
 set -euo pipefail
@@ -59,8 +61,13 @@ DATE=${BENCH_DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
 NCPERF=${BENCH_NCPERF:-/nc/bin/ncperf}
 NCLOAD=${BENCH_NCLOAD:-/nc/bin/ncload}
 PRELOAD=${BENCH_PRELOAD:-/nc/lib/libncpreload.so}
+NCHOSTS=${BENCH_NCHOSTS:-/nc/bin/nc_hosts}
 NC_KO=${BENCH_NC_KO:-/nc/netchannel.ko}
-SRV=10.99.0.2
+if ! SRV=$("$NCHOSTS" addr b) || ! HOST_A=$("$NCHOSTS" name a) ||
+	! HOST_B=$("$NCHOSTS" name b); then
+	echo "bench: cannot run $NCHOSTS (make all; BENCH_NCHOSTS says where it is)" >&2
+	exit 1
+fi
 R=/tmp/bench
 CGROOT=/run/nc-cgroup
 LAPP_CG=$CGROOT/nc_lapp
@@ -77,47 +84,36 @@ NC_SRV_PID=""
 
 say() { printf '\n== %s\n' "$*"; }
 log() { printf '   %s\n' "$*"; }
-NS_A=nc_a NS_B=nc_b	# the pair in use (the channel sweep uses fresh ones)
+NS_A=$HOST_A NS_B=$HOST_B	# the pair in use (the channel sweep uses fresh ones)
 on_a() { ip netns exec "$NS_A" "$@"; }
 on_b() { ip netns exec "$NS_B" "$@"; }
 isnum() { [[ ${1:-} =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
 oneline() { tr -d '\000-\010\013-\037' | tr '\t\n' '  ' | sed 's/  */ /g; s/ $//' | cut -c1-160; }
 
-NETNS_MADE=()
+NETNS_MADE=()		# pairs of namespaces made here: A1 B1 A2 B2 ...
 cleanup() {
-	local p
+	local p i
 	for p in "${PIDS[@]}" $NC_SRV_PID; do kill "$p" 2>/dev/null || true; done
 	"$NCLOAD" detach > /dev/null 2>&1 || true
 	sleep 0.5
-	for p in "${NETNS_MADE[@]}"; do ip netns del "$p" 2>/dev/null || true; done
+	for ((i = 0; i + 1 < ${#NETNS_MADE[@]}; i += 2)); do
+		"$NCHOSTS" down "${NETNS_MADE[i]}" "${NETNS_MADE[i + 1]}" 2>/dev/null || true
+	done
 	rmdir "$LAPP_CG" "$TAPP_CG" 2>/dev/null || true
 }
 
-# make_pair A B: namespaces A (10.99.0.1) and B (10.99.0.2) joined by veth
+# make_pair A B: namespaces A and B joined by veth, with the tests' addresses
+# ($(nc_hosts addr a) in A, $SRV in B); nc_hosts refuses, touching nothing, if
+# either exists already
 make_pair() {
-	local ns
-	for ns in "$1" "$2"; do
-		if [ -e "/run/netns/$ns" ]; then
-			echo "bench: network namespace $ns exists already; not touching it" >&2
-			exit 1
-		fi
-		ip netns add "$ns"
-		NETNS_MADE+=("$ns")
-	done
-	ip link add veth_a netns "$1" type veth peer name veth_b netns "$2"
-	ip -n "$1" addr add 10.99.0.1/24 dev veth_a
-	ip -n "$2" addr add 10.99.0.2/24 dev veth_b
-	ip -n "$1" link set lo up
-	ip -n "$2" link set lo up
-	ip -n "$1" link set veth_a up
-	ip -n "$2" link set veth_b up
+	"$NCHOSTS" up --new "$1" "$2" || exit 1
+	NETNS_MADE+=("$1" "$2")
 }
 trap cleanup EXIT
 
 # ------------------------------------------------------------------ setup
-say "setup: namespaces nc_a (10.99.0.1) and nc_b (10.99.0.2) joined by veth"
-make_pair nc_a nc_b
-on_a ping -c 1 -W 5 "$SRV" > /dev/null || log "warning: ping $SRV failed"
+say "setup: namespaces $HOST_A ($("$NCHOSTS" addr a)) and $HOST_B ($SRV) joined by veth"
+make_pair "$HOST_A" "$HOST_B"
 
 # `ip netns exec` mounts a fresh /sys, which hides /sys/fs/cgroup; mount the
 # cgroup2 hierarchy a second time where processes in the namespaces see it.
@@ -535,7 +531,7 @@ for n in $CHANNELS; do
 	key=ch$n
 	V[$key.tcp]=${V[bulk.tcp]}
 	if [ -n "$NC_DOWN" ]; then na "$key.nc" "$NC_DOWN"; continue; fi
-	NS_A=nc_a$n NS_B=nc_b$n
+	NS_A=$HOST_A$n NS_B=$HOST_B$n
 	make_pair "$NS_A" "$NS_B"
 	if ! on_a test -e "$knob_dir/channels"; then
 		na "$key.nc" "no $knob_dir/channels"
@@ -563,7 +559,7 @@ for n in $CHANNELS; do
 		[ -z "$NC_SRV_PID" ] || kill "$NC_SRV_PID" 2>/dev/null || true
 		NC_SRV_PID=""
 	fi
-	NS_A=nc_a NS_B=nc_b
+	NS_A=$HOST_A NS_B=$HOST_B
 done
 
 # ------------------------------------------------------------------ table

@@ -6,7 +6,7 @@
 # connected (skipped, not failed, when it cannot). Ends "N passed, N failed".
 #
 #   scripts/bench-smoke.sh            boot the test guest and run the checks there
-#                                     (for `make test`; needs `make tools`)
+#                                     (for `make test`; needs `make all`)
 #   scripts/bench-smoke.sh --host     run them on this machine over loopback (TCP,
 #                                     no namespaces, no module)
 #   /nc/bench-smoke.sh --in-guest     what the guest runs
@@ -26,8 +26,8 @@ esac
 if [ "$MODE" = vm ]; then
 	ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	cd "$ROOT"
-	for f in build/guest/bin/ncperf build/guest/lib/libncpreload.so; do
-		[ -x "$f" ] || [ -f "$f" ] || { echo "bench-smoke: $f missing (make tools)" >&2; exit 125; }
+	for f in build/guest/bin/ncperf build/guest/lib/libncpreload.so build/guest/bin/nc_hosts; do
+		[ -x "$f" ] || [ -f "$f" ] || { echo "bench-smoke: $f missing (make all)" >&2; exit 125; }
 	done
 	exec scripts/vm.sh --timeout "${NC_SMOKE_TIMEOUT:-600}" \
 		--add build/guest/bin/ncperf:/nc/bin/ncperf \
@@ -40,6 +40,7 @@ fi
 if [ "$MODE" = guest ]; then
 	NCPERF=/nc/bin/ncperf
 	PRELOAD=/nc/lib/libncpreload.so
+	NCHOSTS=/nc/bin/nc_hosts
 else
 	ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	NCPERF=${NCPERF:-$ROOT/build/guest/bin/ncperf}
@@ -56,8 +57,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for c in "${CGROUPS[@]}"; do rmdir "$c" 2>/dev/null || true; done
 	if [ "$MODE" = guest ]; then
-		ip netns del nc_a 2>/dev/null || true
-		ip netns del nc_b 2>/dev/null || true
+		"$NCHOSTS" down 2>/dev/null || true
 		[ "$LOADED_MODULE" = 0 ] || rmmod netchannel 2>/dev/null || true
 	fi
 	rm -rf "$T"
@@ -68,17 +68,12 @@ pass() { echo "PASS: $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
 skip() { echo "SKIP: $*"; skipped=$((skipped + 1)); }
 
-# Two hosts: namespaces joined by veth (guest); loopback on the host.
+# Two hosts: the tests' namespaces joined by veth (guest, made by nc_hosts from
+# the test library); loopback on the host.
 if [ "$MODE" = guest ]; then
-	ip netns add nc_a
-	ip netns add nc_b
-	ip link add veth_a netns nc_a type veth peer name veth_b netns nc_b
-	ip -n nc_a addr add 10.99.0.1/24 dev veth_a
-	ip -n nc_b addr add 10.99.0.2/24 dev veth_b
-	for n in nc_a nc_b; do ip -n $n link set lo up; done
-	ip -n nc_a link set veth_a up
-	ip -n nc_b link set veth_b up
-	ON_A=(ip netns exec nc_a) ON_B=(ip netns exec nc_b) SERVER_ADDR=10.99.0.2
+	"$NCHOSTS" up
+	ON_A=(ip netns exec "$("$NCHOSTS" name a)") ON_B=(ip netns exec "$("$NCHOSTS" name b)")
+	SERVER_ADDR=$("$NCHOSTS" addr b)
 	# `ip netns exec` mounts a fresh /sys, hiding /sys/fs/cgroup: the
 	# cgroup2 hierarchy is mounted a second time where it stays visible.
 	CGROOT=/run/nc-cgroup

@@ -28,7 +28,8 @@
 # On real hardware (kernel >= 6.12, netchannel.ko loaded, two hosts or two
 # namespaces): `make all tools`, then as root
 #   BENCH_NCPERF=build/guest/bin/ncperf BENCH_NCLOAD=build/guest/bin/ncload \
-#   BENCH_PRELOAD=build/guest/lib/libncpreload.so BENCH_NC_KO=kernel/netchannel.ko \
+#   BENCH_PRELOAD=build/guest/lib/libncpreload.so BENCH_NCHOSTS=build/guest/bin/nc_hosts \
+#   BENCH_NC_KO=kernel/netchannel.ko \
 #   BENCH_SECONDS=20 BENCH_CHANNELS="1 2 4 8 16" scripts/bench-guest.sh
 # (two namespaces on one machine: scaling with real cores), or between two
 # machines run `ncperf server` on one and `ncperf client --addr` on the other.
@@ -50,7 +51,8 @@ esac
 die() { echo "bench: $*" >&2; exit 1; }
 
 [ -n "$FROM_LOG" ] || scripts/deps-bench.sh
-for f in build/guest/bin/ncperf build/guest/lib/libncpreload.so build/guest/bin/ncload; do
+for f in build/guest/bin/ncperf build/guest/lib/libncpreload.so build/guest/bin/ncload \
+	build/guest/bin/nc_hosts; do
 	[ -e "$f" ] || die "$f missing: run 'make all tools' first"
 done
 [ -e kernel/netchannel.ko ] || [ -n "$FROM_LOG" ] ||

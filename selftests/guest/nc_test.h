@@ -133,7 +133,10 @@ static inline int nc_run(const char *fmt, ...)
 /*
  * NC_TEST_FILTER=PATTERN runs only the tests whose names match PATTERN
  * (cmocka's '*' and '?' wildcards); /nc/run-tests.sh SUITE/PATTERN sets it.
+ * Every binary that includes this header gets it; the test library's own
+ * objects (lib/, which define NC_LIB) do not.
  */
+#ifndef NC_LIB
 __attribute__((constructor)) static void nc_test_filter_init(void)
 {
 	const char *p = getenv("NC_TEST_FILTER");
@@ -141,5 +144,6 @@ __attribute__((constructor)) static void nc_test_filter_init(void)
 	if (p && *p)
 		cmocka_set_test_filter(p);
 }
+#endif
 
 #endif /* NC_TEST_H */

@@ -2,7 +2,7 @@
 # Runs inside the test guest: the guest test binaries, in order.
 #
 #   /nc/run-tests.sh                 every /nc/bin/test_* binary
-#   /nc/run-tests.sh SUITE...        only these (test_stream or stream)
+#   /nc/run-tests.sh SUITE...        only these (test_sockapi or sockapi)
 #   /nc/run-tests.sh SUITE/PATTERN   only the tests of SUITE matching PATTERN
 #                                    (cmocka wildcards: test_close*)
 #

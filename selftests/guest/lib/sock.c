@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test library: sockets in a namespace, listeners, connections, and
+ * sending/receiving with timeouts (see nc_net.h).
+ */
+#include "nc_lib.h"
+
+/* The next port nc_next_port() hands out. */
+static uint16_t nc_port_next = 20000;
+
+struct sockaddr_in nc_sin(const char *ip, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	if (ip)
+		inet_pton(AF_INET, ip, &sin.sin_addr);
+	return sin;
+}
+
+int nc_socket_in(const char *ns, int type_flags)
+{
+	int fd, e;
+
+	if (ns && nc_ns_enter(ns))
+		return -1;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | type_flags, nc_proto());
+	e = errno;
+	if (ns)
+		nc_ns_leave();
+	if (fd < 0)
+		return nc_fail(-e, "socket(AF_INET, SOCK_STREAM, %d) in %s: %s",
+			       nc_proto(), ns ? ns : "root", strerror(e));
+	return fd;
+}
+
+uint16_t nc_next_port(void)
+{
+	if (nc_port_next >= 60000)
+		nc_port_next = 20000;
+	return nc_port_next++;
+}
+
+int nc_listen_in(const char *ns, uint16_t port, int backlog)
+{
+	struct sockaddr_in sin = nc_sin(NULL, port);
+	int fd = nc_socket_in(ns, 0), one = 1, e;
+
+	if (fd < 0)
+		return fd;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		e = errno;
+		close(fd);
+		return nc_fail(-e, "bind 0.0.0.0:%u in %s: %s", port, ns, strerror(e));
+	}
+	if (listen(fd, backlog)) {
+		e = errno;
+		close(fd);
+		return nc_fail(-e, "listen on port %u in %s: %s", port, ns, strerror(e));
+	}
+	return fd;
+}
+
+int nc_set_timeo(int fd, int opt, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+int nc_set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) ? -errno : 0;
+}
+
+int nc_connect_in(const char *ns, const char *ip, uint16_t port,
+		  int timeout_ms)
+{
+	struct sockaddr_in sin = nc_sin(ip, port);
+	int fd = nc_socket_in(ns, 0), e;
+
+	if (fd < 0)
+		return fd;
+	nc_set_timeo(fd, SO_SNDTIMEO, timeout_ms);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		e = errno;
+		close(fd);
+		return nc_fail(-e, "connect from %s to %s:%u: %s%s", ns ? ns : "root", ip,
+			       port, strerror(e),
+			       e == EINPROGRESS ? " (blocking connect timed out)" : "");
+	}
+	nc_set_timeo(fd, SO_SNDTIMEO, 0);
+	return fd;
+}
+
+int nc_accept_timeout(int lfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int r, fd;
+
+	r = poll(&p, 1, timeout_ms);
+	if (r < 0)
+		return nc_fail(-errno, "poll on listener: %s", strerror(errno));
+	if (r == 0)
+		return nc_fail(-ETIMEDOUT, "no connection to accept after %d ms", timeout_ms);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return nc_fail(-errno, "accept: %s", strerror(errno));
+	return fd;
+}
+
+int nc_send_all(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	int64_t deadline = nc_now_ms() + timeout_ms;
+	const uint8_t *p = buf;
+	struct pollfd pf = { .fd = fd, .events = POLLOUT };
+	ssize_t n;
+	size_t done = 0;
+	int r;
+
+	while (done < len) {
+		n = send(fd, p + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			done += n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return nc_fail(-errno, "send after %zu of %zu bytes: %s", done, len,
+				       strerror(errno));
+		r = poll(&pf, 1, nc_left_ms(deadline));
+		if (r == 0)
+			return nc_fail(-ETIMEDOUT, "send: stuck after %zu of %zu bytes for %d ms",
+				       done, len, timeout_ms);
+	}
+	return 0;
+}
+
+ssize_t nc_recv_all(int fd, void *buf, size_t len, int timeout_ms)
+{
+	int64_t deadline = nc_now_ms() + timeout_ms;
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	uint8_t *p = buf;
+	size_t done = 0;
+	ssize_t n;
+	int r;
+
+	while (done < len) {
+		n = recv(fd, p + done, len - done, MSG_DONTWAIT);
+		if (n > 0) {
+			done += n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR)
+			return nc_fail(-errno, "recv after %zu of %zu bytes: %s", done, len,
+				       strerror(errno));
+		r = poll(&pf, 1, nc_left_ms(deadline));
+		if (r == 0)
+			return nc_fail(-ETIMEDOUT, "recv: got %zu of %zu bytes, then nothing for %d ms",
+				       done, len, timeout_ms);
+	}
+	return done;
+}
+
+int64_t nc_recv_hash_eof(int fd, uint64_t max, int timeout_ms,
+			 uint64_t *hash)
+{
+	static uint8_t buf[65536];
+	int64_t deadline = nc_now_ms() + timeout_ms;
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	struct nc_hash h;
+	uint64_t done = 0;
+	ssize_t n;
+
+	nc_hash_init(&h);
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0) {
+			nc_hash_update(&h, buf, n);
+			done += n;
+			if (done > max)
+				return nc_fail(-EFBIG, "recv: more than the %llu bytes expected",
+					       (unsigned long long)max);
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR)
+			return nc_fail(-errno, "recv after %llu bytes: %s",
+				       (unsigned long long)done, strerror(errno));
+		if (poll(&pf, 1, nc_left_ms(deadline)) == 0)
+			return nc_fail(-ETIMEDOUT, "recv: %llu bytes, then no EOF for %d ms",
+				       (unsigned long long)done, timeout_ms);
+	}
+	*hash = nc_hash_final(&h);
+	return done;
+}
+
+int nc_send_gen(int fd, uint64_t seed, uint64_t off, uint64_t len,
+		int timeout_ms)
+{
+	static uint8_t buf[65536];
+	int64_t deadline = nc_now_ms() + timeout_ms;
+	uint64_t end = off + len;
+	size_t n;
+	int r;
+
+	for (; off < end; off += n) {
+		n = end - off < sizeof(buf) ? (size_t)(end - off) : sizeof(buf);
+		nc_gen(seed, off, buf, n);
+		r = nc_send_all(fd, buf, n, nc_left_ms(deadline));
+		if (r)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,833 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NetChannel stream sockets must behave like TCP ones: the socket API.
+ * sendmsg/recvmsg with iovecs, read/write/readv/writev, MSG_PEEK,
+ * MSG_WAITALL and MSG_DONTWAIT, socket names, SO_RCVTIMEO, SO_SNDTIMEO and
+ * the buffer sizes, blocking and non-blocking connect() and their errors,
+ * level- and edge-triggered epoll. Every test here runs on NC_PROTO=tcp
+ * too (that validates the test).
+ *
+ * Hosts: namespace nc_a (10.99.0.1, clients) and nc_b (10.99.0.2,
+ * servers), see nc_net.h. Byte streams are checked with a 64-bit hash of
+ * a seeded pseudo-random stream, so every transfer is byte-exact.
+ *
+ * The stream suites (one test_stream once): sockapi (the socket API),
+ * transfer (moving bytes, channels, VNS copies), flow (flow control) and
+ * teardown (the ends of connections, hosts and the module).
+ */
+#include "nc_net.h"
+#include <sys/epoll.h>
+
+/* A connected pair: *c (nc_a) connected to *s (accepted in nc_b). */
+static void mkpair(int *c, int *s)
+{
+	uint16_t port = nc_next_port();
+	int l = nc_listen_in(NC_NS_B, port, 8);
+
+	nc_assert(l >= 0, "listen in %s", NC_NS_B);
+	/* accept() comes after connect() returned: like TCP, the connection
+	 * must be established from the listen backlog */
+	*c = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
+	nc_assert(*c >= 0, "blocking connect() before the server calls accept()");
+	*s = nc_accept_timeout(l, 10000);
+	nc_assert(*s >= 0, "accept");
+	close(l);
+}
+
+static int so_error(int fd)
+{
+	int err = -1;
+	socklen_t len = sizeof(err);
+
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	return err;
+}
+
+/* Wait until @fd has @n bytes queued (MSG_PEEK), at most @ms. */
+static void wait_readable_bytes(int fd, size_t n, int ms)
+{
+	static uint8_t buf[1 << 20];
+	int64_t deadline = nc_now_ms() + ms;
+	ssize_t r = 0;
+
+	assert_true(n <= sizeof(buf));
+	while (nc_now_ms() < deadline) {
+		r = recv(fd, buf, n, MSG_PEEK | MSG_DONTWAIT);
+		if (r == (ssize_t)n)
+			return;
+		nc_sleep_ms(5);
+	}
+	fail_msg("only %zd of %zu bytes arrived within %d ms", r, n, ms);
+}
+
+/* ------------------------------------------------------------ socket API */
+
+static void test_sendmsg_recvmsg_iov(void **state)
+{
+	static const size_t parts[] = { 1, 100, 4096, 7, 65536, 3000 };
+	enum { N = sizeof(parts) / sizeof(parts[0]) };
+	struct iovec iov[N], riov[3];
+	struct msghdr m;
+	size_t total = 0, off = 0, got = 0;
+	uint8_t *src, *dst;
+	ssize_t n;
+	int c, s, i;
+
+	nc_watchdog(60);
+	mkpair(&c, &s);
+	for (i = 0; i < N; i++)
+		total += parts[i];
+	src = malloc(total);
+	dst = malloc(total);
+	assert_non_null(src);
+	assert_non_null(dst);
+	nc_gen(0x10, 0, src, total);
+	for (i = 0; i < N; i++) {
+		iov[i].iov_base = src + off;
+		iov[i].iov_len = parts[i];
+		off += parts[i];
+	}
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = N;
+	nc_set_timeo(c, SO_SNDTIMEO, 20000);
+	n = sendmsg(c, &m, MSG_NOSIGNAL);
+	assert_int_equal(n, total);	/* blocking: all of it */
+
+	nc_set_timeo(s, SO_RCVTIMEO, 20000);
+	while (got < total) {
+		size_t left = total - got;
+
+		riov[0].iov_base = dst + got;
+		riov[0].iov_len = left < 3 ? left : 3;
+		riov[1].iov_base = dst + got + riov[0].iov_len;
+		riov[1].iov_len = left - riov[0].iov_len < 17 ? left - riov[0].iov_len : 17;
+		riov[2].iov_base = dst + got + riov[0].iov_len + riov[1].iov_len;
+		riov[2].iov_len = left - riov[0].iov_len - riov[1].iov_len;
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = riov;
+		m.msg_iovlen = 3;
+		n = recvmsg(s, &m, 0);
+		if (n <= 0)
+			fail_msg("recvmsg after %zu of %zu bytes: %zd (%s)", got, total, n,
+				 n < 0 ? strerror(errno) : "EOF");
+		assert_int_equal(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC | MSG_OOB), 0);
+		got += n;
+	}
+	assert_memory_equal(dst, src, total);
+
+	/* and back, b -> a, with one sendmsg of many small iovecs */
+	nc_gen(0x11, 0, src, 64 * 100);
+	for (i = 0; i < N; i++) {
+		iov[i].iov_base = src + i * 1000;
+		iov[i].iov_len = 1000;
+	}
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = N;
+	assert_int_equal(sendmsg(s, &m, MSG_NOSIGNAL), N * 1000);
+	assert_int_equal(nc_recv_all(c, dst, N * 1000, 20000), N * 1000);
+	assert_memory_equal(dst, src, N * 1000);
+	free(src);
+	free(dst);
+	close(c);
+	close(s);
+}
+
+static void test_read_write(void **state)
+{
+	uint8_t a[3000], b[3000];
+	struct iovec iov[3];
+	size_t got = 0;
+	ssize_t n;
+	int c, s;
+
+	nc_watchdog(60);
+	mkpair(&c, &s);
+	nc_set_timeo(s, SO_RCVTIMEO, 10000);
+	nc_set_timeo(c, SO_RCVTIMEO, 10000);
+	nc_gen(0x20, 0, a, sizeof(a));
+	assert_int_equal(write(c, a, 1000), 1000);
+	while (got < 1000) {
+		n = read(s, b + got, 1000 - got);
+		if (n <= 0)
+			fail_msg("read: %zd (%s)", n, n ? strerror(errno) : "EOF");
+		got += n;
+	}
+	assert_memory_equal(a, b, 1000);
+
+	iov[0] = (struct iovec){ a, 10 };
+	iov[1] = (struct iovec){ a + 10, 2000 };
+	iov[2] = (struct iovec){ a + 2010, 990 };
+	assert_int_equal(writev(s, iov, 3), 3000);
+	memset(b, 0, sizeof(b));
+	for (got = 0; got < 3000; got += n) {
+		iov[0] = (struct iovec){ b + got, (3000 - got) / 2 };
+		iov[1] = (struct iovec){ b + got + (3000 - got) / 2, 3000 - got - (3000 - got) / 2 };
+		n = readv(c, iov, 2);
+		if (n <= 0)
+			fail_msg("readv: %zd (%s)", n, n ? strerror(errno) : "EOF");
+	}
+	assert_memory_equal(a, b, 3000);
+	close(c);
+	close(s);
+}
+
+static void test_msg_peek(void **state)
+{
+	uint8_t a[100], b[100];
+	int c, s;
+
+	nc_watchdog(60);
+	mkpair(&c, &s);
+	nc_gen(0x30, 0, a, sizeof(a));
+	assert_int_equal(send(c, a, 100, 0), 100);
+	wait_readable_bytes(s, 100, 10000);
+	/* peeking twice sees the same bytes: they stay queued */
+	memset(b, 0, sizeof(b));
+	assert_int_equal(recv(s, b, 50, MSG_PEEK), 50);
+	assert_memory_equal(a, b, 50);
+	memset(b, 0, sizeof(b));
+	assert_int_equal(recv(s, b, 100, MSG_PEEK), 100);
+	assert_memory_equal(a, b, 100);
+	/* a real read consumes from the start */
+	memset(b, 0, sizeof(b));
+	assert_int_equal(recv(s, b, 30, 0), 30);
+	assert_memory_equal(a, b, 30);
+	memset(b, 0, sizeof(b));
+	assert_int_equal(recv(s, b, 100, MSG_PEEK | MSG_DONTWAIT), 70);
+	assert_memory_equal(a + 30, b, 70);
+	assert_int_equal(recv(s, b, 100, MSG_DONTWAIT), 70);
+	assert_memory_equal(a + 30, b, 70);
+	assert_int_equal(recv(s, b, 100, MSG_PEEK | MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(c);
+	close(s);
+}
+
+struct dribble {
+	int fd;
+	uint64_t seed;
+	int chunks;
+	size_t chunk;
+	int gap_ms;
+};
+
+/* Child: send @chunks pieces of the stream with pauses between them. */
+static int dribble_main(void *arg, int wfd)
+{
+	const struct dribble *d = arg;
+	int i;
+
+	for (i = 0; i < d->chunks; i++) {
+		if (nc_send_gen(d->fd, d->seed, (uint64_t)i * d->chunk, d->chunk, 20000)) {
+			fprintf(stderr, "[dribble] %s\n", nc_err);
+			return 1;
+		}
+		nc_sleep_ms(d->gap_ms);
+	}
+	return 0;
+}
+
+static void test_msg_waitall(void **state)
+{
+	struct dribble d = { .seed = 0x40, .chunks = 10, .chunk = 10000, .gap_ms = 30 };
+	static uint8_t a[100000], b[100000];
+	pid_t pid;
+	int c, s;
+
+	nc_watchdog(60);
+	mkpair(&c, &s);
+	d.fd = c;
+	nc_gen(d.seed, 0, a, sizeof(a));
+	pid = nc_spawn(NULL, 60, dribble_main, &d, NULL);
+	assert_true(pid > 0);
+	nc_set_timeo(s, SO_RCVTIMEO, 20000);
+	/* one call returns all of it although it arrives in pieces */
+	assert_int_equal(recv(s, b, sizeof(b), MSG_WAITALL), sizeof(b));
+	assert_memory_equal(a, b, sizeof(b));
+	assert_int_equal(nc_child_wait(pid, 20000), 0);
+
+	/* EOF ends MSG_WAITALL early with what there is */
+	assert_int_equal(send(c, a, 10, 0), 10);
+	assert_int_equal(shutdown(c, SHUT_WR), 0);
+	assert_int_equal(recv(s, b, 100, MSG_WAITALL), 10);
+	assert_memory_equal(a, b, 10);
+	assert_int_equal(recv(s, b, 100, MSG_WAITALL), 0);
+	close(c);
+	close(s);
+}
+
+static void test_msg_dontwait(void **state)
+{
+	static uint8_t buf[65536];
+	uint64_t total = 0;
+	ssize_t n;
+	int c, s;
+
+	nc_watchdog(120);
+	mkpair(&c, &s);
+	/* blocking sockets, but MSG_DONTWAIT never waits */
+	assert_int_equal(recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(send(c, "0123456789", 10, MSG_DONTWAIT), 10);
+	wait_readable_bytes(s, 10, 10000);
+	assert_int_equal(recv(s, buf, sizeof(buf), MSG_DONTWAIT), 10);
+	assert_int_equal(recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* nobody reads s: sending with MSG_DONTWAIT ends in EAGAIN */
+	for (;;) {
+		n = send(c, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			break;
+		total += n;
+		if (total > 64 * NC_MIB)
+			fail_msg("sent %llu bytes to a peer that does not read, no EAGAIN",
+				 (unsigned long long)total);
+	}
+	assert_int_equal(errno, EAGAIN);
+	printf("# EAGAIN after %llu bytes\n", (unsigned long long)total);
+	close(c);
+	close(s);
+}
+
+static void assert_sin(const struct sockaddr_in *sin, socklen_t len,
+		       const char *ip, uint16_t port)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	assert_int_equal(len, sizeof(*sin));
+	assert_int_equal(sin->sin_family, AF_INET);
+	inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+	assert_string_equal(buf, ip);
+	if (port)
+		assert_int_equal(ntohs(sin->sin_port), port);
+	else
+		assert_int_not_equal(ntohs(sin->sin_port), 0);
+}
+
+static void test_names(void **state)
+{
+	struct sockaddr_in sin, acc;
+	socklen_t len, alen = sizeof(acc);
+	uint16_t port = nc_next_port(), cport;
+	int l, c, s, u;
+
+	nc_watchdog(60);
+	u = nc_socket_in(NC_NS_A, 0);
+	assert_true(u >= 0);
+	len = sizeof(sin);
+	assert_int_equal(getpeername(u, (struct sockaddr *)&sin, &len), -1);
+	assert_int_equal(errno, ENOTCONN);
+	close(u);
+
+	l = nc_listen_in(NC_NS_B, port, 4);
+	nc_assert(l >= 0, "listen");
+	len = sizeof(sin);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sin, &len), 0);
+	assert_sin(&sin, len, "0.0.0.0", port);
+	c = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
+	nc_assert(c >= 0, "connect");
+	{
+		struct pollfd p = { .fd = l, .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 10000), 1);
+	}
+	s = accept(l, (struct sockaddr *)&acc, &alen);
+	assert_true(s >= 0);
+
+	len = sizeof(sin);
+	assert_int_equal(getsockname(c, (struct sockaddr *)&sin, &len), 0);
+	assert_sin(&sin, len, NC_IP_A, 0);
+	cport = ntohs(sin.sin_port);
+	len = sizeof(sin);
+	assert_int_equal(getpeername(c, (struct sockaddr *)&sin, &len), 0);
+	assert_sin(&sin, len, NC_IP_B, port);
+	len = sizeof(sin);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sin, &len), 0);
+	assert_sin(&sin, len, NC_IP_B, port);
+	len = sizeof(sin);
+	assert_int_equal(getpeername(s, (struct sockaddr *)&sin, &len), 0);
+	assert_sin(&sin, len, NC_IP_A, cport);
+	/* accept()'s address is the peer's */
+	assert_sin(&acc, alen, NC_IP_A, cport);
+	close(c);
+	close(s);
+	close(l);
+}
+
+static void test_so_rcvtimeo(void **state)
+{
+	struct timeval tv = { 0, 300000 }, got;
+	socklen_t len = sizeof(got);
+	char b[16];
+	double t;
+	int c, s;
+
+	nc_watchdog(60);
+	mkpair(&c, &s);
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &got, &len), 0);
+	assert_int_equal(got.tv_sec, 0);
+	assert_in_range(got.tv_usec, 290000, 310000);
+	t = nc_now();
+	assert_int_equal(recv(s, b, sizeof(b), 0), -1);
+	t = nc_now() - t;
+	assert_int_equal(errno, EAGAIN);
+	printf("# recv timed out after %.3f s (SO_RCVTIMEO 0.3 s)\n", t);
+	if (t < 0.25 || t > 3.0)
+		fail_msg("recv returned EAGAIN after %.3f s, SO_RCVTIMEO is 0.3 s", t);
+	/* data still arrives normally afterwards */
+	assert_int_equal(send(c, "x", 1, 0), 1);
+	tv.tv_sec = 10;
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(recv(s, b, sizeof(b), 0), 1);
+	close(c);
+	close(s);
+}
+
+static void test_so_sndtimeo(void **state)
+{
+	struct timeval tv = { 0, 300000 }, got;
+	socklen_t len = sizeof(got);
+	static uint8_t buf[65536];
+	uint64_t total = 0;
+	double t = 0;
+	ssize_t n;
+	int c, s;
+
+	nc_watchdog(120);
+	mkpair(&c, &s);
+	assert_int_equal(setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(getsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &got, &len), 0);
+	assert_in_range(got.tv_usec, 290000, 310000);
+	/* the server never reads: blocking sends fill up, then time out */
+	for (;;) {
+		t = nc_now();
+		n = send(c, buf, sizeof(buf), MSG_NOSIGNAL);
+		t = nc_now() - t;
+		if (n < 0)
+			break;
+		total += n;
+		if (total > 64 * NC_MIB)
+			fail_msg("sent %llu bytes to a peer that does not read",
+				 (unsigned long long)total);
+	}
+	assert_int_equal(errno, EAGAIN);
+	printf("# send timed out after %.3f s, %llu bytes accepted before\n", t,
+	       (unsigned long long)total);
+	if (t < 0.25 || t > 3.0)
+		fail_msg("send returned EAGAIN after %.3f s, SO_SNDTIMEO is 0.3 s", t);
+	close(c);
+	close(s);
+}
+
+struct sender {
+	int fd;
+	uint64_t seed, len;
+};
+
+static int sender_main(void *arg, int wfd)
+{
+	const struct sender *sd = arg;
+
+	if (nc_send_gen(sd->fd, sd->seed, 0, sd->len, 60000) ||
+	    shutdown(sd->fd, SHUT_WR)) {
+		fprintf(stderr, "[sender] %s\n", nc_err);
+		return 1;
+	}
+	return 0;
+}
+
+static void test_so_bufsizes(void **state)
+{
+	struct sender sd = { .seed = 0x50, .len = 512 * 1024 };
+	int c, s, v, sz = 16384;
+	socklen_t len = sizeof(v);
+	uint64_t h = 0;
+	pid_t pid;
+
+	nc_watchdog(120);
+	mkpair(&c, &s);
+	/* Linux doubles the value set (room for bookkeeping) */
+	assert_int_equal(setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)), 0);
+	assert_int_equal(getsockopt(c, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	assert_int_equal(v, 2 * sz);
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)), 0);
+	assert_int_equal(getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
+	assert_int_equal(v, 2 * sz);
+	/* and the small buffers still carry a stream exactly */
+	sd.fd = c;
+	pid = nc_spawn(NULL, 120, sender_main, &sd, NULL);
+	assert_true(pid > 0);
+	assert_int_equal(nc_recv_hash_eof(s, sd.len, 60000, &h), sd.len);
+	assert_true(h == nc_gen_hash(sd.seed, sd.len));
+	assert_int_equal(nc_child_wait(pid, 20000), 0);
+	close(c);
+	close(s);
+}
+
+/* ------------------------------------------------------------- connect */
+
+static void test_connect_refused(void **state)
+{
+	struct sockaddr_in sin = nc_sin(NC_IP_B, nc_next_port());
+	double t;
+	int fd, i;
+
+	nc_watchdog(60);
+	/* twice: the first may be the first contact with the peer host */
+	for (i = 0; i < 2; i++) {
+		fd = nc_socket_in(NC_NS_A, 0);
+		assert_true(fd >= 0);
+		nc_set_timeo(fd, SO_SNDTIMEO, 20000);
+		t = nc_now();
+		assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+		t = nc_now() - t;
+		if (errno != ECONNREFUSED)
+			fail_msg("connect to a port without listener: %s after %.2f s, want ECONNREFUSED",
+				 strerror(errno), t);
+		if (t > 10)
+			fail_msg("ECONNREFUSED took %.2f s", t);
+		assert_int_equal(so_error(fd), 0);
+		close(fd);
+	}
+}
+
+static void test_connect_nonblocking(void **state)
+{
+	struct sockaddr_in sin = nc_sin(NC_IP_B, nc_next_port());
+	struct pollfd p;
+	uint16_t port = nc_next_port();
+	char b[16];
+	int fd, l, s;
+
+	nc_watchdog(60);
+	/* refused */
+	fd = nc_socket_in(NC_NS_A, SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	assert_true(p.revents & POLLOUT);
+	assert_int_equal(so_error(fd), ECONNREFUSED);
+	close(fd);
+
+	/* success */
+	l = nc_listen_in(NC_NS_B, port, 4);
+	nc_assert(l >= 0, "listen");
+	sin = nc_sin(NC_IP_B, port);
+	fd = nc_socket_in(NC_NS_A, SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	assert_true(p.revents & POLLOUT);
+	assert_int_equal(p.revents & (POLLERR | POLLHUP), 0);
+	assert_int_equal(so_error(fd), 0);
+	/* connect() again collects the result: 0 (Linux) or EISCONN (BSD);
+	 * after that it is EISCONN */
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		assert_int_equal(errno, EISCONN);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	assert_int_equal(errno, EISCONN);
+	s = nc_accept_timeout(l, 10000);
+	nc_assert(s >= 0, "accept");
+	assert_int_equal(send(fd, "hello", 5, 0), 5);
+	assert_int_equal(nc_recv_all(s, b, 5, 10000), 5);
+	assert_memory_equal(b, "hello", 5);
+	close(fd);
+	close(s);
+	close(l);
+}
+
+/* --------------------------------------------------------------- epoll */
+
+struct echo_arg {
+	int lfd;
+	bool et;
+	uint64_t seed;
+};
+
+static uint32_t rng_next(uint64_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 7;
+	*st ^= *st << 17;
+	return (uint32_t)(*st >> 11);
+}
+
+/*
+ * Child (nc_b): echo one connection through a 32 KiB buffer with small
+ * reads and writes, level- or edge-triggered; report the bytes echoed.
+ */
+static int echo_main(void *arg, int wfd)
+{
+	const struct echo_arg *a = arg;
+	static uint8_t rb[32768];
+	size_t rd = 0, wr = 0, want;
+	uint64_t echoed = 0, rng = a->seed | 1;
+	struct epoll_event ev, evs[4];
+	bool eof = false, progress;
+	int fd, ep, n;
+	ssize_t k;
+
+	fd = nc_accept_timeout(a->lfd, 20000);
+	if (fd < 0) {
+		fprintf(stderr, "[echo] %s\n", nc_err);
+		return 1;
+	}
+	nc_set_nonblock(fd, true);
+	ep = epoll_create1(0);
+	ev.data.fd = fd;
+	ev.events = EPOLLIN | EPOLLRDHUP | (a->et ? EPOLLOUT | EPOLLET : 0);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
+		return 2;
+	while (!eof || wr > rd) {
+		n = epoll_wait(ep, evs, 4, 20000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "[echo] no event for 20 s (echoed %llu, eof %d, buffered %zu)\n",
+				(unsigned long long)echoed, eof, wr - rd);
+			return 3;
+		}
+		do {
+			progress = false;
+			while (!eof && wr < sizeof(rb)) {
+				want = 1 + rng_next(&rng) % 4096;
+				if (want > sizeof(rb) - wr)
+					want = sizeof(rb) - wr;
+				k = recv(fd, rb + wr, want, 0);
+				if (k > 0) {
+					wr += k;
+					progress = true;
+				} else if (k == 0) {
+					eof = true;
+				} else if (errno == EAGAIN) {
+					break;
+				} else {
+					fprintf(stderr, "[echo] recv: %s\n", strerror(errno));
+					return 4;
+				}
+				if (!a->et)
+					break;
+			}
+			while (wr > rd) {
+				want = 1 + rng_next(&rng) % 4096;
+				if (want > wr - rd)
+					want = wr - rd;
+				k = send(fd, rb + rd, want, MSG_NOSIGNAL);
+				if (k > 0) {
+					rd += k;
+					echoed += k;
+					progress = true;
+					if (rd == wr)
+						rd = wr = 0;
+				} else if (k < 0 && errno == EAGAIN) {
+					break;
+				} else {
+					fprintf(stderr, "[echo] send: %s\n", strerror(errno));
+					return 5;
+				}
+				if (!a->et)
+					break;
+			}
+			if (rd && wr == sizeof(rb)) {
+				memmove(rb, rb + rd, wr - rd);
+				wr -= rd;
+				rd = 0;
+				progress = true;
+			}
+		} while (a->et && progress);
+		if (!a->et) {
+			ev.events = (!eof && wr < sizeof(rb) ? EPOLLIN | EPOLLRDHUP : 0) |
+				(wr > rd ? EPOLLOUT : 0);
+			if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev))
+				return 6;
+		}
+	}
+	shutdown(fd, SHUT_WR);
+	if (write(wfd, &echoed, sizeof(echoed)) != sizeof(echoed))
+		return 7;
+	/* wait for the client to close, so the FIN is not turned into a reset */
+	{
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		poll(&p, 1, 10000);
+	}
+	close(fd);
+	return 0;
+}
+
+/* LT re-reports unread data; ET reports only new arrivals. */
+static void check_trigger_semantics(bool et)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (et ? EPOLLET : 0) }, out;
+	char b[128];
+	int c, s, ep;
+
+	mkpair(&c, &s);
+	nc_set_nonblock(s, true);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.fd = s;
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev), 0);
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(send(c, b, 100, 0), 100);
+	wait_readable_bytes(s, 100, 10000);
+	assert_int_equal(epoll_wait(ep, &out, 1, 10000), 1);
+	assert_true(out.events & EPOLLIN);
+	assert_int_equal(recv(s, b, 10, 0), 10);
+	/* 90 bytes remain */
+	assert_int_equal(epoll_wait(ep, &out, 1, 100), et ? 0 : 1);
+	assert_int_equal(send(c, b, 1, 0), 1);
+	assert_int_equal(epoll_wait(ep, &out, 1, 10000), 1);
+	assert_true(out.events & EPOLLIN);
+	wait_readable_bytes(s, 91, 10000);
+	assert_int_equal(recv(s, b, sizeof(b), 0), 91);
+	assert_int_equal(recv(s, b, sizeof(b), 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(epoll_wait(ep, &out, 1, 100), 0);
+	close(ep);
+	close(c);
+	close(s);
+}
+
+/* Client side of the echo exchange; *events gets the epoll wakeups. */
+static void epoll_echo(bool et)
+{
+	const uint64_t total = NC_MIB, seed = et ? 0xe7 : 0x17;
+	struct echo_arg ea = { .et = et, .seed = seed * 3 };
+	uint16_t port = nc_next_port();
+	static uint8_t buf[4096];
+	uint64_t tx = 0, rx = 0, echoed = 0, rng = seed, wakeups = 0;
+	struct epoll_event ev, evs[4];
+	struct nc_hash h;
+	bool eof = false, shut = false, progress;
+	int fd, ep, rfd = -1, n;
+	size_t want;
+	ssize_t k;
+	pid_t pid;
+
+	ea.lfd = nc_listen_in(NC_NS_B, port, 4);
+	nc_assert(ea.lfd >= 0, "listen");
+	pid = nc_spawn(NC_NS_B, 150, echo_main, &ea, &rfd);
+	assert_true(pid > 0);
+	close(ea.lfd);
+	fd = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
+	nc_assert(fd >= 0, "connect");
+	nc_set_nonblock(fd, true);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.fd = fd;
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | (et ? EPOLLET : 0);
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+	nc_hash_init(&h);
+	while (!eof) {
+		n = epoll_wait(ep, evs, 4, 20000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail_msg("%s: no event for 20 s: sent %llu, received %llu of %llu",
+				 et ? "ET" : "LT", (unsigned long long)tx,
+				 (unsigned long long)rx, (unsigned long long)total);
+		wakeups++;
+		do {
+			progress = false;
+			while (tx < total) {
+				want = 1 + rng_next(&rng) % sizeof(buf);
+				if (want > total - tx)
+					want = total - tx;
+				nc_gen(seed, tx, buf, want);
+				k = send(fd, buf, want, MSG_NOSIGNAL);
+				if (k > 0) {
+					tx += k;
+					progress = true;
+				} else if (k < 0 && errno == EAGAIN) {
+					break;
+				} else {
+					fail_msg("send: %s", strerror(errno));
+				}
+				if (!et)
+					break;
+			}
+			if (tx == total && !shut) {
+				assert_int_equal(shutdown(fd, SHUT_WR), 0);
+				shut = true;
+			}
+			while (!eof) {
+				want = 1 + rng_next(&rng) % sizeof(buf);
+				k = recv(fd, buf, want, 0);
+				if (k > 0) {
+					nc_hash_update(&h, buf, k);
+					rx += k;
+					progress = true;
+				} else if (k == 0) {
+					eof = true;
+				} else if (errno == EAGAIN) {
+					break;
+				} else {
+					fail_msg("recv after %llu bytes: %s",
+						 (unsigned long long)rx, strerror(errno));
+				}
+				if (!et)
+					break;
+			}
+		} while (et && progress);
+		if (!et && !eof) {
+			ev.events = EPOLLIN | EPOLLRDHUP | (tx < total ? EPOLLOUT : 0);
+			assert_int_equal(epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev), 0);
+		}
+	}
+	printf("# %s echo: %llu bytes each way, %llu wakeups\n", et ? "ET" : "LT",
+	       (unsigned long long)rx, (unsigned long long)wakeups);
+	assert_int_equal(rx, total);
+	assert_true(nc_hash_final(&h) == nc_gen_hash(seed, total));
+	nc_assert(nc_read_full(rfd, &echoed, sizeof(echoed), 10000) == 0, "echo result");
+	assert_int_equal(echoed, total);
+	close(fd);
+	close(ep);
+	close(rfd);
+	assert_int_equal(nc_child_wait(pid, 20000), 0);
+}
+
+static void test_epoll_lt_echo(void **state)
+{
+	nc_watchdog(170);
+	check_trigger_semantics(false);
+	epoll_echo(false);
+}
+
+static void test_epoll_et_echo(void **state)
+{
+	nc_watchdog(170);
+	check_trigger_semantics(true);
+	epoll_echo(true);
+}
+
+/* ---------------------------------------------------------------- main */
+
+#define T(f) cmocka_unit_test_teardown(f, nc_test_cleanup)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_sendmsg_recvmsg_iov),
+		T(test_read_write),
+		T(test_msg_peek),
+		T(test_msg_waitall),
+		T(test_msg_dontwait),
+		T(test_names),
+		T(test_so_rcvtimeo),
+		T(test_so_sndtimeo),
+		T(test_so_bufsizes),
+		T(test_connect_refused),
+		T(test_connect_nonblocking),
+		T(test_epoll_lt_echo),
+		T(test_epoll_et_echo),
+	};
+
+	return cmocka_run_group_tests_name("sockapi", tests, nc_group_setup,
+					   nc_group_teardown);
+}
