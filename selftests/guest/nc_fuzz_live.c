@@ -28,7 +28,6 @@
  */
 #include "nc_net.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -136,64 +135,19 @@ NS_R " (rogue) and " NS_P " (real peer), deletes them at the end, and needs\n"
 		MAXCH);
 }
 
-/* ----------------------------------------------------------------- rng */
-
-struct rng {
-	uint64_t s;
-};
-
-static inline uint64_t rnd64(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static inline uint32_t rnd(struct rng *r, uint32_t n)
-{
-	return n ? (uint32_t)(rnd64(r) % n) : 0;
-}
-
-/* uniform in [lo, hi] */
-static inline uint32_t rnd_in(struct rng *r, uint32_t lo, uint32_t hi)
-{
-	return lo + rnd(r, hi - lo + 1);
-}
-
-static inline bool chance(struct rng *r, double p)
-{
-	return (double)(rnd64(r) >> 11) * (1.0 / 9007199254740992.0) < p;
-}
-
 /* --------------------------------------------------------- bookkeeping */
 
 static atomic_bool stop_all;
 static atomic_int threads_ready;
 static atomic_int setup_errors;
 static char setup_msg[512];
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-
-__attribute__((format(printf, 1, 2)))
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&log_lock);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-	pthread_mutex_unlock(&log_lock);
-}
 
 __attribute__((format(printf, 1, 2)))
 static void setup_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&log_lock);
+	nc_log_lock();
 	if (!atomic_load(&setup_errors)) {
 		va_start(ap, fmt);
 		vsnprintf(setup_msg, sizeof(setup_msg), fmt, ap);
@@ -202,95 +156,7 @@ static void setup_error(const char *fmt, ...)
 		fflush(stdout);
 	}
 	atomic_fetch_add(&setup_errors, 1);
-	pthread_mutex_unlock(&log_lock);
-}
-
-/* Namespace fds, opened once; setns() moves only the calling thread. */
-static int ns_root = -1, ns_v = -1, ns_r = -1, ns_p = -1;
-
-static int ns_open(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-static int ns_join(int fd)
-{
-	return setns(fd, CLONE_NEWNET);
-}
-
-/* "key: value" of /proc/net/netchannel/stats in this thread's namespace. */
-static int stat_read(const char *key, uint64_t *v)
-{
-	char val[64];
-	int ret;
-
-	ret = nc_proc_get("/proc/thread-self/net/netchannel/stats", key, val,
-			  sizeof(val));
-	if (!ret)
-		*v = strtoull(val, NULL, 10);
-	return ret;
-}
-
-/* Every stats line of namespace @fd, as name/value pairs. */
-#define MAXSTAT 64
-struct stats {
-	int n;
-	char name[MAXSTAT][40];
-	uint64_t val[MAXSTAT];
-};
-
-static void stats_snap(int fd, struct stats *s)
-{
-	char line[256], *colon;
-	FILE *f;
-
-	memset(s, 0, sizeof(*s));
-	if (ns_join(fd))
-		return;
-	f = fopen("/proc/thread-self/net/netchannel/stats", "r");
-	if (f) {
-		while (s->n < MAXSTAT && fgets(line, sizeof(line), f)) {
-			colon = strchr(line, ':');
-			if (!colon)
-				continue;
-			*colon = '\0';
-			snprintf(s->name[s->n], sizeof(s->name[0]), "%.39s", line);
-			s->val[s->n++] = strtoull(colon + 1, NULL, 10);
-		}
-		fclose(f);
-	}
-	ns_join(ns_root);
-}
-
-static uint64_t stats_get(const struct stats *s, const char *name)
-{
-	int i;
-
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->name[i], name))
-			return s->val[i];
-	return 0;
-}
-
-static long module_refcnt(void)
-{
-	char buf[32];
-	long v = -1;
-	int fd = open("/sys/module/netchannel/refcnt", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		v = strtol(buf, NULL, 10);
-	}
-	close(fd);
-	return v;
+	nc_log_unlock();
 }
 
 /* Errno histograms (0..4095), one per observer. */
@@ -346,8 +212,8 @@ static void real_fail(int e, const char *where, int idx)
 	if (e != ECONNRESET && e != ETIMEDOUT && e != EPIPE && e != EAGAIN &&
 	    e != ECONNREFUSED) {
 		atomic_fetch_add(&real_odd_errno, 1);
-		logf_("# WARNING: real transfer %d: %s: %s (errno %d)\n", idx, where,
-		      strerror(e), e);
+		nc_logf("# WARNING: real transfer %d: %s: %s (errno %d)\n", idx, where,
+			strerror(e), e);
 	}
 }
 
@@ -376,17 +242,17 @@ static void real_abort(int fd)
 	close(fd);
 }
 
-static uint64_t real_size(struct rng *r)
+static uint64_t real_size(struct nc_rng *r)
 {
-	uint32_t k = rnd(r, 100);
+	uint32_t k = nc_rnd(r, 100);
 
 	if (k < 10)
 		return 0;
 	if (k < 50)
-		return rnd(r, 4096) + 1;
+		return nc_rnd(r, 4096) + 1;
 	if (k < 90)
-		return rnd_in(r, 4096, 65536);
-	return rnd_in(r, 65536, 384 * 1024);
+		return nc_rnd_in(r, 4096, 65536);
+	return nc_rnd_in(r, 65536, 384 * 1024);
 }
 
 /* Server side of one transfer (a thread per connection). */
@@ -414,7 +280,7 @@ static void *real_handler(void *arg)
 	}
 	if (h.magic != REAL_MAGIC) {
 		atomic_fetch_add(&real_corrupt_up, 1);
-		logf_("# CORRUPT: real transfer header magic %08x\n", h.magic);
+		nc_logf("# CORRUPT: real transfer header magic %08x\n", h.magic);
 		goto abort;
 	}
 	/* the stream up, then EOF */
@@ -428,9 +294,9 @@ static void *real_handler(void *arg)
 			break;
 		if (off + n > h.up) {
 			verdict = 2;
-			logf_("# CORRUPT: real transfer %u up: %llu bytes beyond the %llu sent\n",
-			      h.idx, (unsigned long long)(off + n - h.up),
-			      (unsigned long long)h.up);
+			nc_logf("# CORRUPT: real transfer %u up: %llu bytes beyond the %llu sent\n",
+				h.idx, (unsigned long long)(off + n - h.up),
+				(unsigned long long)h.up);
 			break;
 		}
 		nc_gen(h.seed, off, exp, n);
@@ -440,17 +306,17 @@ static void *real_handler(void *arg)
 			while (buf[i] == exp[i])
 				i++;
 			verdict = 2;
-			logf_("# CORRUPT: real transfer %u up: byte %llu of %llu is %02x, want %02x\n",
-			      h.idx, (unsigned long long)(off + i),
-			      (unsigned long long)h.up, buf[i], exp[i]);
+			nc_logf("# CORRUPT: real transfer %u up: byte %llu of %llu is %02x, want %02x\n",
+				h.idx, (unsigned long long)(off + i),
+				(unsigned long long)h.up, buf[i], exp[i]);
 			break;
 		}
 		off += n;
 	}
 	if (!verdict && off != h.up) {
 		verdict = 2;
-		logf_("# CORRUPT: real transfer %u up: EOF after %llu of %llu bytes\n",
-		      h.idx, (unsigned long long)off, (unsigned long long)h.up);
+		nc_logf("# CORRUPT: real transfer %u up: EOF after %llu of %llu bytes\n",
+			h.idx, (unsigned long long)off, (unsigned long long)h.up);
 	}
 	if (verdict)
 		atomic_fetch_add(&real_corrupt_up, 1);
@@ -476,7 +342,7 @@ out:
 }
 
 struct real_arg {
-	int nsfd;
+	const char *ns;
 	const char *ip;		/* client: where to connect */
 	int idx;
 };
@@ -484,23 +350,19 @@ struct real_arg {
 static void *real_server(void *arg)
 {
 	struct real_arg *a = arg;
-	struct sockaddr_in sin = nc_sin(NULL, REAL_PORT);
 	struct pollfd p;
 	pthread_attr_t at;
 	pthread_t t;
-	int lfd, fd, one = 1;
+	int lfd, fd;
 
-	if (ns_join(a->nsfd)) {
-		setup_error("real server: setns: %s", strerror(errno));
+	if (nc_ns_enter(a->ns)) {
+		setup_error("real server: %s", nc_err);
 		return NULL;
 	}
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_NETCHANNEL);
-	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 64)) {
+	lfd = nc_listen_in(NULL, REAL_PORT, 64);
+	if (lfd < 0) {
 		setup_error("real server listener on port %d: %s", REAL_PORT,
-			    strerror(errno));
-		if (lfd >= 0)
-			close(lfd);
+			    strerror(-lfd));
 		atomic_fetch_add(&threads_ready, 1);
 		return NULL;
 	}
@@ -527,21 +389,21 @@ static void *real_server(void *arg)
 }
 
 /* One verified transfer from this thread's namespace to @a->ip. */
-static void real_transfer(struct real_arg *a, struct rng *r, uint8_t *buf,
+static void real_transfer(struct real_arg *a, struct nc_rng *r, uint8_t *buf,
 			  uint8_t *exp, int n_xfer)
 {
 	struct sockaddr_in sin = nc_sin(a->ip, REAL_PORT);
 	struct real_hdr h = { REAL_MAGIC, (uint32_t)(a->idx << 24 | n_xfer),
-			      real_size(r), real_size(r), rnd64(r) };
+			      real_size(r), real_size(r), nc_rnd64(r) };
 	uint64_t off;
 	size_t chunk;
 	int fd, e, verdict = -1;
 	ssize_t n;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_NETCHANNEL);
+	fd = nc_socket_in(NULL, 0);
 	if (fd < 0) {
 		setup_error("real client: socket(..., IPPROTO_NETCHANNEL): %s",
-			    strerror(errno));
+			    strerror(-fd));
 		return;
 	}
 	nc_set_timeo(fd, SO_RCVTIMEO, REAL_TIMEO_MS);
@@ -553,7 +415,7 @@ static void real_transfer(struct real_arg *a, struct rng *r, uint8_t *buf,
 	}
 	e = real_send_all(fd, &h, sizeof(h));
 	for (off = 0; off < h.up && !e; off += chunk) {
-		chunk = rnd_in(r, 1, REAL_BUF);
+		chunk = nc_rnd_in(r, 1, REAL_BUF);
 		if (chunk > h.up - off)
 			chunk = h.up - off;
 		nc_gen(h.seed, off, buf, chunk);
@@ -570,7 +432,7 @@ static void real_transfer(struct real_arg *a, struct rng *r, uint8_t *buf,
 		return;
 	}
 	for (off = 0;;) {
-		n = recv(fd, buf, rnd_in(r, 1, REAL_BUF), 0);
+		n = recv(fd, buf, nc_rnd_in(r, 1, REAL_BUF), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -581,9 +443,9 @@ static void real_transfer(struct real_arg *a, struct rng *r, uint8_t *buf,
 		if (n == 0)
 			break;
 		if (off + n > h.down + 1) {
-			logf_("# CORRUPT: real transfer %u down: %llu bytes beyond the %llu sent\n",
-			      h.idx, (unsigned long long)(off + n - h.down - 1),
-			      (unsigned long long)h.down + 1);
+			nc_logf("# CORRUPT: real transfer %u down: %llu bytes beyond the %llu sent\n",
+				h.idx, (unsigned long long)(off + n - h.down - 1),
+				(unsigned long long)h.down + 1);
 			atomic_fetch_add(&real_corrupt, 1);
 			real_abort(fd);
 			return;
@@ -595,9 +457,9 @@ static void real_transfer(struct real_arg *a, struct rng *r, uint8_t *buf,
 
 			while (buf[i] == exp[i])
 				i++;
-			logf_("# CORRUPT: real transfer %u down: byte %llu of %llu is %02x, want %02x\n",
-			      h.idx, (unsigned long long)(off + i),
-			      (unsigned long long)h.down, buf[i], exp[i]);
+			nc_logf("# CORRUPT: real transfer %u down: byte %llu of %llu is %02x, want %02x\n",
+				h.idx, (unsigned long long)(off + i),
+				(unsigned long long)h.down, buf[i], exp[i]);
 			atomic_fetch_add(&real_corrupt, 1);
 			real_abort(fd);
 			return;
@@ -614,15 +476,13 @@ static void real_transfer(struct real_arg *a, struct rng *r, uint8_t *buf,
 		e = 0;
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl);
 		/* the peer namespace has groups with the victim only */
-		if (!ns_join(ns_p)) {
-			stat_read("peers_failed", &pf);
-			stat_read("channels_reset", &cr);
-			ns_join(a->nsfd);
-		}
-		logf_("# CORRUPT: real transfer %u down: clean EOF after %llu of %llu bytes (then SO_ERROR %d %s; peer namespace so far: peers_failed %llu, channels_reset %llu)\n",
-		      h.idx, (unsigned long long)off, (unsigned long long)h.down + 1,
-		      e, e ? strerror(e) : "", (unsigned long long)pf,
-		      (unsigned long long)cr);
+		nc_stat_get(NS_P, "peers_failed", &pf);
+		nc_stat_get(NS_P, "channels_reset", &cr);
+		nc_ns_enter(a->ns);	/* from the root namespace, or still there */
+		nc_logf("# CORRUPT: real transfer %u down: clean EOF after %llu of %llu bytes (then SO_ERROR %d %s; peer namespace so far: peers_failed %llu, channels_reset %llu)\n",
+			h.idx, (unsigned long long)off, (unsigned long long)h.down + 1,
+			e, e ? strerror(e) : "", (unsigned long long)pf,
+			(unsigned long long)cr);
 		atomic_fetch_add(&real_corrupt, 1);
 		close(fd);
 		return;
@@ -639,17 +499,21 @@ static void real_transfer(struct real_arg *a, struct rng *r, uint8_t *buf,
 static void *real_client(void *arg)
 {
 	struct real_arg *a = arg;
-	struct rng r = { opt.seed * 0x100000001b3ULL + 0x5151 * (a->idx + 1) };
+	struct nc_rng r = { opt.seed * 0x100000001b3ULL + 0x5151 * (a->idx + 1) };
 	uint8_t *buf = malloc(REAL_BUF), *exp = malloc(REAL_BUF);
 	int n = 0;
 
-	if (!buf || !exp || ns_join(a->nsfd)) {
+	if (!buf || !exp) {
 		setup_error("real client %d: %s", a->idx, strerror(errno));
+		goto out;
+	}
+	if (nc_ns_enter(a->ns)) {
+		setup_error("real client %d: %s", a->idx, nc_err);
 		goto out;
 	}
 	while (!atomic_load(&stop_all)) {
 		real_transfer(a, &r, buf, exp, n++);
-		nc_sleep_ms(rnd_in(&r, 5, 60));
+		nc_sleep_ms(nc_rnd_in(&r, 5, 60));
 	}
 out:
 	free(buf);
@@ -687,33 +551,21 @@ static void vd_err(int e, const char *op)
 {
 	ehist_add(&vd_errs, e);
 	if (e >= 512 && e <= 530 && atomic_fetch_add(&vd_internal, 1) < 5)
-		logf_("# WARNING: the victim's %s() returned errno %d, a kernel-internal code (ERESTART*), to user space\n",
-		      op, e);
+		nc_logf("# WARNING: the victim's %s() returned errno %d, a kernel-internal code (ERESTART*), to user space\n",
+			op, e);
 }
 
+/* A non-blocking listener in this thread's namespace: the fd or -errno. */
 static int vd_listen(uint16_t port, int backlog, int rcvbuf)
 {
-	struct sockaddr_in sin = nc_sin(NULL, port);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			IPPROTO_NETCHANNEL), one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (rcvbuf)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, backlog)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return nc_listen_opts(NULL, port, backlog, SOCK_NONBLOCK, rcvbuf);
 }
 
-static void vd_close(struct vsock *v, struct rng *r)
+static void vd_close(struct vsock *v, struct nc_rng *r)
 {
 	struct linger l = { 1, 0 };
 
-	if (chance(r, 0.15))
+	if (nc_chance(r, 0.15))
 		setsockopt(v->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	close(v->fd);
 	v->fd = -1;
@@ -723,7 +575,7 @@ static void vd_close(struct vsock *v, struct rng *r)
 static void *victim_driver(void *arg)
 {
 	static uint8_t buf[65536], out[32768];
-	struct rng r = { opt.seed ^ 0x7669637469ULL };
+	struct nc_rng r = { opt.seed ^ 0x7669637469ULL };
 	struct vsock vs[VD_MAX];
 	struct pollfd pf[VD_MAX + 2];
 	int map[VD_MAX + 2];
@@ -731,19 +583,19 @@ static void *victim_driver(void *arg)
 	int64_t now, lb_relisten;
 	socklen_t sl;
 
-	if (ns_join(ns_v)) {
-		setup_error("victim driver: setns: %s", strerror(errno));
+	if (nc_ns_enter(NS_V)) {
+		setup_error("victim driver: %s", nc_err);
 		atomic_fetch_add(&threads_ready, 1);
 		return NULL;
 	}
 	for (i = 0; i < (int)sizeof(out); i++)
-		out[i] = (uint8_t)rnd64(&r);
+		out[i] = (uint8_t)nc_rnd64(&r);
 	for (i = 0; i < VD_MAX; i++)
 		vs[i].fd = -1;
 	la = vd_listen(FUZZ_PORT_A, 32, 0);
 	lb = vd_listen(FUZZ_PORT_B, 2, 8192);
 	if (la < 0 || lb < 0) {
-		setup_error("victim fuzz listeners: %s", strerror(errno));
+		setup_error("victim fuzz listeners: %s", strerror(la < 0 ? -la : -lb));
 		atomic_fetch_add(&threads_ready, 1);
 		return NULL;
 	}
@@ -781,7 +633,7 @@ static void *victim_driver(void *arg)
 				continue;
 			if (map[i] < 0) {
 				/* the small listener is left to fill up half the time */
-				if (map[i] == -2 && chance(&r, 0.5))
+				if (map[i] == -2 && nc_chance(&r, 0.5))
 					continue;
 				for (k = 0; k < 4; k++) {
 					int j;
@@ -801,7 +653,7 @@ static void *victim_driver(void *arg)
 						continue;
 					}
 					vs[j] = (struct vsock){ .fd = fd, .kind = VK_ACC,
-						.born = now, .die = now + rnd_in(&r, 20, 4000) };
+						.born = now, .die = now + nc_rnd_in(&r, 20, 4000) };
 				}
 				continue;
 			}
@@ -823,9 +675,9 @@ static void *victim_driver(void *arg)
 				continue;
 			}
 			if (pf[i].revents & (POLLIN | POLLERR | POLLHUP)) {
-				ssize_t got = recv(v->fd, buf, rnd_in(&r, 1, sizeof(buf)),
+				ssize_t got = recv(v->fd, buf, nc_rnd_in(&r, 1, sizeof(buf)),
 						   MSG_DONTWAIT |
-						   (chance(&r, 0.1) ? MSG_PEEK : 0));
+						   (nc_chance(&r, 0.1) ? MSG_PEEK : 0));
 
 				if (got > 0) {
 					atomic_fetch_add(&vd_rx, got);
@@ -837,17 +689,17 @@ static void *victim_driver(void *arg)
 					continue;
 				}
 				if ((pf[i].revents & (POLLERR | POLLHUP)) && got <= 0 &&
-				    chance(&r, 0.5)) {
+				    nc_chance(&r, 0.5)) {
 					vd_close(v, &r);
 					continue;
 				}
 			}
-			if ((pf[i].revents & POLLOUT) && !v->wr_shut && chance(&r, 0.15)) {
-				size_t len = chance(&r, 0.9) ? rnd_in(&r, 1, 512) :
-					rnd_in(&r, 1, sizeof(out));
-				ssize_t put = send(v->fd, out + rnd(&r, sizeof(out) - len + 1),
+			if ((pf[i].revents & POLLOUT) && !v->wr_shut && nc_chance(&r, 0.15)) {
+				size_t len = nc_chance(&r, 0.9) ? nc_rnd_in(&r, 1, 512) :
+					nc_rnd_in(&r, 1, sizeof(out));
+				ssize_t put = send(v->fd, out + nc_rnd(&r, sizeof(out) - len + 1),
 						   len, MSG_DONTWAIT | MSG_NOSIGNAL |
-						   (chance(&r, 0.1) ? MSG_MORE : 0));
+						   (nc_chance(&r, 0.1) ? MSG_MORE : 0));
 
 				if (put > 0) {
 					atomic_fetch_add(&vd_tx, put);
@@ -868,14 +720,14 @@ static void *victim_driver(void *arg)
 				vd_close(v, &r);
 				continue;
 			}
-			if (now >= v->die || (v->eof && chance(&r, 0.2))) {
+			if (now >= v->die || (v->eof && nc_chance(&r, 0.2))) {
 				vd_close(v, &r);
 				continue;
 			}
 			/* connecting ones too: a FIN before the ACCEPT */
-			if (chance(&r, v->kind != VK_CONNECTING ? 0.002 :
-				   opt.no_early_fin ? 0 : 0.02)) {
-				int how = rnd(&r, 3);
+			if (nc_chance(&r, v->kind != VK_CONNECTING ? 0.002 :
+				      opt.no_early_fin ? 0 : 0.02)) {
+				int how = nc_rnd(&r, 3);
 
 				if (shutdown(v->fd, how))
 					vd_err(errno, "shutdown");
@@ -883,25 +735,24 @@ static void *victim_driver(void *arg)
 					v->wr_shut = true;
 			}
 		}
-		if (nconnecting < 3 && chance(&r, 0.03)) {
-			struct sockaddr_in sin = nc_sin(IP_R, ROGUE_SVC_PORT + rnd(&r, 4));
+		if (nconnecting < 3 && nc_chance(&r, 0.03)) {
+			struct sockaddr_in sin = nc_sin(IP_R, ROGUE_SVC_PORT + nc_rnd(&r, 4));
 			int j;
 
 			for (j = 0; j < VD_MAX && vs[j].fd >= 0; j++)
 				;
-			fd = j < VD_MAX ? socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
-						 SOCK_NONBLOCK, IPPROTO_NETCHANNEL) : -1;
+			fd = j < VD_MAX ? nc_socket_in(NULL, SOCK_NONBLOCK) : -1;
 			if (fd >= 0) {
-				if (chance(&r, 0.2)) {
-					int sz = rnd_in(&r, 2048, 262144);
+				if (nc_chance(&r, 0.2)) {
+					int sz = nc_rnd_in(&r, 2048, 262144);
 
-					setsockopt(fd, SOL_SOCKET, chance(&r, 0.5) ? SO_RCVBUF :
+					setsockopt(fd, SOL_SOCKET, nc_chance(&r, 0.5) ? SO_RCVBUF :
 						   SO_SNDBUF, &sz, sizeof(sz));
 				}
 				if (!connect(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 				    errno == EINPROGRESS) {
 					vs[j] = (struct vsock){ .fd = fd, .kind = VK_CONNECTING,
-						.born = now, .die = now + rnd_in(&r, 500, 6000) };
+						.born = now, .die = now + nc_rnd_in(&r, 500, 6000) };
 				} else {
 					vd_err(errno, "connect");
 					close(fd);
@@ -913,7 +764,7 @@ static void *victim_driver(void *arg)
 			if (lb >= 0)
 				close(lb);
 			lb = vd_listen(FUZZ_PORT_B, 2, 8192);
-			lb_relisten = now + rnd_in(&r, 500, 6000);
+			lb_relisten = now + nc_rnd_in(&r, 500, 6000);
 		}
 	}
 	for (i = 0; i < VD_MAX; i++)
@@ -986,7 +837,7 @@ struct group {
 	int64_t born;
 };
 
-static struct rng R;
+static struct nc_rng R;
 static struct group G[MAXG];
 static bool lost_valid_pending;	/* a group died without an invalid frame */
 static struct chan *pend[MAXPEND];
@@ -1021,8 +872,8 @@ static void violation(struct chan *ch, const char *fmt, ...)
 	va_end(ap);
 	st.violations++;
 	if (st.violations <= 20)
-		logf_("# VIOLATION by the victim (group %016llx channel %d): %s\n",
-		      ch->g ? (unsigned long long)ch->g->gid : 0ULL, ch->idx, m);
+		nc_logf("# VIOLATION by the victim (group %016llx channel %d): %s\n",
+			ch->g ? (unsigned long long)ch->g->gid : 0ULL, ch->idx, m);
 }
 
 /* ------------------------------------------------------------- channels */
@@ -1118,9 +969,9 @@ static void chan_lost(struct chan *ch, int err)
 	else
 		st.chan_eof++;
 	if (opt.verbose)
-		logf_("# group %016llx channel %d: %s\n",
-		      ch->g ? (unsigned long long)ch->g->gid : 0ULL, ch->idx,
-		      err ? strerror(err) : "EOF");
+		nc_logf("# group %016llx channel %d: %s\n",
+			ch->g ? (unsigned long long)ch->g->gid : 0ULL, ch->idx,
+			err ? strerror(err) : "EOF");
 	if (ch->g)
 		group_kill(ch->g, true);
 }
@@ -1132,10 +983,10 @@ static void chan_write(struct chan *ch)
 
 	for (k = 0; k < 6 && !ch->dead && !ch->wr_shut && tx_backlog(ch); k++) {
 		size_t left = tx_backlog(ch), n;
-		uint32_t pick = rnd(&R, 10);
+		uint32_t pick = nc_rnd(&R, 10);
 		ssize_t put;
 
-		n = pick < 3 ? rnd_in(&R, 1, 40) : pick < 6 ? rnd_in(&R, 1, 700) : left;
+		n = pick < 3 ? nc_rnd_in(&R, 1, 40) : pick < 6 ? nc_rnd_in(&R, 1, 700) : left;
 		if (n > left)
 			n = left;
 		put = send(ch->fd, ch->tx + ch->toff, n, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -1164,7 +1015,7 @@ static struct conn *conn_slot(struct group *g)
 	for (i = 0; i < MAXC; i++) {
 		if (g->c[i].st == C_FREE)
 			break;
-		if (g->c[i].st == C_DEAD && (dead < 0 || rnd(&R, 2)))
+		if (g->c[i].st == C_DEAD && (dead < 0 || nc_rnd(&R, 2)))
 			dead = i;
 	}
 	if (i == MAXC)
@@ -1248,7 +1099,7 @@ static struct group *group_alloc(bool out)
 			G[i].used = true;
 			G[i].out = out;
 			G[i].born = nc_now_ms();
-			G[i].next_id = rnd_in(&R, 1, 1u << 20);
+			G[i].next_id = nc_rnd_in(&R, 1, 1u << 20);
 			return &G[i];
 		}
 	return NULL;
@@ -1287,8 +1138,8 @@ static void rx_hello_pending(struct chan *ch)
 		g->nr = nr;
 		st.groups_in++;
 		if (opt.verbose)
-			logf_("# victim opened group %016llx (%u channels)\n",
-			      (unsigned long long)gid, nr);
+			nc_logf("# victim opened group %016llx (%u channels)\n",
+				(unsigned long long)gid, nr);
 	}
 	if (nr != (uint32_t)g->nr || idx >= nr || g->ch[idx]) {
 		violation(ch, "HELLO for channel %u of %u in a group of %d%s", idx, nr,
@@ -1359,7 +1210,7 @@ static void on_frame(struct chan *ch)
 		c->st = C_EST;
 		c->vid = f->src_id;
 		/* our window: the victim may send once we grant it */
-		c->owed = chance(&R, 0.2) ? rnd_in(&R, 1, 16384) : rnd_in(&R, 16384, 1 << 20);
+		c->owed = nc_chance(&R, 0.2) ? nc_rnd_in(&R, 1, 16384) : nc_rnd_in(&R, 16384, 1 << 20);
 		break;
 	case NC_FT_CREDIT:
 		c->credit += f->arg;
@@ -1504,16 +1355,16 @@ static void emit_raw(struct group *g, int ci, const struct nc_frame *f,
 	nc_frame_encode(f, hdr);
 	switch (mut) {
 	case M_MAGIC:
-		hdr[rnd(&R, 2)] ^= rnd_in(&R, 1, 255);
+		hdr[nc_rnd(&R, 2)] ^= nc_rnd_in(&R, 1, 255);
 		break;
 	case M_VERSION:
-		hdr[2] = rnd(&R, 2) ? 0 : rnd_in(&R, 2, 255);
+		hdr[2] = nc_rnd(&R, 2) ? 0 : nc_rnd_in(&R, 2, 255);
 		break;
 	case M_RESERVED:
-		hdr[6 + rnd(&R, 2)] = rnd_in(&R, 1, 255);
+		hdr[6 + nc_rnd(&R, 2)] = nc_rnd_in(&R, 1, 255);
 		break;
 	case M_RESERVED2:
-		hdr[28 + rnd(&R, 4)] = rnd_in(&R, 1, 255);
+		hdr[28 + nc_rnd(&R, 4)] = nc_rnd_in(&R, 1, 255);
 		break;
 	}
 	tx_put(ch, hdr, sizeof(hdr));
@@ -1526,7 +1377,7 @@ static void emit_raw(struct group *g, int ci, const struct nc_frame *f,
 		while (plen) {
 			uint32_t k = plen < POOL_LEN / 2 ? plen : POOL_LEN / 2;
 
-			tx_put(ch, pool + rnd(&R, POOL_LEN - k), k);
+			tx_put(ch, pool + nc_rnd(&R, POOL_LEN - k), k);
 			plen -= k;
 		}
 	}
@@ -1556,20 +1407,20 @@ static int pick_ch(struct group *g, const struct conn *c)
 	for (i = 0; i < g->nr; i++)
 		if (chan_usable(g->ch[i]))
 			pick[n++] = i;
-	return n ? pick[rnd(&R, n)] : -1;
+	return n ? pick[nc_rnd(&R, n)] : -1;
 }
 
 static uint32_t data_len(void)
 {
-	uint32_t k = rnd(&R, 100);
+	uint32_t k = nc_rnd(&R, 100);
 
 	if (k < 55)
-		return rnd_in(&R, 1, 64);
+		return nc_rnd_in(&R, 1, 64);
 	if (k < 90)
-		return rnd_in(&R, 65, 1024);
+		return nc_rnd_in(&R, 65, 1024);
 	if (k < 99)
-		return rnd_in(&R, 1025, 16384);
-	return rnd_in(&R, 16385, NC_FRAME_MAX_PAYLOAD);
+		return nc_rnd_in(&R, 1025, 16384);
+	return nc_rnd_in(&R, 16385, NC_FRAME_MAX_PAYLOAD);
 }
 
 /* The errno a RESET carries: mostly ECONNRESET, sometimes anything legal. */
@@ -1578,20 +1429,20 @@ static uint32_t reset_errno(void)
 	static const uint32_t odd[] = { EAGAIN, EINTR, EINPROGRESS, EPIPE, ENOMEM,
 					EFAULT, EBADF, 512, 513, 514, 516, 517,
 					NC_RESET_MAX_ERRNO };
-	uint32_t k = rnd(&R, 100);
+	uint32_t k = nc_rnd(&R, 100);
 
 	if (k < 70)
 		return ECONNRESET;
 	if (k < 85)
-		return rnd_in(&R, 1, 133);
+		return nc_rnd_in(&R, 1, 133);
 	if (k < 95)
-		return odd[rnd(&R, sizeof(odd) / sizeof(odd[0]))];
-	return rnd_in(&R, 1, NC_RESET_MAX_ERRNO);
+		return odd[nc_rnd(&R, sizeof(odd) / sizeof(odd[0]))];
+	return nc_rnd_in(&R, 1, NC_RESET_MAX_ERRNO);
 }
 
 static uint16_t open_port(void)
 {
-	uint32_t k = rnd(&R, 100);
+	uint32_t k = nc_rnd(&R, 100);
 	uint16_t p;
 
 	if (k < 70)
@@ -1600,7 +1451,7 @@ static uint16_t open_port(void)
 		return FUZZ_PORT_B;
 	if (k < 97)
 		return CLOSED_PORT;
-	p = rnd_in(&R, 1, 65535);
+	p = nc_rnd_in(&R, 1, 65535);
 	return p == REAL_PORT ? CLOSED_PORT : p;
 }
 
@@ -1618,7 +1469,7 @@ static struct conn *pick_conn(struct group *g, bool (*ok)(const struct conn *c))
 	for (i = 0; i < MAXC; i++)
 		if (ok(&g->c[i]))
 			pick[n++] = i;
-	return n ? &g->c[pick[rnd(&R, n)]] : NULL;
+	return n ? &g->c[pick[nc_rnd(&R, n)]] : NULL;
 }
 
 static bool is_est(const struct conn *c) { return c->st == C_EST; }
@@ -1645,13 +1496,13 @@ static int gen_open(struct group *g)
 	if (ci < 0)
 		return 0;
 	/* now and then the id of a live socket of ours: legal, if odd */
-	dup = chance(&R, 0.03) ? pick_conn(g, has_id) : NULL;
+	dup = nc_chance(&R, 0.03) ? pick_conn(g, has_id) : NULL;
 	c->id = dup && dup != c ? dup->id : g->next_id++;
 	c->st = C_OPEN_SENT;
 	c->home = ci;
 	f.src_id = c->id;
-	f.seq = chance(&R, 0.9) ? 0 : (uint32_t)rnd64(&R);	/* not checked */
-	f.arg = NC_OPEN_ARG(open_port(), rnd_in(&R, 1024, 65535));
+	f.seq = nc_chance(&R, 0.9) ? 0 : (uint32_t)nc_rnd64(&R);	/* not checked */
+	f.arg = NC_OPEN_ARG(open_port(), nc_rnd_in(&R, 1024, 65535));
 	emit(g, ci, &f);
 	st.opens++;
 	return 1;
@@ -1674,7 +1525,7 @@ static int gen_accept(struct group *g)
 
 	if (!c)
 		return 0;
-	ci = chance(&R, 0.7) && chan_usable(g->ch[c->home]) ? c->home : pick_ch(g, NULL);
+	ci = nc_chance(&R, 0.7) && chan_usable(g->ch[c->home]) ? c->home : pick_ch(g, NULL);
 	if (ci < 0)
 		return 0;
 	c->id = g->next_id++;
@@ -1684,9 +1535,9 @@ static int gen_accept(struct group *g)
 	f.dst_id = c->vid;
 	emit(g, ci, &f);
 	st.accepts_tx++;
-	if (chance(&R, 0.05)) {
+	if (nc_chance(&R, 0.05)) {
 		/* an acceptor that closes or aborts at once, before any CREDIT */
-		struct nc_frame e = { .type = rnd(&R, 2) ? NC_FT_CLOSE : NC_FT_RESET,
+		struct nc_frame e = { .type = nc_rnd(&R, 2) ? NC_FT_CLOSE : NC_FT_RESET,
 				      .src_id = c->id, .dst_id = c->vid };
 
 		if (e.type == NC_FT_RESET) {
@@ -1700,12 +1551,12 @@ static int gen_accept(struct group *g)
 		emit(g, ci, &e);
 		return 2;
 	}
-	if (chance(&R, 0.9)) {
-		gen_credit(g, c, ci, chance(&R, 0.2) ? rnd_in(&R, 1, 16384) :
-			   rnd_in(&R, 16384, 1 << 20));
+	if (nc_chance(&R, 0.9)) {
+		gen_credit(g, c, ci, nc_chance(&R, 0.2) ? nc_rnd_in(&R, 1, 16384) :
+			   nc_rnd_in(&R, 16384, 1 << 20));
 		return 2;
 	}
-	c->owed = rnd_in(&R, 1, 65536);
+	c->owed = nc_rnd_in(&R, 1, 65536);
 	return 1;
 }
 
@@ -1718,7 +1569,7 @@ static int gen_refuse(struct group *g)
 	if (!c || ci < 0)
 		return 0;
 	f.dst_id = c->vid;
-	f.arg = chance(&R, 0.8) ? ECONNREFUSED : reset_errno();
+	f.arg = nc_chance(&R, 0.8) ? ECONNREFUSED : reset_errno();
 	c->st = C_DEAD;
 	emit(g, ci, &f);
 	return 1;
@@ -1750,13 +1601,13 @@ static int gen_data(struct group *g, int n)
 			break;
 		f[i] = (struct nc_frame){ .type = NC_FT_DATA, .len = len,
 			.src_id = c->id, .dst_id = c->vid, .seq = c->snd_nxt++,
-			.flags = chance(&R, 0.3) ? NC_FF_PUSH : 0 };
+			.flags = nc_chance(&R, 0.3) ? NC_FF_PUSH : 0 };
 		c->credit -= len;
 		ord[i] = i;
 	}
 	n = i;
 	for (i = n - 1; i > 0; i--) {
-		j = rnd(&R, i + 1);
+		j = nc_rnd(&R, i + 1);
 		t = ord[i];
 		ord[i] = ord[j];
 		ord[j] = t;
@@ -1772,11 +1623,11 @@ static int gen_credit_step(struct group *g)
 	uint32_t arg;
 	int ci;
 
-	if (!c || !chance(&R, 0.8)) {
+	if (!c || !nc_chance(&R, 0.8)) {
 		c = pick_conn(g, is_est);
 		if (!c)
 			return 0;
-		arg = rnd_in(&R, 1, 4096);
+		arg = nc_rnd_in(&R, 1, 4096);
 	} else {
 		arg = c->owed > 1u << 20 ? 1u << 20 : (uint32_t)c->owed;
 		c->owed -= arg;
@@ -1788,21 +1639,37 @@ static int gen_credit_step(struct group *g)
 	return 1;
 }
 
-static int gen_close(struct group *g)
+/*
+ * A conn of @g that satisfies @ok and a channel for its next frame: the
+ * channel, with *@cp the conn and *@f a frame of @type between its ids;
+ * -1 if there is no such conn or no usable channel.
+ */
+static int pick_target(struct group *g, bool (*ok)(const struct conn *c),
+		       uint8_t type, struct conn **cp, struct nc_frame *f)
 {
-	struct conn *c = pick_conn(g, is_closable);
-	struct nc_frame f = { .type = NC_FT_CLOSE };
+	struct conn *c = pick_conn(g, ok);
 	int ci;
 
 	if (!c)
-		return 0;
+		return -1;
 	ci = pick_ch(g, c);
 	if (ci < 0)
+		return -1;
+	*cp = c;
+	*f = (struct nc_frame){ .type = type, .src_id = c->id, .dst_id = c->vid };
+	return ci;
+}
+
+static int gen_close(struct group *g)
+{
+	struct nc_frame f;
+	struct conn *c;
+	int ci = pick_target(g, is_closable, NC_FT_CLOSE, &c, &f);
+
+	if (ci < 0)
 		return 0;
-	f.src_id = c->id;
-	f.dst_id = c->vid;
 	/* now and then ahead of our last DATA: the gap may be filled later */
-	f.seq = c->snd_nxt + (chance(&R, 0.1) ? rnd_in(&R, 1, 3) : 0);
+	f.seq = c->snd_nxt + (nc_chance(&R, 0.1) ? nc_rnd_in(&R, 1, 3) : 0);
 	c->fin_sent = true;
 	c->fin_seq = f.seq;
 	if (c->vfin)
@@ -1813,17 +1680,12 @@ static int gen_close(struct group *g)
 
 static int gen_reset(struct group *g)
 {
-	struct conn *c = pick_conn(g, is_est);
-	struct nc_frame f = { .type = NC_FT_RESET };
-	int ci;
+	struct nc_frame f;
+	struct conn *c;
+	int ci = pick_target(g, is_est, NC_FT_RESET, &c, &f);
 
-	if (!c)
-		return 0;
-	ci = pick_ch(g, c);
 	if (ci < 0)
 		return 0;
-	f.src_id = c->id;
-	f.dst_id = c->vid;
 	f.arg = reset_errno();
 	c->st = C_DEAD;
 	c->rst = true;
@@ -1837,25 +1699,20 @@ static int gen_stale(struct group *g)
 {
 	static const uint8_t types[] = { NC_FT_DATA, NC_FT_CLOSE, NC_FT_ACCEPT,
 					 NC_FT_CREDIT, NC_FT_RESET };
-	struct conn *c = pick_conn(g, is_stale);
-	struct nc_frame f = { 0 };
-	int ci;
+	struct nc_frame f;
+	struct conn *c;
+	int ci = pick_target(g, is_stale, 0, &c, &f);
 
-	if (!c)
-		return 0;
-	ci = pick_ch(g, c);
 	if (ci < 0)
 		return 0;
-	f.type = types[rnd(&R, sizeof(types))];
-	f.src_id = c->id;
-	f.dst_id = c->vid;
-	f.seq = c->snd_nxt + rnd(&R, 4);
+	f.type = types[nc_rnd(&R, sizeof(types))];
+	f.seq = c->snd_nxt + nc_rnd(&R, 4);
 	switch (f.type) {
 	case NC_FT_DATA:
-		f.len = rnd_in(&R, 1, 256);
+		f.len = nc_rnd_in(&R, 1, 256);
 		break;
 	case NC_FT_CREDIT:
-		f.arg = rnd_in(&R, 1, 65536);
+		f.arg = nc_rnd_in(&R, 1, 65536);
 		break;
 	case NC_FT_RESET:
 		f.arg = ECONNRESET;
@@ -1869,8 +1726,8 @@ static int gen_stale(struct group *g)
 static int gen_invalid(struct group *g)
 {
 	struct conn *c = pick_conn(g, is_est), *o;
-	struct nc_frame f = { .type = NC_FT_DATA, .len = rnd_in(&R, 1, 128) };
-	int ci = pick_ch(g, c), mut = M_NONE, kind = rnd(&R, 25);
+	struct nc_frame f = { .type = NC_FT_DATA, .len = nc_rnd_in(&R, 1, 128) };
+	int ci = pick_ch(g, c), mut = M_NONE, kind = nc_rnd(&R, 25);
 	uint32_t plen = 0;
 	uint8_t junk[64];
 	bool have_plen = false;
@@ -1882,8 +1739,8 @@ static int gen_invalid(struct group *g)
 		f.dst_id = c->vid;
 		f.seq = c->snd_nxt;
 	} else {
-		f.src_id = rnd_in(&R, 1, 1000);
-		f.dst_id = rnd_in(&R, 1, 1000);
+		f.src_id = nc_rnd_in(&R, 1, 1000);
+		f.dst_id = nc_rnd_in(&R, 1, 1000);
 	}
 	switch (kind) {
 	case 0:
@@ -1893,23 +1750,23 @@ static int gen_invalid(struct group *g)
 		mut = M_VERSION;
 		break;
 	case 2:
-		f.type = rnd(&R, 2) ? 0 : rnd_in(&R, NC_FT__MAX, 255);
+		f.type = nc_rnd(&R, 2) ? 0 : nc_rnd_in(&R, NC_FT__MAX, 255);
 		f.len = 0;
 		break;
 	case 3:	/* PUSH on a control frame, or an unknown flag */
-		f.type = rnd_in(&R, NC_FT_ACCEPT, NC_FT_RESET);
+		f.type = nc_rnd_in(&R, NC_FT_ACCEPT, NC_FT_RESET);
 		f.len = f.type == NC_FT_DATA ? 1 : 0;
-		f.flags = f.type == NC_FT_DATA ? 1u << rnd_in(&R, 1, 15) : 1u << rnd(&R, 16);
+		f.flags = f.type == NC_FT_DATA ? 1u << nc_rnd_in(&R, 1, 15) : 1u << nc_rnd(&R, 16);
 		f.arg = f.type == NC_FT_CREDIT || f.type == NC_FT_RESET ? 1 : 0;
 		break;
 	case 4:
-		mut = rnd(&R, 2) ? M_RESERVED : M_RESERVED2;
+		mut = nc_rnd(&R, 2) ? M_RESERVED : M_RESERVED2;
 		break;
 	case 5:	/* DATA too long, or empty; a control frame with a payload */
-		switch (rnd(&R, 3)) {
+		switch (nc_rnd(&R, 3)) {
 		case 0:
-			f.len = rnd_in(&R, NC_FRAME_MAX_PAYLOAD + 1, 0xffffffffu);
-			plen = rnd(&R, 4096);
+			f.len = nc_rnd_in(&R, NC_FRAME_MAX_PAYLOAD + 1, 0xffffffffu);
+			plen = nc_rnd(&R, 4096);
 			have_plen = true;
 			break;
 		case 1:
@@ -1918,18 +1775,18 @@ static int gen_invalid(struct group *g)
 		default:
 			f.type = NC_FT_CREDIT;
 			f.arg = 100;
-			f.len = rnd_in(&R, 1, 64);
+			f.len = nc_rnd_in(&R, 1, 64);
 			break;
 		}
 		break;
 	case 6:	/* zero ids */
-		if (rnd(&R, 2))
+		if (nc_rnd(&R, 2))
 			f.src_id = 0;
 		else
 			f.dst_id = 0;
 		break;
 	case 7:	/* bad arguments */
-		switch (rnd(&R, 4)) {
+		switch (nc_rnd(&R, 4)) {
 		case 0:
 			f.type = NC_FT_CREDIT;
 			f.len = 0;
@@ -1938,7 +1795,7 @@ static int gen_invalid(struct group *g)
 		case 1:
 			f.type = NC_FT_RESET;
 			f.len = 0;
-			f.arg = rnd(&R, 2) ? 0 : rnd_in(&R, NC_RESET_MAX_ERRNO + 1, 0xffffffffu);
+			f.arg = nc_rnd(&R, 2) ? 0 : nc_rnd_in(&R, NC_RESET_MAX_ERRNO + 1, 0xffffffffu);
 			break;
 		case 2:
 			f.type = NC_FT_OPEN;
@@ -1949,7 +1806,7 @@ static int gen_invalid(struct group *g)
 		default:
 			f.type = NC_FT_ACCEPT;
 			f.len = 0;
-			f.arg = rnd_in(&R, 1, 0xffffffffu);
+			f.arg = nc_rnd_in(&R, 1, 0xffffffffu);
 			break;
 		}
 		break;
@@ -1957,11 +1814,11 @@ static int gen_invalid(struct group *g)
 	case 22:
 	case 23:
 		f = (struct nc_frame){ .type = NC_FT_HELLO, .len = NC_HELLO_PAYLOAD_LEN,
-			.arg = rnd(&R, 2) ? NC_HELLO_ARG(ci, g->nr) :
-				NC_HELLO_ARG(rnd(&R, 70), rnd(&R, 70)) };
+			.arg = nc_rnd(&R, 2) ? NC_HELLO_ARG(ci, g->nr) :
+				NC_HELLO_ARG(nc_rnd(&R, 70), nc_rnd(&R, 70)) };
 		break;
 	case 9:	/* seq far outside the window, or behind it */
-		f.seq += rnd(&R, 2) ? rnd_in(&R, 1u << 24, 0x7fffffffu) : -rnd_in(&R, 1, 1000);
+		f.seq += nc_rnd(&R, 2) ? nc_rnd_in(&R, 1u << 24, 0x7fffffffu) : -nc_rnd_in(&R, 1, 1000);
 		break;
 	case 10: /* more than the credit */
 		if (c && c->credit >= 0 && c->credit < NC_FRAME_MAX_PAYLOAD) {
@@ -1979,7 +1836,7 @@ static int gen_invalid(struct group *g)
 	case 12: /* credit overflow */
 		f.type = NC_FT_CREDIT;
 		f.len = 0;
-		f.arg = 0x80000000u | (uint32_t)rnd64(&R);
+		f.arg = 0x80000000u | (uint32_t)nc_rnd64(&R);
 		break;
 	case 13: /* DATA after our CLOSE */
 		if (c) {
@@ -1997,38 +1854,38 @@ static int gen_invalid(struct group *g)
 		if (c && c->fin_sent)
 			f.seq = c->fin_seq;
 		else
-			f.seq -= rnd_in(&R, 1, 5);
+			f.seq -= nc_rnd_in(&R, 1, 5);
 		break;
 	case 15: /* ACCEPT for an established socket */
 		f.type = NC_FT_ACCEPT;
 		f.len = 0;
 		break;
 	case 16: /* a socket id never handed out */
-		f.dst_id = rnd_in(&R, 0x70000000u, 0xfffffffeu);
-		f.type = rnd_in(&R, NC_FT_DATA, NC_FT_CLOSE);
+		f.dst_id = nc_rnd_in(&R, 0x70000000u, 0xfffffffeu);
+		f.type = nc_rnd_in(&R, NC_FT_DATA, NC_FT_CLOSE);
 		f.len = f.type == NC_FT_DATA ? 10 : 0;
 		f.arg = f.type == NC_FT_CREDIT ? 10 : 0;
 		break;
 	case 17: /* an id near a live one: another socket, maybe another peer's */
 		o = pick_conn(g, has_vid);
-		f.dst_id = (o ? o->vid : 1) + rnd_in(&R, 1, 6) * (rnd(&R, 2) ? 1 : -1);
-		f.type = rnd_in(&R, NC_FT_ACCEPT, NC_FT_RESET);
+		f.dst_id = (o ? o->vid : 1) + nc_rnd_in(&R, 1, 6) * (nc_rnd(&R, 2) ? 1 : -1);
+		f.type = nc_rnd_in(&R, NC_FT_ACCEPT, NC_FT_RESET);
 		f.len = f.type == NC_FT_DATA ? 10 : 0;
 		f.arg = f.type == NC_FT_CREDIT || f.type == NC_FT_RESET ? 1 : 0;
 		break;
 	case 18: /* wrong src for a live socket */
-		f.src_id += rnd_in(&R, 1, 100);
-		f.type = rnd_in(&R, NC_FT_DATA, NC_FT_CLOSE);
+		f.src_id += nc_rnd_in(&R, 1, 100);
+		f.type = nc_rnd_in(&R, NC_FT_DATA, NC_FT_CLOSE);
 		f.len = f.type == NC_FT_DATA ? 10 : 0;
 		f.arg = f.type == NC_FT_CREDIT ? 10 : 0;
 		break;
 	case 19: /* garbage bytes */
 		{
-			uint32_t i, n = rnd_in(&R, 1, sizeof(junk));
+			uint32_t i, n = nc_rnd_in(&R, 1, sizeof(junk));
 			struct chan *ch = g->ch[ci];
 
 			for (i = 0; i < n; i++)
-				junk[i] = (uint8_t)rnd64(&R);
+				junk[i] = (uint8_t)nc_rnd64(&R);
 			tx_put(ch, junk, n);
 			note_type(ch, 0);
 			st.frames++;
@@ -2042,7 +1899,7 @@ static int gen_invalid(struct group *g)
 			uint8_t hdr[NC_FRAME_HDR_LEN];
 
 			nc_frame_encode(&f, hdr);
-			tx_put(ch, hdr, rnd_in(&R, 1, NC_FRAME_HDR_LEN - 1));
+			tx_put(ch, hdr, nc_rnd_in(&R, 1, NC_FRAME_HDR_LEN - 1));
 			chan_write(ch);
 			note_type(ch, f.type);
 			st.frames++;
@@ -2054,7 +1911,7 @@ static int gen_invalid(struct group *g)
 		}
 	default: /* OPEN flood-ish burst of OPENs with the same id */
 		{
-			int k, n = rnd_in(&R, 2, 6), sent = 0;
+			int k, n = nc_rnd_in(&R, 2, 6), sent = 0;
 			uint32_t id = g->next_id++;
 
 			for (k = 0; k < n; k++) {
@@ -2088,7 +1945,7 @@ static void chaos(struct group *g)
 		return;
 	ch = g->ch[ci];
 	st.chaos++;
-	switch (rnd(&R, 3)) {
+	switch (nc_rnd(&R, 3)) {
 	case 0:
 		shutdown(ch->fd, SHUT_WR);	/* EOF; we still read */
 		ch->wr_shut = true;
@@ -2113,9 +1970,9 @@ static int gen_step(struct group *g)
 	int w[A__N] = { 0 }, tot = 0, a, i, nlive = 0;
 	bool est = false, rcvd = false, data = false, stale = false, owed = false;
 
-	if (chance(&R, opt.invalid))
+	if (nc_chance(&R, opt.invalid))
 		return gen_invalid(g);
-	if (chance(&R, opt.invalid / 10)) {
+	if (nc_chance(&R, opt.invalid / 10)) {
 		chaos(g);
 		return 0;
 	}
@@ -2149,7 +2006,7 @@ static int gen_step(struct group *g)
 		tot += w[a];
 	if (!tot)
 		return 0;
-	i = rnd(&R, tot);
+	i = nc_rnd(&R, tot);
 	for (a = 0; i >= w[a]; a++)
 		i -= w[a];
 	switch (a) {
@@ -2162,7 +2019,7 @@ static int gen_step(struct group *g)
 	case A_DATA:
 		return gen_data(g, 1);
 	case A_REORDER:
-		return gen_data(g, rnd_in(&R, 2, 6));
+		return gen_data(g, nc_rnd_in(&R, 2, 6));
 	case A_CREDIT:
 		return gen_credit_step(g);
 	case A_CLOSE:
@@ -2184,14 +2041,14 @@ static int out_group_new(void)
 {
 	struct sockaddr_in sin = nc_sin(IP_V_R, chan_port);
 	struct group *g = group_alloc(true);
-	int i, fd, defect = chance(&R, 0.12) ? rnd_in(&R, 1, HD__N + 1) : HD_NONE;
-	int bad = rnd(&R, opt.channels);
+	int i, fd, defect = nc_chance(&R, 0.12) ? nc_rnd_in(&R, 1, HD__N + 1) : HD_NONE;
+	int bad = nc_rnd(&R, opt.channels);
 
 	if (!g)
 		return -1;
 	if (defect >= HD__N)
-		defect = rnd(&R, 2) ? HD_TWICE : HD_EARLY;	/* twice as often */
-	g->gid = rnd64(&R);
+		defect = nc_rnd(&R, 2) ? HD_TWICE : HD_EARLY;	/* twice as often */
+	g->gid = nc_rnd64(&R);
 	g->nr = opt.channels;
 	for (i = 0; i < g->nr; i++) {
 		struct nc_frame f = { .type = NC_FT_HELLO, .len = NC_HELLO_PAYLOAD_LEN,
@@ -2206,8 +2063,8 @@ static int out_group_new(void)
 		nc_set_timeo(fd, SO_SNDTIMEO, 3000);
 		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
 			if (opt.verbose)
-				logf_("# rogue connect to %s:%u: %s\n", IP_V_R, chan_port,
-				      strerror(errno));
+				nc_logf("# rogue connect to %s:%u: %s\n", IP_V_R, chan_port,
+					strerror(errno));
 			close(fd);
 			st.connect_fail++;
 			break;
@@ -2228,7 +2085,7 @@ static int out_group_new(void)
 				f.arg = NC_HELLO_ARG(i, g->nr + 1);
 				break;
 			case HD_IDX:
-				f.arg = NC_HELLO_ARG(g->nr + rnd(&R, 3), g->nr);
+				f.arg = NC_HELLO_ARG(g->nr + nc_rnd(&R, 3), g->nr);
 				break;
 			case HD_PAYLOAD:
 				mut = -1;
@@ -2249,7 +2106,7 @@ static int out_group_new(void)
 
 			nc_frame_encode(&f, hdr);
 			nc_hello_encode(g->gid, pl);
-			pl[8 + rnd(&R, 8)] = rnd_in(&R, 1, 255);
+			pl[8 + nc_rnd(&R, 8)] = nc_rnd_in(&R, 1, 255);
 			tx_put(g->ch[i], hdr, sizeof(hdr));
 			tx_put(g->ch[i], pl, sizeof(pl));
 			note_type(g->ch[i], NC_FT_HELLO);
@@ -2262,12 +2119,12 @@ static int out_group_new(void)
 			emit(g, i, &f);
 		} else if (defect == HD_EARLY && i == bad) {
 			/* a frame of any type for a socket this group never had */
-			struct nc_frame e = { .type = rnd_in(&R, NC_FT_ACCEPT, NC_FT_RESET),
-				.src_id = rnd_in(&R, 1, 1000), .dst_id = rnd_in(&R, 1, 400),
-				.seq = rnd(&R, 4) };
+			struct nc_frame e = { .type = nc_rnd_in(&R, NC_FT_ACCEPT, NC_FT_RESET),
+				.src_id = nc_rnd_in(&R, 1, 1000), .dst_id = nc_rnd_in(&R, 1, 400),
+				.seq = nc_rnd(&R, 4) };
 
-			e.len = e.type == NC_FT_DATA ? rnd_in(&R, 1, 100) : 0;
-			e.arg = e.type == NC_FT_CREDIT ? rnd_in(&R, 1, 10000) :
+			e.len = e.type == NC_FT_DATA ? nc_rnd_in(&R, 1, 100) : 0;
+			e.arg = e.type == NC_FT_CREDIT ? nc_rnd_in(&R, 1, 10000) :
 				e.type == NC_FT_RESET ? ECONNRESET : 0;
 			emit(g, i, &e);
 		}
@@ -2281,15 +2138,15 @@ static int out_group_new(void)
 	}
 	st.groups_out++;
 	if (opt.verbose)
-		logf_("# rogue opened group %016llx%s\n", (unsigned long long)g->gid,
-		      defect ? " (defective HELLO)" : "");
+		nc_logf("# rogue opened group %016llx%s\n", (unsigned long long)g->gid,
+			defect ? " (defective HELLO)" : "");
 	return 0;
 }
 
 static void group_free(struct group *g)
 {
 	int i;
-	bool rst = chance(&R, 0.5);
+	bool rst = nc_chance(&R, 0.5);
 
 	for (i = 0; i < MAXCH; i++) {
 		chan_free(g->ch[i], rst);
@@ -2369,26 +2226,25 @@ static bool timed_out;
  */
 static void explain_lost_valid(void)
 {
-	static struct stats last;
+	static struct nc_stats last;
 	static bool have_last;
-	struct stats now;
+	struct nc_stats now;
 	char buf[512];
 	size_t o = 0;
 	int i;
 
-	ns_join(ns_root);
-	stats_snap(ns_v, &now);
-	ns_join(ns_r);
+	nc_stats_snap(NS_V, &now);	/* then in the root namespace */
+	nc_ns_enter(NS_R);
 	for (i = 0; i < now.n && have_last; i++) {
-		uint64_t d = now.val[i] - stats_get(&last, now.name[i]);
+		uint64_t d = now.val[i] - nc_stats_val(&last, now.name[i]);
 
 		if (d && !strncmp(now.name[i], "err_", 4) && o < sizeof(buf) - 64)
 			o += snprintf(buf + o, sizeof(buf) - o, " %s+%llu", now.name[i],
 				      (unsigned long long)d);
 	}
 	if (have_last && st.groups_lost_valid <= 20)
-		logf_("# note: a group the rogue believed valid was reset; victim counters since the last note:%s\n",
-		      o ? buf : " (no err_* rose)");
+		nc_logf("# note: a group the rogue believed valid was reset; victim counters since the last note:%s\n",
+			o ? buf : " (no err_* rose)");
 	last = now;
 	have_last = true;
 }
@@ -2410,10 +2266,10 @@ static void rogue_run(void)
 		}
 		if (now - last_report > 10000) {
 			if (last_report)
-				logf_("# %.0f s: %llu frames, %llu groups lost, %llu real transfers ok\n",
-				      nc_now() - t0, (unsigned long long)st.frames,
-				      (unsigned long long)st.groups_lost,
-				      (unsigned long long)atomic_load(&real_ok));
+				nc_logf("# %.0f s: %llu frames, %llu groups lost, %llu real transfers ok\n",
+					nc_now() - t0, (unsigned long long)st.frames,
+					(unsigned long long)st.groups_lost,
+					(unsigned long long)atomic_load(&real_ok));
 			last_report = now;
 		}
 		while (live_out_groups() < opt.out_groups) {
@@ -2483,8 +2339,8 @@ static void rogue_run(void)
 				if (ch && !ch->dead && ch->stall && now - ch->stall > STALL_MS) {
 					st.stalls++;
 					if (opt.verbose)
-						logf_("# group %016llx channel %d took nothing for %d ms: dropped\n",
-						      (unsigned long long)G[i].gid, j, STALL_MS);
+						nc_logf("# group %016llx channel %d took nothing for %d ms: dropped\n",
+							(unsigned long long)G[i].gid, j, STALL_MS);
 					group_kill(&G[i], false);
 				}
 			}
@@ -2507,7 +2363,7 @@ static void rogue_run(void)
 					pick[n++] = k;
 			if (!n)
 				break;
-			g = &G[pick[rnd(&R, n)]];
+			g = &G[pick[nc_rnd(&R, n)]];
 			gen_step(g);
 			for (k = 0; k < MAXCH; k++)
 				if (g->ch[k] && !g->ch[k]->dead && tx_backlog(g->ch[k]))
@@ -2518,106 +2374,23 @@ static void rogue_run(void)
 
 /* ================================================================== setup */
 
-static int hosts_create(void)
-{
-	nc_run("ip netns del " NS_V " 2>/dev/null; ip netns del " NS_R
-	       " 2>/dev/null; ip netns del " NS_P " 2>/dev/null");
-	if (nc_run("ip netns add " NS_V " && ip netns add " NS_R " && ip netns add " NS_P
-		   " && ip link add ncf_vr netns " NS_V " type veth peer name ncf_rv netns " NS_R
-		   " && ip link add ncf_vp netns " NS_V " type veth peer name ncf_pv netns " NS_P
-		   " && ip -n " NS_V " addr add " IP_V_R "/24 dev ncf_vr"
-		   " && ip -n " NS_V " addr add " IP_V_P "/24 dev ncf_vp"
-		   " && ip -n " NS_R " addr add " IP_R "/24 dev ncf_rv"
-		   " && ip -n " NS_P " addr add " IP_P "/24 dev ncf_pv"
-		   " && ip -n " NS_V " link set lo up && ip -n " NS_V " link set ncf_vr up"
-		   " && ip -n " NS_V " link set ncf_vp up"
-		   " && ip -n " NS_R " link set lo up && ip -n " NS_R " link set ncf_rv up"
-		   " && ip -n " NS_P " link set lo up && ip -n " NS_P " link set ncf_pv up"))
-		return -1;
-	for (int i = 0; i < 20; i++) {
-		if (!nc_run("ip netns exec " NS_R " ping -c 1 -W 1 " IP_V_R " >/dev/null 2>&1 &&"
-			    " ip netns exec " NS_P " ping -c 1 -W 1 " IP_V_P " >/dev/null 2>&1"))
-			return 0;
-		nc_sleep_ms(100);
-	}
-	return -1;
-}
-
 static void hosts_destroy(void)
 {
-	nc_run("ip netns del " NS_V " 2>/dev/null; ip netns del " NS_R
-	       " 2>/dev/null; ip netns del " NS_P " 2>/dev/null");
+	nc_host_del(NS_V);
+	nc_host_del(NS_R);
+	nc_host_del(NS_P);
 }
 
-static int sysctl_write(int nsfd, const char *name, const char *val)
+/* The three hosts (see the top); 0, or -1 with nc_err. */
+static int hosts_create(void)
 {
-	char path[128];
-	int fd, ret = -1;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/netchannel/%s", name);
-	if (ns_join(nsfd))
+	hosts_destroy();
+	if (nc_host_add(NS_V) || nc_host_add(NS_R) || nc_host_add(NS_P) ||
+	    nc_veth_add(NS_V, "ncf_vr", IP_V_R, NS_R, "ncf_rv", IP_R) ||
+	    nc_veth_add(NS_V, "ncf_vp", IP_V_P, NS_P, "ncf_pv", IP_P) ||
+	    nc_host_wait(NS_R, IP_V_R, 10000) || nc_host_wait(NS_P, IP_V_P, 10000))
 		return -1;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-		close(fd);
-	}
-	ns_join(ns_root);
-	return ret;
-}
-
-static int sysctl_read(int nsfd, const char *name, long *v)
-{
-	char path[128], buf[32];
-	int fd;
-	ssize_t n = -1;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/netchannel/%s", name);
-	if (ns_join(nsfd))
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	ns_join(ns_root);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	*v = strtol(buf, NULL, 10);
 	return 0;
-}
-
-/* Sockets alive in namespace @fd ("sockets:" of its stats), -1 if unknown. */
-static long ns_sockets(int fd)
-{
-	uint64_t v;
-	long ret = -1;
-
-	if (fd < 0 || ns_join(fd))
-		return -1;
-	if (!stat_read("sockets", &v))
-		ret = (long)v;
-	ns_join(ns_root);
-	return ret;
-}
-
-static int passed, failed;
-
-__attribute__((format(printf, 2, 3)))
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (ok)
-		passed++;
-	else
-		failed++;
 }
 
 static bool join_all(pthread_t *t, int n, int secs)
@@ -2636,6 +2409,20 @@ static bool join_all(pthread_t *t, int n, int secs)
 		}
 	}
 	return ok;
+}
+
+/* "# @what, change during the run: NAME +N ..." from @a to @b (not "sockets"). */
+static void print_stats_change(const char *what, const struct nc_stats *a,
+			       const struct nc_stats *b)
+{
+	int i;
+
+	printf("# %s, change during the run:", what);
+	for (i = 0; i < b->n; i++)
+		if (b->val[i] != nc_stats_val(a, b->name[i]) && strcmp(b->name[i], "sockets"))
+			printf(" %s +%llu", b->name[i],
+			       (unsigned long long)(b->val[i] - nc_stats_val(a, b->name[i])));
+	printf("\n");
 }
 
 static void print_coverage(void)
@@ -2670,68 +2457,34 @@ static void print_coverage(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "frames", required_argument, NULL, 'f' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "channels", required_argument, NULL, 'c' },
-		{ "invalid", required_argument, NULL, 'i' },
-		{ "groups", required_argument, NULL, 'g' },
-		{ "clients", required_argument, NULL, 'k' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "no-early-fin", no_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	static const struct nc_opt opts[] = {
+		{ "frames", 'f', NC_OPT_U64, &opt.frames },
+		{ "seed", 's', NC_OPT_U64, &opt.seed },
+		{ "channels", 'c', NC_OPT_INT, &opt.channels },
+		{ "invalid", 'i', NC_OPT_DOUBLE, &opt.invalid },
+		{ "groups", 'g', NC_OPT_INT, &opt.out_groups },
+		{ "clients", 'k', NC_OPT_INT, &opt.clients },
+		{ "seconds", 't', NC_OPT_INT, &opt.seconds },
+		{ "verbose", 'v', NC_OPT_FLAG, &opt.verbose },
+		{ "no-early-fin", 'E', NC_OPT_FLAG, &opt.no_early_fin },
+		{ NULL }
 	};
+	static const char *const hosts[3] = { NS_V, NS_R, NS_P };
 	struct real_arg sv = { 0 }, sp = { 0 }, *cl = NULL;
 	pthread_t th[64];
-	struct stats s0, s1, p0, p1;
+	struct nc_stats s0, s1, p0, p1;
 	long refcnt0, v, left[3] = { -1, -1, -1 };
 	char val[16];
-	int nth = 0, i, c;
-	double t0, t_fuzz = 0;
+	int nth = 0, i;
+	double t0, t_fuzz = 0, secs;
 	bool joined = false;
 
-	while ((c = getopt_long(argc, argv, "f:s:c:i:g:k:t:vEh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			opt.frames = strtoull(optarg, NULL, 0);
-			break;
-		case 's':
-			opt.seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'c':
-			opt.channels = atoi(optarg);
-			break;
-		case 'i':
-			opt.invalid = atof(optarg);
-			break;
-		case 'g':
-			opt.out_groups = atoi(optarg);
-			break;
-		case 'k':
-			opt.clients = atoi(optarg);
-			break;
-		case 't':
-			opt.seconds = atoi(optarg);
-			break;
-		case 'v':
-			opt.verbose = true;
-			break;
-		case 'E':
-			opt.no_early_fin = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc || opt.channels < 1 || opt.channels > MAXCH ||
-	    opt.out_groups < 1 || opt.out_groups > 4 || opt.clients < 0 ||
-	    opt.clients > 32 || opt.invalid < 0 || opt.invalid > 1 || opt.seconds < 1) {
+	i = nc_opts_parse(argc, argv, opts, usage);
+	if (i >= 0)
+		return i;
+	if (opt.channels < 1 || opt.channels > MAXCH || opt.out_groups < 1 ||
+	    opt.out_groups > 4 || opt.clients < 0 || opt.clients > 32 ||
+	    opt.invalid < 0 || opt.invalid > 1 || opt.seconds < 1) {
 		usage(stderr);
 		return 2;
 	}
@@ -2739,44 +2492,35 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	R.s = opt.seed;
 	for (i = 0; i < POOL_LEN; i++)
-		pool[i] = (uint8_t)rnd64(&R);
+		pool[i] = (uint8_t)nc_rnd64(&R);
 	R.s = opt.seed;
 	printf("# nc_fuzz_live: --frames %llu --seed %llu --channels %d --invalid %g --groups %d --clients %d%s\n",
 	       (unsigned long long)opt.frames, (unsigned long long)opt.seed,
 	       opt.channels, opt.invalid, opt.out_groups, opt.clients,
 	       opt.no_early_fin ? " --no-early-fin" : "");
 
-	refcnt0 = module_refcnt();
-	if (refcnt0 < 0) {
-		printf("# netchannel.ko is not loaded (insmod /nc/netchannel.ko first)\n");
-		check(false, "setup");
-		printf("%d passed, %d failed\n", passed, failed);
-		return 1;
-	}
-	ns_root = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (ns_root < 0 || hosts_create()) {
-		printf("# creating namespaces %s, %s, %s failed\n", NS_V, NS_R, NS_P);
+	refcnt0 = nc_check_module_loaded();
+	if (refcnt0 < 0)
+		return nc_checks_report();
+	if (hosts_create()) {
+		printf("# creating namespaces %s, %s, %s failed: %s\n", NS_V, NS_R, NS_P,
+		       nc_err);
 		hosts_destroy();
-		check(false, "setup");
-		printf("%d passed, %d failed\n", passed, failed);
-		return 1;
+		nc_check(false, "setup");
+		return nc_checks_report();
 	}
-	ns_v = ns_open(NS_V);
-	ns_r = ns_open(NS_R);
-	ns_p = ns_open(NS_P);
 	snprintf(val, sizeof(val), "%d", opt.channels);
-	if (ns_v < 0 || ns_r < 0 || ns_p < 0 ||
-	    sysctl_write(ns_v, "channels", val) || sysctl_read(ns_v, "port", &v)) {
-		setup_error("namespaces or sysctls: %s", strerror(errno));
+	if (nc_sysctl_set(NS_V, "channels", val) || nc_sysctl_get(NS_V, "port", &v)) {
+		setup_error("sysctls: %s", nc_err);
 		goto out;
 	}
 	chan_port = (uint16_t)v;
-	stats_snap(ns_v, &s0);
-	stats_snap(ns_p, &p0);
+	nc_stats_snap(NS_V, &s0);
+	nc_stats_snap(NS_P, &p0);
 
 	/* victim side: fuzz listeners and the driver; real servers */
-	sv = (struct real_arg){ .nsfd = ns_v };
-	sp = (struct real_arg){ .nsfd = ns_p };
+	sv = (struct real_arg){ .ns = NS_V };
+	sp = (struct real_arg){ .ns = NS_P };
 	if (pthread_create(&th[nth++], NULL, victim_driver, NULL) ||
 	    pthread_create(&th[nth++], NULL, real_server, &sv) ||
 	    pthread_create(&th[nth++], NULL, real_server, &sp)) {
@@ -2792,7 +2536,7 @@ int main(int argc, char **argv)
 	cl = calloc(opt.clients, sizeof(*cl));
 	for (i = 0; i < opt.clients && cl; i++) {
 		/* two of three from the peer to the victim, one the other way */
-		cl[i] = (struct real_arg){ .nsfd = i % 3 == 2 ? ns_v : ns_p,
+		cl[i] = (struct real_arg){ .ns = i % 3 == 2 ? NS_V : NS_P,
 					   .ip = i % 3 == 2 ? IP_P : IP_V_P, .idx = i };
 		if (pthread_create(&th[nth++], NULL, real_client, &cl[i])) {
 			nth--;
@@ -2802,7 +2546,7 @@ int main(int argc, char **argv)
 	}
 
 	/* the rogue runs here, in its namespace */
-	if (ns_join(ns_r) || rogue_listen()) {
+	if (nc_ns_enter(NS_R) || rogue_listen()) {
 		setup_error("rogue listener on %s:%u: %s", IP_R, chan_port, strerror(errno));
 		goto stop;
 	}
@@ -2816,14 +2560,14 @@ int main(int argc, char **argv)
 		chan_free(pend[i], false);
 	npend = 0;
 	close(rogue_lfd);
-	ns_join(ns_root);
+	nc_ns_leave();
 	printf("# rogue: %llu frames (%llu invalid, %llu bytes, %llu writes) in %.1f s, %.0f frames/s\n",
 	       (unsigned long long)st.frames, (unsigned long long)st.invalid,
 	       (unsigned long long)st.bytes, (unsigned long long)st.writes, t_fuzz,
 	       t_fuzz > 0 ? st.frames / t_fuzz : 0);
 stop:
 	atomic_store(&stop_all, true);
-	ns_join(ns_root);
+	nc_ns_leave();
 	joined = join_all(th, nth, 60);
 	for (i = 0; i < 300 && atomic_load(&real_handlers); i++)
 		nc_sleep_ms(100);
@@ -2834,14 +2578,13 @@ stop:
 	}
 out:
 	if (atomic_load(&setup_errors)) {
-		check(false, "setup: %s", setup_msg);
+		nc_check(false, "setup: %s", setup_msg);
 		hosts_destroy();
-		printf("%d passed, %d failed\n", passed, failed);
-		return 1;
+		return nc_checks_report();
 	}
-	check(true, "setup");
-	stats_snap(ns_v, &s1);
-	stats_snap(ns_p, &p1);
+	nc_check(true, "setup");
+	nc_stats_snap(NS_V, &s1);
+	nc_stats_snap(NS_P, &p1);
 	print_coverage();
 	printf("# groups: %llu opened by the rogue, %llu by the victim; %llu lost to the victim's resets (%llu without an invalid frame; channels: %llu RST, %llu EOF), %llu dropped by the rogue (%llu chaos, %llu stalled), %llu victim channels refused (rogue full)\n",
 	       (unsigned long long)st.groups_out, (unsigned long long)st.groups_in,
@@ -2865,19 +2608,9 @@ out:
 	if (atomic_load(&vd_internal))
 		printf("# WARNING: %llu victim syscalls returned a kernel-internal errno (512..530) taken from a RESET frame's argument\n",
 		       (unsigned long long)atomic_load(&vd_internal));
-	printf("# victim stats, change during the run:");
-	for (i = 0; i < s1.n; i++)
-		if (s1.val[i] != stats_get(&s0, s1.name[i]) && strcmp(s1.name[i], "sockets"))
-			printf(" %s +%llu", s1.name[i],
-			       (unsigned long long)(s1.val[i] - stats_get(&s0, s1.name[i])));
-	printf("\n");
-	printf("# peer stats (its groups with the victim only), change during the run:");
-	for (i = 0; i < p1.n; i++)
-		if (p1.val[i] != stats_get(&p0, p1.name[i]) && strcmp(p1.name[i], "sockets"))
-			printf(" %s +%llu", p1.name[i],
-			       (unsigned long long)(p1.val[i] - stats_get(&p0, p1.name[i])));
-	printf("\n");
-	if (stats_get(&p1, "peers_failed") != stats_get(&p0, "peers_failed"))
+	print_stats_change("victim stats", &s0, &s1);
+	print_stats_change("peer stats (its groups with the victim only)", &p0, &p1);
+	if (nc_stats_val(&p1, "peers_failed") != nc_stats_val(&p0, "peers_failed"))
 		printf("# WARNING: a channel group between the victim and the healthy peer died during the run\n");
 	printf("# real transfers: %llu ok (%llu bytes), %llu failed, %llu corrupted down, %llu corrupted up, %llu odd errnos\n",
 	       (unsigned long long)atomic_load(&real_ok),
@@ -2898,56 +2631,44 @@ out:
 		       (unsigned long long)st.frames, (unsigned long long)st.invalid,
 		       t_fuzz, n, (NC_FT__MAX - 1) * (NC_FT__MAX - 1),
 		       (unsigned long long)st.groups_lost,
-		       (unsigned long long)(stats_get(&s1, "channels_reset") -
-					    stats_get(&s0, "channels_reset")),
+		       (unsigned long long)(nc_stats_val(&s1, "channels_reset") -
+					    nc_stats_val(&s0, "channels_reset")),
 		       (unsigned long long)atomic_load(&real_ok),
 		       (unsigned long long)atomic_load(&real_failed),
 		       (unsigned long long)(atomic_load(&real_corrupt) +
 					    atomic_load(&real_corrupt_up)));
 	}
-	check(st.frames >= opt.frames && !timed_out, "rogue sent %llu of %llu frames%s",
-	      (unsigned long long)st.frames, (unsigned long long)opt.frames,
-	      timed_out ? " (gave up at --seconds)" : "");
-	check(!atomic_load(&real_corrupt) && !atomic_load(&real_corrupt_up),
-	      "real transfers byte-exact (%llu corrupted)",
-	      (unsigned long long)(atomic_load(&real_corrupt) + atomic_load(&real_corrupt_up)));
-	check(!opt.clients || atomic_load(&real_ok) > 0,
-	      "real transfers succeeded: %llu ok, %llu failed",
-	      (unsigned long long)atomic_load(&real_ok),
-	      (unsigned long long)atomic_load(&real_failed));
-	check(!st.violations, "the victim's frames were well-formed (%llu violations)",
-	      (unsigned long long)st.violations);
-	check(joined, "every thread finished after the stop");
+	nc_check(st.frames >= opt.frames && !timed_out, "rogue sent %llu of %llu frames%s",
+		 (unsigned long long)st.frames, (unsigned long long)opt.frames,
+		 timed_out ? " (gave up at --seconds)" : "");
+	nc_check(!atomic_load(&real_corrupt) && !atomic_load(&real_corrupt_up),
+		 "real transfers byte-exact (%llu corrupted)",
+		 (unsigned long long)(atomic_load(&real_corrupt) + atomic_load(&real_corrupt_up)));
+	nc_check(!opt.clients || atomic_load(&real_ok) > 0,
+		 "real transfers succeeded: %llu ok, %llu failed",
+		 (unsigned long long)atomic_load(&real_ok),
+		 (unsigned long long)atomic_load(&real_failed));
+	nc_check(!st.violations, "the victim's frames were well-formed (%llu violations)",
+		 (unsigned long long)st.violations);
+	nc_check(joined, "every thread finished after the stop");
 
 	/* every socket gone: first in each namespace, then in the module */
-	for (i = 0; i < 300; i++) {
-		left[0] = ns_sockets(ns_v);
-		left[1] = ns_sockets(ns_r);
-		left[2] = ns_sockets(ns_p);
-		if (left[0] <= 0 && left[1] <= 0 && left[2] <= 0)
-			break;
-		nc_sleep_ms(100);
-	}
+	secs = nc_sockets_wait(hosts, 3, left, 30000);
 	printf("# NetChannel sockets left before deleting the namespaces: victim %ld, rogue %ld, peer %ld (after %.1f s)\n",
-	       left[0], left[1], left[2], i / 10.0);
+	       left[0], left[1], left[2], secs);
 	if (left[0] > 0 || left[2] > 0) {
 		printf("# sockets still alive (victim, then peer):\n");
 		fflush(stdout);
 		nc_run("ip netns exec " NS_V " cat /proc/net/netchannel/sockets /proc/net/netchannel/channels | sed 's/^/#   /'");
 		nc_run("ip netns exec " NS_P " cat /proc/net/netchannel/sockets /proc/net/netchannel/channels | sed 's/^/#   /'");
 	}
-	close(ns_v);
-	close(ns_r);
-	close(ns_p);
 	hosts_destroy();
-	for (i = 0; i < 600 && module_refcnt() > refcnt0; i++)
-		nc_sleep_ms(100);
+	secs = nc_module_refcnt_wait(refcnt0, 60000);
 	printf("# module reference count %ld (%ld before the run) after %.1f s\n",
-	       module_refcnt(), refcnt0, i / 10.0);
-	check(module_refcnt() <= refcnt0,
-	      "every NetChannel socket gone after cleanup (module refcnt %ld, was %ld)",
-	      module_refcnt(), refcnt0);
-	printf("%d passed, %d failed\n", passed, failed);
+	       nc_module_refcnt(), refcnt0, secs);
+	nc_check(nc_module_refcnt() <= refcnt0,
+		 "every NetChannel socket gone after cleanup (module refcnt %ld, was %ld)",
+		 nc_module_refcnt(), refcnt0);
 	free(cl);
-	return failed ? 1 : 0;
+	return nc_checks_report();
 }

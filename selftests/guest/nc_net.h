@@ -18,7 +18,7 @@
  * - Data (lib/data.c): nc_gen() is a seeded, counter-based pseudo-random
  *   byte stream (any offset can be generated independently); nc_hash is a
  *   streaming 64-bit hash whose result does not depend on how the stream
- *   is chunked.
+ *   is chunked; struct nc_rng makes seeded random choices.
  * - Children (lib/child.c): nc_spawn() runs a function in a forked child,
  *   optionally inside a namespace; nc_child_wait(), the watchdog.
  * - Sockets (lib/sock.c): sockets, listeners and connections in a
@@ -26,15 +26,20 @@
  * - Transfers (lib/xfer.c): the "xfer" protocol (a 16-byte request header,
  *   then data up, data down, both half-closed) and a poll-driven engine
  *   that runs any number of such connections on either side.
- * - Test scaffolding (lib/suite.c): cmocka group setup/teardown and the
- *   per-test cleanup.
+ * - Test scaffolding (lib/suite.c): cmocka group setup/teardown, the
+ *   per-test cleanup, and helpers that fail the current test (a connected
+ *   pair, SO_ERROR, waiting for queued bytes).
+ * - Tools (lib/tool.c): what the standalone checkers nc_fuzz_live and
+ *   nc_stress share: option parsing, logging from threads, "ok"/"FAIL"
+ *   checks, the module's reference count.
  * - Timeouts: every wait here takes a timeout and reports a hang as an
  *   error with a message (nc_err); children run under alarm().
  *
- * Only nc_watchdog() (and the macros SKIP_UNLESS_NETCHANNEL and nc_assert)
- * call cmocka; everything else is safe in forked children and in tools
- * such as nc_xfer. Functions return 0 / a result, or a negative errno (or
- * -1) with a description in nc_err.
+ * Only nc_watchdog(), the test helpers of lib/suite.c (nc_mkpair,
+ * nc_so_error, nc_wait_readable_bytes) and the macros SKIP_UNLESS_NETCHANNEL
+ * and nc_assert call cmocka; everything else is safe in forked children and
+ * in tools such as nc_xfer. Functions return 0 / a result, or a negative
+ * errno (or -1) with a description in nc_err.
  */
 #ifndef NC_NET_H
 #define NC_NET_H
@@ -71,6 +76,8 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define NC_PREFIX_LEN	24
 
 #define NC_PROC_STATS	"/proc/net/netchannel/stats"
+/* The same file of the calling thread's namespace (/proc/net is the main thread's). */
+#define NC_PROC_STATS_THREAD "/proc/thread-self/net/netchannel/stats"
 #define NC_SYSCTL_DIR	"/proc/sys/net/netchannel/"
 
 #define NC_MIB		(1024ULL * 1024)
@@ -128,9 +135,30 @@ uint64_t nc_hash_buf(const void *buf, size_t len);
 /* Hash of bytes [0, @len) of the stream @seed. */
 uint64_t nc_gen_hash(uint64_t seed, uint64_t len);
 
+/*
+ * Random choices (the tools nc_fuzz_live and nc_stress): a splitmix64
+ * generator, one per thread; the same seed gives the same choices. Its
+ * k'th nc_rnd64() is nc_word(seed, k - 1).
+ */
+struct nc_rng {
+	uint64_t s;		/* the seed, then the state */
+};
+
+uint64_t nc_rnd64(struct nc_rng *r);
+/* Uniform in [0, @n); 0 if @n is 0. */
+uint32_t nc_rnd(struct nc_rng *r, uint32_t n);
+/* Uniform in [@lo, @hi]. */
+uint32_t nc_rnd_in(struct nc_rng *r, uint32_t lo, uint32_t hi);
+/* True with probability @p. */
+bool nc_chance(struct nc_rng *r, double p);
+
 /* ------------------------------------ lib/hosts.c: namespaces and hosts */
 
-/* Switch this thread to the network namespace /run/netns/@name. */
+/*
+ * Switch this thread to the network namespace /run/netns/@name. Threads may
+ * each be in their own namespace; the first call (from the main thread,
+ * before any thread moves) fixes where nc_ns_leave() goes back to.
+ */
 int nc_ns_enter(const char *name);
 /* Back to the namespace this process started in. */
 int nc_ns_leave(void);
@@ -151,11 +179,59 @@ void nc_hosts_destroy(void);
  */
 int nc_hosts_create_ns(const char *ns_a, const char *ns_b, bool replace);
 void nc_hosts_destroy_ns(const char *ns_a, const char *ns_b);
+/*
+ * The parts those are made of, for other topologies (nc_fuzz_live's three
+ * hosts; nc_stress re-creating one of its two). Each returns 0, or -1 with
+ * nc_err.
+ */
+/* A network namespace @ns (/run/netns/@ns) with lo up. */
+int nc_host_add(const char *ns);
+/* Delete namespace @ns if it exists. */
+void nc_host_del(const char *ns);
+/*
+ * A veth pair between two existing namespaces: @dev_a with @ip_a (prefix
+ * NC_PREFIX_LEN) in @ns_a, @dev_b with @ip_b in @ns_b, both up.
+ */
+int nc_veth_add(const char *ns_a, const char *dev_a, const char *ip_a,
+		const char *ns_b, const char *dev_b, const char *ip_b);
+/* The veth pair of nc_hosts_create_ns(): NC_DEV_A/NC_IP_A, NC_DEV_B/NC_IP_B. */
+int nc_hosts_link(const char *ns_a, const char *ns_b);
+/*
+ * Wait until @ip answers from @ns (a TCP connect() to its port 9 is
+ * refused, or accepted), at most about @timeout_ms (-ETIMEDOUT).
+ */
+int nc_host_wait(const char *ns, const char *ip, int timeout_ms);
 
+/*
+ * The stats and sysctls below are those of @ns, or with @ns NULL of the
+ * calling thread's namespace; they are safe in threads (each reads its
+ * own namespace's files) and leave the caller in the root namespace when
+ * @ns is given.
+ */
 /* Read a "key: value" number of @ns's /proc/net/netchannel/stats. */
 int nc_stat_get(const char *ns, const char *key, uint64_t *val);
 /* The whole stats file of @ns, one line, for failure messages. */
 const char *nc_stats_line(const char *ns);
+
+/* Every line of a stats file, as name/value pairs. */
+#define NC_STATS_MAX	64
+struct nc_stats {
+	int n;
+	char name[NC_STATS_MAX][40];
+	uint64_t val[NC_STATS_MAX];
+};
+
+/* @ns's stats now; 0, or -errno with nc_err and @s empty. */
+int nc_stats_snap(const char *ns, struct nc_stats *s);
+/* The value of @name in @s, 0 if it has none. */
+uint64_t nc_stats_val(const struct nc_stats *s, const char *name);
+/*
+ * Wait up to @timeout_ms (in steps of 100 ms) until none of the @n
+ * namespaces @ns has a NetChannel socket ("sockets" of its stats);
+ * @left[i] gets the last count of @ns[i] (-1: unreadable). Returns the
+ * seconds waited.
+ */
+double nc_sockets_wait(const char *const *ns, int n, long *left, int timeout_ms);
 /* Write @val to /proc/sys/net/netchannel/@name inside @ns. 0 or -errno. */
 int nc_sysctl_set(const char *ns, const char *name, const char *val);
 int nc_sysctl_get(const char *ns, const char *name, long *val);
@@ -198,6 +274,12 @@ int nc_socket_in(const char *ns, int type_flags);
 uint16_t nc_next_port(void);
 /* A listening socket on 0.0.0.0:@port in namespace @ns. */
 int nc_listen_in(const char *ns, uint16_t port, int backlog);
+/*
+ * The same with socket() flags @type_flags (SOCK_NONBLOCK) and, unless 0,
+ * SO_RCVBUF = @rcvbuf set before bind(). The fd or -errno with nc_err.
+ */
+int nc_listen_opts(const char *ns, uint16_t port, int backlog, int type_flags,
+		   int rcvbuf);
 int nc_set_timeo(int fd, int opt, int ms);
 int nc_set_nonblock(int fd, bool on);
 /*
@@ -225,6 +307,18 @@ ssize_t nc_recv_all(int fd, void *buf, size_t len, int timeout_ms);
 int64_t nc_recv_hash_eof(int fd, uint64_t max, int timeout_ms, uint64_t *hash);
 /* Send bytes [@off, @off + @len) of stream @seed. 0 or -errno. */
 int nc_send_gen(int fd, uint64_t seed, uint64_t off, uint64_t len, int timeout_ms);
+
+/* What nc_sender_main() sends: @len bytes of stream @seed on @fd. */
+struct nc_sender {
+	int fd;
+	uint64_t seed, len;
+};
+
+/*
+ * Child (nc_spawn() with a struct nc_sender): send it all within 60 s,
+ * then shut down for writing. 0, or 1 with the error on stderr.
+ */
+int nc_sender_main(void *arg, int wfd);
 
 /* --------------------------------------------- lib/xfer.c: xfer engine */
 
@@ -349,6 +443,61 @@ int nc_cli_main(void *arg, int wfd);
  */
 int nc_xfer(const struct nc_xspec *s, double *secs);
 
+/* ------------------------------------------ lib/tool.c: standalone tools */
+
+/*
+ * Options of a tool: --@name (or -@key) sets *@val: a bool to true
+ * (NC_OPT_FLAG), or from its argument an int (NC_OPT_INT, atoi), a
+ * uint64_t (NC_OPT_U64, strtoull in any base) or a double (NC_OPT_DOUBLE,
+ * atof). A table ends with an entry whose name is NULL; --help (-h) is
+ * implied.
+ */
+enum nc_opt_type { NC_OPT_FLAG, NC_OPT_INT, NC_OPT_U64, NC_OPT_DOUBLE };
+
+struct nc_opt {
+	const char *name;
+	int key;
+	enum nc_opt_type type;
+	void *val;
+};
+
+/*
+ * Parse @argv by @opts. Returns -1 when every argument was an option (go
+ * on), or the exit status: 0 after --help (@usage on stdout), 2 on an
+ * unknown option, a missing value or anything else left (@usage on stderr).
+ */
+int nc_opts_parse(int argc, char **argv, const struct nc_opt *opts,
+		  void (*usage)(FILE *f));
+
+/*
+ * printf() and fflush(stdout) under the log lock, so lines of several
+ * threads do not mix; take the lock around several printf()s that must
+ * stay together (the lock is not recursive: no nc_logf() under it).
+ */
+__attribute__((format(printf, 1, 2)))
+void nc_logf(const char *fmt, ...);
+void nc_log_lock(void);
+void nc_log_unlock(void);
+
+/* A check: "ok - MSG" or "FAIL - MSG", counted (main thread only). */
+__attribute__((format(printf, 2, 3)))
+void nc_check(bool ok, const char *fmt, ...);
+/* "N passed, M failed"; returns the exit status (1 if any failed, else 0). */
+int nc_checks_report(void);
+
+/* /sys/module/netchannel/refcnt, or -1 if the module is not loaded. */
+long nc_module_refcnt(void);
+/*
+ * The reference count at a tool's start; if the module is not loaded, a
+ * line saying so, a failed "setup" check and -1.
+ */
+long nc_check_module_loaded(void);
+/*
+ * Wait up to @timeout_ms (in steps of 100 ms) until the module's reference
+ * count is at most @max (its sockets are gone). Returns the seconds waited.
+ */
+double nc_module_refcnt_wait(long max, int timeout_ms);
+
 /* ------------------------------------ lib/suite.c: cmocka scaffolding */
 
 /* Per-test teardown: no alarm, no children, no sockets, root namespace. */
@@ -357,6 +506,17 @@ int nc_test_cleanup(void **state);
 int nc_group_setup(void **state);
 /* Group teardown: no children, no sockets, no hosts, the module unloaded. */
 int nc_group_teardown(void **state);
+
+/*
+ * Helpers for tests on the two hosts; they fail the current cmocka test
+ * (not for children or tools).
+ */
+/* A connected pair: *@c (nc_a) connected to *@s (accepted in nc_b). */
+void nc_mkpair(int *c, int *s);
+/* getsockopt(SO_ERROR) of @fd (which clears it). */
+int nc_so_error(int fd);
+/* Wait until @fd has @n (<= 1 MiB) bytes queued (MSG_PEEK), at most @ms. */
+void nc_wait_readable_bytes(int fd, size_t n, int ms);
 
 /* fail_msg() with nc_err unless @cond. */
 #define nc_assert(cond, ...) do {						\

@@ -11,16 +11,16 @@
  */
 #include "nc_net.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <linux/sockios.h>
 
+/* the library's two hosts (nc_hosts_create_ns()) under other names */
 #define NS_C		"ncs_c"
 #define NS_L		"ncs_l"
-#define IP_C		"10.97.0.1"
-#define IP_L		"10.97.0.2"
-#define IP_NOHOST	"10.97.0.99"	/* on the link, nobody answers ARP */
+#define IP_C		NC_IP_A
+#define IP_L		NC_IP_B
+#define IP_NOHOST	"10.99.0.99"	/* on the link, nobody answers ARP */
 #define PORT_L		7500		/* the servers' listener in ncs_l */
 #define PORT_NONE	7509		/* nobody listens */
 #define PORT_LOCAL	7510		/* client threads listen here in ncs_c */
@@ -97,39 +97,8 @@ NS_L " (" IP_L ", servers) joined by a veth, and deletes them at the end.\n"
 "passed, 1 otherwise, 2 on usage.\n", MAX_THREADS);
 }
 
-/* ----------------------------------------------------------------- rng */
-
-struct rng {
-	uint64_t s;
-};
-
-static inline uint64_t rnd64(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static inline uint32_t rnd(struct rng *r, uint32_t n)
-{
-	return n ? (uint32_t)(rnd64(r) % n) : 0;
-}
-
-static inline uint32_t rnd_in(struct rng *r, uint32_t lo, uint32_t hi)
-{
-	return lo + rnd(r, hi - lo + 1);
-}
-
-static inline bool chance(struct rng *r, double p)
-{
-	return (double)(rnd64(r) >> 11) * (1.0 / 9007199254740992.0) < p;
-}
-
 /* ------------------------------------------------------------ errors */
 
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool stop_all;
 static atomic_int setup_errors;
 static atomic_ullong corrupt;
@@ -158,19 +127,6 @@ struct slot {
 };
 
 static __thread struct slot *cur_slot;	/* the socket a client op is on */
-
-__attribute__((format(printf, 1, 2)))
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&log_lock);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-	pthread_mutex_unlock(&log_lock);
-}
 
 static bool errno_expected(int e, const char *op)
 {
@@ -203,7 +159,7 @@ static void op_err(const char *op, int e)
 	if (errno_expected(e, op))
 		return;
 	atomic_fetch_add(&unexp_total, 1);
-	pthread_mutex_lock(&log_lock);
+	nc_log_lock();
 	for (i = 0; i < n_unexp; i++)
 		if (unexp[i].err == e && !strcmp(unexp[i].op, op))
 			break;
@@ -214,7 +170,7 @@ static void op_err(const char *op, int e)
 	}
 	if (i < n_unexp)
 		unexp[i].n++;
-	pthread_mutex_unlock(&log_lock);
+	nc_log_unlock();
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -222,14 +178,14 @@ static void setup_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&log_lock);
+	nc_log_lock();
 	printf("# setup error: ");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
-	pthread_mutex_unlock(&log_lock);
+	nc_log_unlock();
 	atomic_fetch_add(&setup_errors, 1);
 }
 
@@ -270,51 +226,6 @@ static atomic_ullong srv_accepted, churns, churn_fail;
 
 /* ------------------------------------------------------ namespaces */
 
-static int ns_root = -1, ns_c = -1;
-
-static int ns_open(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-static long module_refcnt(void)
-{
-	char buf[32];
-	long v = -1;
-	int fd = open("/sys/module/netchannel/refcnt", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		v = strtol(buf, NULL, 10);
-	}
-	close(fd);
-	return v;
-}
-
-static long ns_sockets(const char *name)
-{
-	char val[32];
-	long ret = -1;
-	int fd = ns_open(name);
-
-	if (fd < 0)
-		return -1;
-	if (!setns(fd, CLONE_NEWNET) &&
-	    !nc_proc_get("/proc/thread-self/net/netchannel/stats", "sockets", val,
-			 sizeof(val)))
-		ret = strtol(val, NULL, 10);
-	setns(ns_root, CLONE_NEWNET);
-	close(fd);
-	return ret;
-}
-
 /*
  * Protocol errors the host @name counted (every err_* of its stats): there
  * is no rogue here, so each one is a malformed frame a NetChannel host sent.
@@ -324,33 +235,22 @@ static char proto_err_names[256];
 
 static uint64_t ns_proto_errs(const char *name)
 {
-	char line[256], *colon;
-	uint64_t sum = 0, v;
-	int fd = ns_open(name);
-	FILE *f;
+	struct nc_stats st;
+	uint64_t sum = 0;
+	int i;
 
-	if (fd < 0)
-		return 0;
-	if (!setns(fd, CLONE_NEWNET)) {
-		f = fopen("/proc/thread-self/net/netchannel/stats", "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			colon = strchr(line, ':');
-			if (strncmp(line, "err_", 4) || !colon)
-				continue;
-			*colon = '\0';
-			v = strtoull(colon + 1, NULL, 10);
-			if (v && strlen(proto_err_names) + strlen(line) + 24 <
-				 sizeof(proto_err_names))
-				snprintf(proto_err_names + strlen(proto_err_names),
-					 sizeof(proto_err_names) - strlen(proto_err_names),
-					 " %s:%s+%llu", name, line, (unsigned long long)v);
-			sum += v;
-		}
-		if (f)
-			fclose(f);
+	nc_stats_snap(name, &st);	/* none if @name is gone */
+	for (i = 0; i < st.n; i++) {
+		if (strncmp(st.name[i], "err_", 4))
+			continue;
+		if (st.val[i] && strlen(proto_err_names) + strlen(st.name[i]) + 24 <
+		    sizeof(proto_err_names))
+			snprintf(proto_err_names + strlen(proto_err_names),
+				 sizeof(proto_err_names) - strlen(proto_err_names),
+				 " %s:%s+%llu", name, st.name[i],
+				 (unsigned long long)st.val[i]);
+		sum += st.val[i];
 	}
-	setns(ns_root, CLONE_NEWNET);
-	close(fd);
 	return sum;
 }
 
@@ -358,59 +258,29 @@ static uint64_t ns_proto_errs(const char *name)
 static void peer_delete(bool link_first)
 {
 	if (link_first)
-		nc_run("ip -n " NS_C " link del ncs_vc 2>/dev/null; ip netns del " NS_L
-		       " 2>/dev/null");
-	else
-		nc_run("ip netns del " NS_L " 2>/dev/null; ip -n " NS_C
-		       " link del ncs_vc 2>/dev/null");
+		nc_run("ip -n " NS_C " link del " NC_DEV_A " 2>/dev/null");
+	nc_host_del(NS_L);
+	if (!link_first)
+		nc_run("ip -n " NS_C " link del " NC_DEV_A " 2>/dev/null");
 }
 
+/* ncs_l again, and its link to ncs_c as nc_hosts_create_ns() made it */
 static int peer_create(void)
 {
-	return nc_run("ip netns add " NS_L
-		      " && ip link add ncs_vc netns " NS_C " type veth peer name ncs_vl netns " NS_L
-		      " && ip -n " NS_C " addr add " IP_C "/24 dev ncs_vc"
-		      " && ip -n " NS_L " addr add " IP_L "/24 dev ncs_vl"
-		      " && ip -n " NS_C " link set ncs_vc up"
-		      " && ip -n " NS_L " link set lo up && ip -n " NS_L " link set ncs_vl up") ?
-		-1 : 0;
+	return nc_host_add(NS_L) || nc_hosts_link(NS_C, NS_L) ? -1 : 0;
 }
 
 /* A NetChannel listener on PORT_L in the current ncs_l. */
-static int peer_listen(struct rng *r)
+static int peer_listen(struct nc_rng *r)
 {
-	struct sockaddr_in sin = nc_sin(NULL, PORT_L);
-	int nsfd = ns_open(NS_L), fd = -1, one = 1, e = 0;
+	int rcvbuf = nc_chance(r, 0.3) ? (int)nc_rnd_in(r, 4096, 262144) : 0;
+	int fd = nc_listen_opts(NS_L, PORT_L, nc_rnd_in(r, 1, 128), SOCK_NONBLOCK,
+				rcvbuf);
 
-	if (nsfd < 0)
-		return -1;
-	if (setns(nsfd, CLONE_NEWNET)) {
-		e = errno;
-		goto out;
-	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    IPPROTO_NETCHANNEL);
 	if (fd < 0) {
-		e = errno;
-		goto out;
+		setup_error("listener in %s: %s", NS_L, nc_err);
+		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (chance(r, 0.3)) {
-		int sz = rnd_in(r, 4096, 262144);
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	}
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    listen(fd, rnd_in(r, 1, 128))) {
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-out:
-	setns(ns_root, CLONE_NEWNET);
-	close(nsfd);
-	if (fd < 0)
-		setup_error("listener in %s: %s", NS_L, strerror(e));
 	return fd;
 }
 
@@ -424,18 +294,18 @@ static int64_t t_end;
 static void *churn_main(void *arg)
 {
 	struct tstate *t = arg;
-	struct rng r = { opt.seed ^ 0xc4c4c4c4ULL };
+	struct nc_rng r = { opt.seed ^ 0xc4c4c4c4ULL };
 	int lfd;
 	bool link_first;
 
 	while (!atomic_load(&stop_all) && nc_now_ms() < t_end) {
 		op_begin(t, "sleep");
-		nc_sleep_ms(rnd_in(&r, opt.churn_ms / 2, opt.churn_ms * 3 / 2));
+		nc_sleep_ms(nc_rnd_in(&r, opt.churn_ms / 2, opt.churn_ms * 3 / 2));
 		if (nc_now_ms() >= t_end)
 			break;
-		link_first = chance(&r, 0.5);
+		link_first = nc_chance(&r, 0.5);
 		pthread_mutex_lock(&gen_lock);
-		if (cur_lfd >= 0 && chance(&r, 0.3))
+		if (cur_lfd >= 0 && nc_chance(&r, 0.3))
 			shutdown(cur_lfd, SHUT_RD);	/* stop listening first */
 		pthread_mutex_unlock(&gen_lock);
 		op_begin(t, "delete the peer namespace");
@@ -448,11 +318,11 @@ static void *churn_main(void *arg)
 		cur_gen++;
 		pthread_mutex_unlock(&gen_lock);
 		op_begin(t, "peer absent");
-		nc_sleep_ms(rnd(&r, 200));
+		nc_sleep_ms(nc_rnd(&r, 200));
 		op_begin(t, "create the peer namespace");
 		if (peer_create()) {
 			atomic_fetch_add(&churn_fail, 1);
-			logf_("# churn: re-creating %s failed; retrying\n", NS_L);
+			nc_logf("# churn: re-creating %s failed; retrying\n", NS_L);
 			peer_delete(true);
 			continue;
 		}
@@ -463,7 +333,7 @@ static void *churn_main(void *arg)
 		pthread_mutex_unlock(&gen_lock);
 		atomic_fetch_add(&churns, 1);
 		if (opt.verbose)
-			logf_("# churn: %s re-created (generation %d)\n", NS_L, cur_gen);
+			nc_logf("# churn: %s re-created (generation %d)\n", NS_L, cur_gen);
 	}
 	atomic_store(&t->done, true);
 	return NULL;
@@ -496,7 +366,7 @@ static void srv_close(struct sconn *c, bool abort_it)
 static void *server_main(void *arg)
 {
 	struct tstate *t = arg;
-	struct rng r = { opt.seed * 31 + 0x5e5e * (t->idx + 1) };
+	struct nc_rng r = { opt.seed * 31 + 0x5e5e * (t->idx + 1) };
 	struct sconn sc[SRV_CONNS];
 	struct pollfd pf[SRV_CONNS + 1];
 	int map[SRV_CONNS + 1];
@@ -522,8 +392,8 @@ static void *server_main(void *arg)
 			pthread_mutex_unlock(&gen_lock);
 			/* connections into a deleted namespace: some go at once */
 			for (i = 0; i < SRV_CONNS; i++)
-				if (sc[i].fd >= 0 && sc[i].gen != gen && chance(&r, 0.5))
-					srv_close(&sc[i], chance(&r, 0.5));
+				if (sc[i].fd >= 0 && sc[i].gen != gen && nc_chance(&r, 0.5))
+					srv_close(&sc[i], nc_chance(&r, 0.5));
 		} else {
 			pthread_mutex_unlock(&gen_lock);
 		}
@@ -580,8 +450,8 @@ static void *server_main(void *arg)
 				c->gen = gen;
 				c->len = c->off = 0;
 				c->eof = false;
-				c->die = now + rnd_in(&r, 50, 3000);
-				k = rnd(&r, 100);
+				c->die = now + nc_rnd_in(&r, 50, 3000);
+				k = nc_rnd(&r, 100);
 				c->mode = k < 70 ? S_ECHO : k < 80 ? S_NOREAD : k < 85 ?
 					S_CLOSE_NOW : k < 90 ? S_ABORT_NOW : k < 95 ? S_HALF :
 					S_ABORT_LATER;
@@ -637,18 +507,18 @@ static void *server_main(void *arg)
 			if (c->fd < 0)
 				continue;
 			if (c->eof && c->off == c->len) {
-				if (c->mode == S_ECHO && chance(&r, 0.5))
+				if (c->mode == S_ECHO && nc_chance(&r, 0.5))
 					shutdown(c->fd, SHUT_WR);
 				srv_close(c, false);
 			} else if (now >= c->die) {
-				srv_close(c, c->mode == S_ABORT_LATER || chance(&r, 0.2));
+				srv_close(c, c->mode == S_ABORT_LATER || nc_chance(&r, 0.2));
 			}
 		}
 	}
 out:
 	for (i = 0; i < SRV_CONNS; i++) {
 		if (sc[i].fd >= 0)
-			srv_close(&sc[i], chance(&r, 0.5));
+			srv_close(&sc[i], nc_chance(&r, 0.5));
 		free(sc[i].buf);
 	}
 	if (lfd >= 0)
@@ -660,11 +530,11 @@ out:
 /* ---------------------------------------------------------- clients */
 
 
-static void slot_new(struct slot *s, int fd, struct rng *r)
+static void slot_new(struct slot *s, int fd, struct nc_rng *r)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
-	s->seed = rnd64(r);
+	s->seed = nc_rnd64(r);
 }
 
 static void set_timeo(int fd, int opt_, int ms)
@@ -676,7 +546,7 @@ static void set_timeo(int fd, int opt_, int ms)
 }
 
 /* One random operation on a random slot of this thread. */
-static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
+static void client_op(struct tstate *t, struct nc_rng *r, struct slot *sl,
 		      uint8_t *buf, uint8_t *exp)
 {
 	/* weights by the socket's state: a fresh one mostly connects, a
@@ -701,7 +571,7 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 		[O_SHUTDOWN] = 3, [O_POLL] = 5, [O_CLOSE] = 60, [O_IOCTL] = 2,
 		[O_GETSOCKOPT] = 5, [O_LISTEN] = 1, [O_ACCEPT] = 1, [O_GETNAME] = 1,
 	};
-	struct slot *s = &sl[rnd(r, SLOTS)];
+	struct slot *s = &sl[nc_rnd(r, SLOTS)];
 	const int *w = s->failed ? w_failed : s->listening ? w_listen :
 		       s->targeted ? w_conn : w_fresh;
 	int op, i, tot = 0, fd, flags, e, v;
@@ -711,7 +581,7 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 
 	for (i = 0; i < O__N; i++)
 		tot += w[i];
-	v = rnd(r, tot);
+	v = nc_rnd(r, tot);
 	for (op = 0; v >= w[op]; op++)
 		v -= w[op];
 	if (s->fd < 0)
@@ -723,23 +593,22 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 	cur_slot = s;
 	switch (op) {
 	case O_SOCKET:
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
-			    (chance(r, 0.3) ? SOCK_NONBLOCK : 0), IPPROTO_NETCHANNEL);
+		fd = nc_socket_in(NULL, nc_chance(r, 0.3) ? SOCK_NONBLOCK : 0);
 		if (fd < 0) {
-			op_err("socket", errno);
+			op_err("socket", -fd);
 			return;
 		}
 		/* every blocking call on it is bounded from the start */
-		set_timeo(fd, SO_RCVTIMEO, rnd_in(r, 10, 300));
-		set_timeo(fd, SO_SNDTIMEO, rnd_in(r, 10, 300));
+		set_timeo(fd, SO_RCVTIMEO, nc_rnd_in(r, 10, 300));
+		set_timeo(fd, SO_SNDTIMEO, nc_rnd_in(r, 10, 300));
 		slot_new(s, fd, r);
 		break;
 	case O_SETSOCKOPT:
-		switch (rnd(r, 8)) {
+		switch (nc_rnd(r, 8)) {
 		case 0:
 		case 1:
-			v = chance(r, 0.5) ? rnd_in(r, 1, 4096) : rnd_in(r, 4096, 1 << 20);
-			if (setsockopt(s->fd, SOL_SOCKET, rnd(r, 2) ? SO_RCVBUF : SO_SNDBUF,
+			v = nc_chance(r, 0.5) ? nc_rnd_in(r, 1, 4096) : nc_rnd_in(r, 4096, 1 << 20);
+			if (setsockopt(s->fd, SOL_SOCKET, nc_rnd(r, 2) ? SO_RCVBUF : SO_SNDBUF,
 				       &v, sizeof(v))) {
 				op_err("setsockopt(SO_RCVBUF/SO_SNDBUF)", errno);
 				return;
@@ -747,7 +616,7 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 			break;
 		case 2:
 		case 3: {
-			struct linger l = { rnd(r, 4) != 0, rnd(r, 2) };
+			struct linger l = { nc_rnd(r, 4) != 0, nc_rnd(r, 2) };
 
 			if (setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l))) {
 				op_err("setsockopt(SO_LINGER)", errno);
@@ -757,8 +626,8 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 		}
 		case 4:
 		case 5:
-			set_timeo(s->fd, rnd(r, 2) ? SO_RCVTIMEO : SO_SNDTIMEO,
-				  rnd_in(r, 10, 300));
+			set_timeo(s->fd, nc_rnd(r, 2) ? SO_RCVTIMEO : SO_SNDTIMEO,
+				  nc_rnd_in(r, 10, 300));
 			break;
 		case 6:
 			v = 1;
@@ -781,7 +650,7 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 		const char *what = "connect";
 		bool echo = false;
 
-		v = rnd(r, 100);
+		v = nc_rnd(r, 100);
 		if (v < 80) {
 			sin = nc_sin(IP_L, PORT_L);
 			echo = true;
@@ -808,19 +677,19 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 			op_err(what, e);
 			/* the peer is away (churn): do not spin on it */
 			if (e == ENETUNREACH || e == ECONNREFUSED)
-				nc_sleep_ms(rnd_in(r, 1, 20));
+				nc_sleep_ms(nc_rnd_in(r, 1, 20));
 			return;
 		}
 		atomic_fetch_add(&connects_ok, 1);
 		break;
 	}
 	case O_SEND:
-		v = rnd(r, 100);
-		sz = v < 60 ? rnd_in(r, 1, 2048) : v < 90 ? rnd_in(r, 2048, 65536) :
-			v < 98 ? rnd_in(r, 65536, 262144) : rnd_in(r, 262144, TX_BUF);
-		flags = (chance(r, 0.5) ? MSG_DONTWAIT : 0) |
-			(chance(r, 0.2) ? MSG_MORE : 0) |
-			(chance(r, 0.9) ? MSG_NOSIGNAL : 0);
+		v = nc_rnd(r, 100);
+		sz = v < 60 ? nc_rnd_in(r, 1, 2048) : v < 90 ? nc_rnd_in(r, 2048, 65536) :
+			v < 98 ? nc_rnd_in(r, 65536, 262144) : nc_rnd_in(r, 262144, TX_BUF);
+		flags = (nc_chance(r, 0.5) ? MSG_DONTWAIT : 0) |
+			(nc_chance(r, 0.2) ? MSG_MORE : 0) |
+			(nc_chance(r, 0.9) ? MSG_NOSIGNAL : 0);
 		nc_gen(s->seed, s->tx_off, buf, sz);
 		n = send(s->fd, buf, sz, flags);
 		if (n < 0) {
@@ -831,19 +700,19 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 		atomic_fetch_add(&bytes_sent, n);
 		break;
 	case O_RECV:
-		v = rnd(r, 100);
+		v = nc_rnd(r, 100);
 		flags = 0;
 		if (v < 20) {
 			flags = MSG_WAITALL;
-			sz = rnd_in(r, 1, 512);
+			sz = nc_rnd_in(r, 1, 512);
 		} else {
-			sz = chance(r, 0.5) ? rnd_in(r, 1, 4096) : rnd_in(r, 1, 65536);
+			sz = nc_chance(r, 0.5) ? nc_rnd_in(r, 1, 4096) : nc_rnd_in(r, 1, 65536);
 		}
-		if (chance(r, 0.5))
+		if (nc_chance(r, 0.5))
 			flags |= MSG_DONTWAIT;
-		if (chance(r, 0.2))
+		if (nc_chance(r, 0.2))
 			flags |= MSG_PEEK;
-		else if (chance(r, 0.03))
+		else if (nc_chance(r, 0.03))
 			flags |= MSG_TRUNC;
 		n = recv(s->fd, buf, sz, flags);
 		if (n < 0) {
@@ -854,9 +723,9 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 			break;
 		if (s->rx_off + n > s->tx_off) {
 			atomic_fetch_add(&corrupt, 1);
-			logf_("# CORRUPT: %zd bytes received at offset %llu, only %llu sent\n",
-			      n, (unsigned long long)s->rx_off,
-			      (unsigned long long)s->tx_off);
+			nc_logf("# CORRUPT: %zd bytes received at offset %llu, only %llu sent\n",
+				n, (unsigned long long)s->rx_off,
+				(unsigned long long)s->tx_off);
 			s->verify = false;
 			break;
 		}
@@ -866,9 +735,9 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 				for (i = 0; buf[i] == exp[i]; i++)
 					;
 				atomic_fetch_add(&corrupt, 1);
-				logf_("# CORRUPT: echo byte %llu is %02x, want %02x (recv flags %#x, %zd bytes)\n",
-				      (unsigned long long)s->rx_off + i, buf[i], exp[i],
-				      flags, n);
+				nc_logf("# CORRUPT: echo byte %llu is %02x, want %02x (recv flags %#x, %zd bytes)\n",
+					(unsigned long long)s->rx_off + i, buf[i], exp[i],
+					flags, n);
 				s->verify = false;
 				break;
 			}
@@ -878,7 +747,7 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 			s->rx_off += n;
 		break;
 	case O_SHUTDOWN:
-		v = rnd(r, 3);
+		v = nc_rnd(r, 3);
 		if (opt.no_early_fin && v != SHUT_RD) {
 			struct sockaddr_in sin;
 
@@ -894,9 +763,9 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 		break;
 	case O_POLL: {
 		struct pollfd p = { .fd = s->fd, .events = (short)(POLLIN | POLLOUT |
-			(chance(r, 0.5) ? POLLRDHUP : 0)) };
+			(nc_chance(r, 0.5) ? POLLRDHUP : 0)) };
 
-		if (poll(&p, 1, rnd(r, 50)) < 0) {
+		if (poll(&p, 1, nc_rnd(r, 50)) < 0) {
 			op_err("poll", errno);
 			return;
 		}
@@ -907,25 +776,25 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 		s->fd = -1;
 		break;
 	case O_IOCTL:
-		if (ioctl(s->fd, rnd(r, 2) ? FIONREAD : SIOCOUTQ, &v)) {
+		if (ioctl(s->fd, nc_rnd(r, 2) ? FIONREAD : SIOCOUTQ, &v)) {
 			op_err("ioctl", errno);
 			return;
 		}
 		break;
 	case O_GETSOCKOPT:
 		len = sizeof(e);
-		if (getsockopt(s->fd, SOL_SOCKET, rnd(r, 2) ? SO_ERROR : SO_RCVBUF,
+		if (getsockopt(s->fd, SOL_SOCKET, nc_rnd(r, 2) ? SO_ERROR : SO_RCVBUF,
 			       &e, &len)) {
 			op_err("getsockopt", errno);
 			return;
 		}
 		break;
 	case O_LISTEN: {
-		struct sockaddr_in sin = nc_sin(NULL, chance(r, 0.5) ? PORT_LOCAL : 0);
+		struct sockaddr_in sin = nc_sin(NULL, nc_chance(r, 0.5) ? PORT_LOCAL : 0);
 
 		if (bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)))
 			op_err("bind", errno);
-		if (listen(s->fd, rnd_in(r, 1, 16))) {
+		if (listen(s->fd, nc_rnd_in(r, 1, 16))) {
 			op_err("listen", errno);
 			return;
 		}
@@ -939,13 +808,13 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 			if (sl[i].fd < 0)
 				d = &sl[i];
 		fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC |
-			     (chance(r, 0.5) ? SOCK_NONBLOCK : 0));
+			     (nc_chance(r, 0.5) ? SOCK_NONBLOCK : 0));
 		if (fd < 0) {
 			op_err("accept", errno);
 			return;
 		}
-		set_timeo(fd, SO_RCVTIMEO, rnd_in(r, 10, 300));
-		set_timeo(fd, SO_SNDTIMEO, rnd_in(r, 10, 300));
+		set_timeo(fd, SO_RCVTIMEO, nc_rnd_in(r, 10, 300));
+		set_timeo(fd, SO_SNDTIMEO, nc_rnd_in(r, 10, 300));
 		if (!d) {
 			close(fd);
 			break;
@@ -958,7 +827,7 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 		struct sockaddr_in sin;
 
 		len = sizeof(sin);
-		if ((rnd(r, 2) ? getsockname : getpeername)(s->fd, (struct sockaddr *)&sin,
+		if ((nc_rnd(r, 2) ? getsockname : getpeername)(s->fd, (struct sockaddr *)&sin,
 							     &len)) {
 			op_err("getsockname/getpeername", errno);
 			return;
@@ -972,15 +841,19 @@ static void client_op(struct tstate *t, struct rng *r, struct slot *sl,
 static void *client_main(void *arg)
 {
 	struct tstate *t = arg;
-	struct rng r = { opt.seed * 0x100000001b3ULL + 0xc11e * (t->idx + 1) };
+	struct nc_rng r = { opt.seed * 0x100000001b3ULL + 0xc11e * (t->idx + 1) };
 	uint8_t *buf = malloc(TX_BUF), *exp = malloc(65536);
 	struct slot sl[SLOTS];
 	int i;
 
 	for (i = 0; i < SLOTS; i++)
 		sl[i].fd = -1;
-	if (!buf || !exp || setns(ns_c, CLONE_NEWNET)) {
+	if (!buf || !exp) {
 		setup_error("client %d: %s", t->idx, strerror(errno));
+		goto out;
+	}
+	if (nc_ns_enter(NS_C)) {
+		setup_error("client %d: %s", t->idx, nc_err);
 		goto out;
 	}
 	while (!atomic_load(&stop_all) && nc_now_ms() < t_end)
@@ -997,24 +870,6 @@ out:
 }
 
 /* ------------------------------------------------------------- main */
-
-static int passed, failed;
-
-__attribute__((format(printf, 2, 3)))
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 static struct tstate *spawn(const char *name, int idx, void *(*fn)(void *))
 {
@@ -1034,65 +889,32 @@ static struct tstate *spawn(const char *name, int idx, void *(*fn)(void *))
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "threads", required_argument, NULL, 't' },
-		{ "servers", required_argument, NULL, 'S' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ "churn-ms", required_argument, NULL, 'c' },
-		{ "seed", required_argument, NULL, 'r' },
-		{ "rmmod", no_argument, NULL, 'm' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "no-listen", no_argument, NULL, 'L' },
-		{ "no-early-fin", no_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	static const struct nc_opt opts[] = {
+		{ "threads", 't', NC_OPT_INT, &opt.threads },
+		{ "servers", 'S', NC_OPT_INT, &opt.servers },
+		{ "seconds", 's', NC_OPT_INT, &opt.seconds },
+		{ "churn-ms", 'c', NC_OPT_INT, &opt.churn_ms },
+		{ "seed", 'r', NC_OPT_U64, &opt.seed },
+		{ "rmmod", 'm', NC_OPT_FLAG, &opt.rmmod },
+		{ "verbose", 'v', NC_OPT_FLAG, &opt.verbose },
+		{ "no-listen", 'L', NC_OPT_FLAG, &opt.no_listen },
+		{ "no-early-fin", 'E', NC_OPT_FLAG, &opt.no_early_fin },
+		{ NULL }
 	};
-	struct rng r;
+	static const char *const hosts[2] = { NS_C, NS_L };
+	struct nc_rng r;
 	struct timespec tsp;
-	long refcnt0, left_c = -1, left_l = -1;
+	long refcnt0, left[2];
 	int64_t t_start, hang_deadline;
 	bool hung = false;
-	int c, i, e;
+	double secs;
+	int i, e;
 
-	while ((c = getopt_long(argc, argv, "t:S:s:c:r:mvLEh", lo, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			opt.threads = atoi(optarg);
-			break;
-		case 'S':
-			opt.servers = atoi(optarg);
-			break;
-		case 's':
-			opt.seconds = atoi(optarg);
-			break;
-		case 'c':
-			opt.churn_ms = atoi(optarg);
-			break;
-		case 'r':
-			opt.seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'm':
-			opt.rmmod = true;
-			break;
-		case 'v':
-			opt.verbose = true;
-			break;
-		case 'L':
-			opt.no_listen = true;
-			break;
-		case 'E':
-			opt.no_early_fin = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc || opt.threads < 1 || opt.threads > MAX_THREADS ||
-	    opt.servers < 1 || opt.servers > 16 || opt.seconds < 1 || opt.churn_ms < 0) {
+	e = nc_opts_parse(argc, argv, opts, usage);
+	if (e >= 0)
+		return e;
+	if (opt.threads < 1 || opt.threads > MAX_THREADS || opt.servers < 1 ||
+	    opt.servers > 16 || opt.seconds < 1 || opt.churn_ms < 0) {
 		usage(stderr);
 		return 2;
 	}
@@ -1104,24 +926,12 @@ int main(int argc, char **argv)
 	       (unsigned long long)opt.seed, opt.no_listen ? " --no-listen" : "",
 	       opt.no_early_fin ? " --no-early-fin" : "");
 
-	refcnt0 = module_refcnt();
-	ns_root = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (refcnt0 < 0 || ns_root < 0) {
-		printf("# netchannel.ko is not loaded (insmod /nc/netchannel.ko first)\n");
-		check(false, "setup");
-		printf("%d passed, %d failed\n", passed, failed);
-		return 1;
-	}
-	nc_run("ip netns del " NS_L " 2>/dev/null; ip netns del " NS_C " 2>/dev/null");
-	if (nc_run("ip netns add " NS_C " && ip -n " NS_C " link set lo up") ||
-	    peer_create() || (ns_c = ns_open(NS_C)) < 0) {
-		setup_error("creating namespaces %s and %s", NS_C, NS_L);
+	refcnt0 = nc_check_module_loaded();
+	if (refcnt0 < 0)
+		return nc_checks_report();
+	if (nc_hosts_create_ns(NS_C, NS_L, true)) {
+		setup_error("creating namespaces %s and %s: %s", NS_C, NS_L, nc_err);
 		goto report;
-	}
-	for (i = 0; i < 20; i++) {
-		if (!nc_run("ip netns exec " NS_C " ping -c 1 -W 1 " IP_L " >/dev/null 2>&1"))
-			break;
-		nc_sleep_ms(100);
 	}
 	cur_lfd = peer_listen(&r);
 	if (cur_lfd < 0)
@@ -1159,12 +969,11 @@ int main(int argc, char **argv)
 
 report:
 	if (atomic_load(&setup_errors) && !nts) {
-		check(false, "setup");
-		nc_run("ip netns del " NS_L " 2>/dev/null; ip netns del " NS_C " 2>/dev/null");
-		printf("%d passed, %d failed\n", passed, failed);
-		return 1;
+		nc_check(false, "setup");
+		nc_hosts_destroy_ns(NS_L, NS_C);
+		return nc_checks_report();
 	}
-	check(!atomic_load(&setup_errors), "setup");
+	nc_check(!atomic_load(&setup_errors), "setup");
 	printf("# operations (ok/tried):");
 	for (i = 0; i < O__N; i++)
 		printf(" %s %llu/%llu", op_names[i], (unsigned long long)atomic_load(&n_ok[i]),
@@ -1188,22 +997,22 @@ report:
 		printf("# unexpected: %s: %s (errno %d) x%llu\n", unexp[i].op,
 		       strerror(unexp[i].err), unexp[i].err, unexp[i].n);
 	atomic_fetch_add(&proto_errs, ns_proto_errs(NS_C) + ns_proto_errs(NS_L));
-	check(!atomic_load(&proto_errs),
-	      "no malformed frame between the two hosts (err_* counters: %llu%s)",
-	      (unsigned long long)atomic_load(&proto_errs), proto_err_names);
-	check(!atomic_load(&unexp_total), "no unexpected errno (%llu)",
-	      (unsigned long long)atomic_load(&unexp_total));
-	check(!atomic_load(&corrupt), "echoed data byte-exact (%llu corruptions)",
-	      (unsigned long long)atomic_load(&corrupt));
-	check(!hung, "every thread finished within %d s of the end", 30);
-	check(atomic_load(&connects_ok) > 0, "some connects succeeded (%llu)",
-	      (unsigned long long)atomic_load(&connects_ok));
+	nc_check(!atomic_load(&proto_errs),
+		 "no malformed frame between the two hosts (err_* counters: %llu%s)",
+		 (unsigned long long)atomic_load(&proto_errs), proto_err_names);
+	nc_check(!atomic_load(&unexp_total), "no unexpected errno (%llu)",
+		 (unsigned long long)atomic_load(&unexp_total));
+	nc_check(!atomic_load(&corrupt), "echoed data byte-exact (%llu corruptions)",
+		 (unsigned long long)atomic_load(&corrupt));
+	nc_check(!hung, "every thread finished within %d s of the end", 30);
+	nc_check(atomic_load(&connects_ok) > 0, "some connects succeeded (%llu)",
+		 (unsigned long long)atomic_load(&connects_ok));
 	if (hung) {
 		/* a thread is stuck in the kernel: cleanup could block too */
 		printf("# not cleaning up: a thread is stuck; module refcnt %ld\n",
-		       module_refcnt());
-		check(false, "sockets gone (not checked: hang)");
-		printf("%d passed, %d failed\n", passed, failed);
+		       nc_module_refcnt());
+		nc_check(false, "sockets gone (not checked: hang)");
+		nc_checks_report();
 		fflush(stdout);
 		_exit(1);
 	}
@@ -1214,29 +1023,20 @@ report:
 		close(cur_lfd);
 	cur_lfd = -1;
 	pthread_mutex_unlock(&gen_lock);
-	for (i = 0; i < 300; i++) {
-		left_c = ns_sockets(NS_C);
-		left_l = ns_sockets(NS_L);
-		if (left_c <= 0 && left_l <= 0)
-			break;
-		nc_sleep_ms(100);
-	}
-	printf("# NetChannel sockets left: %s %ld, %s %ld (after %.1f s)\n", NS_C, left_c,
-	       NS_L, left_l, i / 10.0);
-	if (ns_c >= 0)
-		close(ns_c);
-	nc_run("ip netns del " NS_L " 2>/dev/null; ip netns del " NS_C " 2>/dev/null");
-	for (i = 0; i < 900 && module_refcnt() > refcnt0; i++)
-		nc_sleep_ms(100);
+	secs = nc_sockets_wait(hosts, 2, left, 30000);
+	printf("# NetChannel sockets left: %s %ld, %s %ld (after %.1f s)\n", NS_C, left[0],
+	       NS_L, left[1], secs);
+	nc_hosts_destroy_ns(NS_L, NS_C);
+	secs = nc_module_refcnt_wait(refcnt0, 90000);
 	printf("# module reference count %ld (%ld before) after %.1f s: rmmod netchannel %s\n",
-	       module_refcnt(), refcnt0, i / 10.0,
-	       module_refcnt() == 0 ? "would succeed" : "would be refused");
-	check(module_refcnt() <= refcnt0, "every NetChannel socket gone (module refcnt %ld, was %ld)",
-	      module_refcnt(), refcnt0);
+	       nc_module_refcnt(), refcnt0, secs,
+	       nc_module_refcnt() == 0 ? "would succeed" : "would be refused");
+	nc_check(nc_module_refcnt() <= refcnt0,
+		 "every NetChannel socket gone (module refcnt %ld, was %ld)",
+		 nc_module_refcnt(), refcnt0);
 	if (opt.rmmod) {
 		e = nc_module_unload_wait(20000);
-		check(!e, "rmmod netchannel: %s", e ? strerror(-e) : "done");
+		nc_check(!e, "rmmod netchannel: %s", e ? strerror(-e) : "done");
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return nc_checks_report();
 }

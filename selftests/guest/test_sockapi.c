@@ -18,48 +18,6 @@
 #include "nc_net.h"
 #include <sys/epoll.h>
 
-/* A connected pair: *c (nc_a) connected to *s (accepted in nc_b). */
-static void mkpair(int *c, int *s)
-{
-	uint16_t port = nc_next_port();
-	int l = nc_listen_in(NC_NS_B, port, 8);
-
-	nc_assert(l >= 0, "listen in %s", NC_NS_B);
-	/* accept() comes after connect() returned: like TCP, the connection
-	 * must be established from the listen backlog */
-	*c = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
-	nc_assert(*c >= 0, "blocking connect() before the server calls accept()");
-	*s = nc_accept_timeout(l, 10000);
-	nc_assert(*s >= 0, "accept");
-	close(l);
-}
-
-static int so_error(int fd)
-{
-	int err = -1;
-	socklen_t len = sizeof(err);
-
-	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-	return err;
-}
-
-/* Wait until @fd has @n bytes queued (MSG_PEEK), at most @ms. */
-static void wait_readable_bytes(int fd, size_t n, int ms)
-{
-	static uint8_t buf[1 << 20];
-	int64_t deadline = nc_now_ms() + ms;
-	ssize_t r = 0;
-
-	assert_true(n <= sizeof(buf));
-	while (nc_now_ms() < deadline) {
-		r = recv(fd, buf, n, MSG_PEEK | MSG_DONTWAIT);
-		if (r == (ssize_t)n)
-			return;
-		nc_sleep_ms(5);
-	}
-	fail_msg("only %zd of %zu bytes arrived within %d ms", r, n, ms);
-}
-
 /* ------------------------------------------------------------ socket API */
 
 static void test_sendmsg_recvmsg_iov(void **state)
@@ -74,7 +32,7 @@ static void test_sendmsg_recvmsg_iov(void **state)
 	int c, s, i;
 
 	nc_watchdog(60);
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	for (i = 0; i < N; i++)
 		total += parts[i];
 	src = malloc(total);
@@ -143,7 +101,7 @@ static void test_read_write(void **state)
 	int c, s;
 
 	nc_watchdog(60);
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	nc_set_timeo(s, SO_RCVTIMEO, 10000);
 	nc_set_timeo(c, SO_RCVTIMEO, 10000);
 	nc_gen(0x20, 0, a, sizeof(a));
@@ -179,10 +137,10 @@ static void test_msg_peek(void **state)
 	int c, s;
 
 	nc_watchdog(60);
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	nc_gen(0x30, 0, a, sizeof(a));
 	assert_int_equal(send(c, a, 100, 0), 100);
-	wait_readable_bytes(s, 100, 10000);
+	nc_wait_readable_bytes(s, 100, 10000);
 	/* peeking twice sees the same bytes: they stay queued */
 	memset(b, 0, sizeof(b));
 	assert_int_equal(recv(s, b, 50, MSG_PEEK), 50);
@@ -237,7 +195,7 @@ static void test_msg_waitall(void **state)
 	int c, s;
 
 	nc_watchdog(60);
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	d.fd = c;
 	nc_gen(d.seed, 0, a, sizeof(a));
 	pid = nc_spawn(NULL, 60, dribble_main, &d, NULL);
@@ -258,26 +216,23 @@ static void test_msg_waitall(void **state)
 	close(s);
 }
 
-static void test_msg_dontwait(void **state)
+/*
+ * Send on @c, whose peer does not read, until send() fails, as it must
+ * with EAGAIN before 64 MiB. Returns the bytes accepted before; *@t (if not
+ * NULL) gets the seconds the failing call took.
+ */
+static uint64_t send_until_eagain(int c, int flags, double *t)
 {
 	static uint8_t buf[65536];
 	uint64_t total = 0;
+	double t0 = 0;
 	ssize_t n;
-	int c, s;
+	int e = 0;
 
-	nc_watchdog(120);
-	mkpair(&c, &s);
-	/* blocking sockets, but MSG_DONTWAIT never waits */
-	assert_int_equal(recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
-	assert_int_equal(errno, EAGAIN);
-	assert_int_equal(send(c, "0123456789", 10, MSG_DONTWAIT), 10);
-	wait_readable_bytes(s, 10, 10000);
-	assert_int_equal(recv(s, buf, sizeof(buf), MSG_DONTWAIT), 10);
-	assert_int_equal(recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
-	assert_int_equal(errno, EAGAIN);
-	/* nobody reads s: sending with MSG_DONTWAIT ends in EAGAIN */
 	for (;;) {
-		n = send(c, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+		t0 = nc_now();
+		n = send(c, buf, sizeof(buf), flags);
+		e = errno;
 		if (n < 0)
 			break;
 		total += n;
@@ -285,7 +240,30 @@ static void test_msg_dontwait(void **state)
 			fail_msg("sent %llu bytes to a peer that does not read, no EAGAIN",
 				 (unsigned long long)total);
 	}
+	if (t)
+		*t = nc_now() - t0;
+	assert_int_equal(e, EAGAIN);
+	return total;
+}
+
+static void test_msg_dontwait(void **state)
+{
+	static uint8_t buf[65536];
+	uint64_t total;
+	int c, s;
+
+	nc_watchdog(120);
+	nc_mkpair(&c, &s);
+	/* blocking sockets, but MSG_DONTWAIT never waits */
+	assert_int_equal(recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(send(c, "0123456789", 10, MSG_DONTWAIT), 10);
+	nc_wait_readable_bytes(s, 10, 10000);
+	assert_int_equal(recv(s, buf, sizeof(buf), MSG_DONTWAIT), 10);
+	assert_int_equal(recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* nobody reads s: sending with MSG_DONTWAIT ends in EAGAIN */
+	total = send_until_eagain(c, MSG_DONTWAIT | MSG_NOSIGNAL, NULL);
 	printf("# EAGAIN after %llu bytes\n", (unsigned long long)total);
 	close(c);
 	close(s);
@@ -356,31 +334,43 @@ static void test_names(void **state)
 	close(l);
 }
 
-static void test_so_rcvtimeo(void **state)
+/* Set @opt (SO_RCVTIMEO or SO_SNDTIMEO) of @fd to 0.3 s; it reads back so. */
+static void set_timeo_300ms(int fd, int opt)
 {
 	struct timeval tv = { 0, 300000 }, got;
 	socklen_t len = sizeof(got);
+
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)), 0);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, opt, &got, &len), 0);
+	assert_int_equal(got.tv_sec, 0);
+	assert_in_range(got.tv_usec, 290000, 310000);
+}
+
+/* @what (a call under a 0.3 s @opt_name) gave up after @t s: about that. */
+static void check_timed_out(const char *what, const char *opt_name, double t)
+{
+	if (t < 0.25 || t > 3.0)
+		fail_msg("%s returned EAGAIN after %.3f s, %s is 0.3 s", what, t, opt_name);
+}
+
+static void test_so_rcvtimeo(void **state)
+{
 	char b[16];
 	double t;
 	int c, s;
 
 	nc_watchdog(60);
-	mkpair(&c, &s);
-	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-	assert_int_equal(getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &got, &len), 0);
-	assert_int_equal(got.tv_sec, 0);
-	assert_in_range(got.tv_usec, 290000, 310000);
+	nc_mkpair(&c, &s);
+	set_timeo_300ms(s, SO_RCVTIMEO);
 	t = nc_now();
 	assert_int_equal(recv(s, b, sizeof(b), 0), -1);
 	t = nc_now() - t;
 	assert_int_equal(errno, EAGAIN);
 	printf("# recv timed out after %.3f s (SO_RCVTIMEO 0.3 s)\n", t);
-	if (t < 0.25 || t > 3.0)
-		fail_msg("recv returned EAGAIN after %.3f s, SO_RCVTIMEO is 0.3 s", t);
+	check_timed_out("recv", "SO_RCVTIMEO", t);
 	/* data still arrives normally afterwards */
 	assert_int_equal(send(c, "x", 1, 0), 1);
-	tv.tv_sec = 10;
-	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(nc_set_timeo(s, SO_RCVTIMEO, 10300), 0);
 	assert_int_equal(recv(s, b, sizeof(b), 0), 1);
 	close(c);
 	close(s);
@@ -388,67 +378,32 @@ static void test_so_rcvtimeo(void **state)
 
 static void test_so_sndtimeo(void **state)
 {
-	struct timeval tv = { 0, 300000 }, got;
-	socklen_t len = sizeof(got);
-	static uint8_t buf[65536];
-	uint64_t total = 0;
-	double t = 0;
-	ssize_t n;
+	uint64_t total;
+	double t;
 	int c, s;
 
 	nc_watchdog(120);
-	mkpair(&c, &s);
-	assert_int_equal(setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
-	assert_int_equal(getsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &got, &len), 0);
-	assert_in_range(got.tv_usec, 290000, 310000);
+	nc_mkpair(&c, &s);
+	set_timeo_300ms(c, SO_SNDTIMEO);
 	/* the server never reads: blocking sends fill up, then time out */
-	for (;;) {
-		t = nc_now();
-		n = send(c, buf, sizeof(buf), MSG_NOSIGNAL);
-		t = nc_now() - t;
-		if (n < 0)
-			break;
-		total += n;
-		if (total > 64 * NC_MIB)
-			fail_msg("sent %llu bytes to a peer that does not read",
-				 (unsigned long long)total);
-	}
-	assert_int_equal(errno, EAGAIN);
+	total = send_until_eagain(c, MSG_NOSIGNAL, &t);
 	printf("# send timed out after %.3f s, %llu bytes accepted before\n", t,
 	       (unsigned long long)total);
-	if (t < 0.25 || t > 3.0)
-		fail_msg("send returned EAGAIN after %.3f s, SO_SNDTIMEO is 0.3 s", t);
+	check_timed_out("send", "SO_SNDTIMEO", t);
 	close(c);
 	close(s);
 }
 
-struct sender {
-	int fd;
-	uint64_t seed, len;
-};
-
-static int sender_main(void *arg, int wfd)
-{
-	const struct sender *sd = arg;
-
-	if (nc_send_gen(sd->fd, sd->seed, 0, sd->len, 60000) ||
-	    shutdown(sd->fd, SHUT_WR)) {
-		fprintf(stderr, "[sender] %s\n", nc_err);
-		return 1;
-	}
-	return 0;
-}
-
 static void test_so_bufsizes(void **state)
 {
-	struct sender sd = { .seed = 0x50, .len = 512 * 1024 };
+	struct nc_sender sd = { .seed = 0x50, .len = 512 * 1024 };
 	int c, s, v, sz = 16384;
 	socklen_t len = sizeof(v);
 	uint64_t h = 0;
 	pid_t pid;
 
 	nc_watchdog(120);
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	/* Linux doubles the value set (room for bookkeeping) */
 	assert_int_equal(setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)), 0);
 	assert_int_equal(getsockopt(c, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
@@ -458,7 +413,7 @@ static void test_so_bufsizes(void **state)
 	assert_int_equal(v, 2 * sz);
 	/* and the small buffers still carry a stream exactly */
 	sd.fd = c;
-	pid = nc_spawn(NULL, 120, sender_main, &sd, NULL);
+	pid = nc_spawn(NULL, 120, nc_sender_main, &sd, NULL);
 	assert_true(pid > 0);
 	assert_int_equal(nc_recv_hash_eof(s, sd.len, 60000, &h), sd.len);
 	assert_true(h == nc_gen_hash(sd.seed, sd.len));
@@ -489,44 +444,51 @@ static void test_connect_refused(void **state)
 				 strerror(errno), t);
 		if (t > 10)
 			fail_msg("ECONNREFUSED took %.2f s", t);
-		assert_int_equal(so_error(fd), 0);
+		assert_int_equal(nc_so_error(fd), 0);
 		close(fd);
 	}
+}
+
+/*
+ * A non-blocking connect() from nc_a to @sin: EINPROGRESS, then POLLOUT
+ * within 10 s. Returns the fd; *@revents gets poll()'s events.
+ */
+static int connect_nonblocking(const struct sockaddr_in *sin, short *revents)
+{
+	struct pollfd p;
+	int fd = nc_socket_in(NC_NS_A, SOCK_NONBLOCK);
+
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (const struct sockaddr *)sin, sizeof(*sin)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	assert_true(p.revents & POLLOUT);
+	*revents = p.revents;
+	return fd;
 }
 
 static void test_connect_nonblocking(void **state)
 {
 	struct sockaddr_in sin = nc_sin(NC_IP_B, nc_next_port());
-	struct pollfd p;
 	uint16_t port = nc_next_port();
+	short revents;
 	char b[16];
 	int fd, l, s;
 
 	nc_watchdog(60);
 	/* refused */
-	fd = nc_socket_in(NC_NS_A, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
-	assert_int_equal(errno, EINPROGRESS);
-	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	assert_int_equal(poll(&p, 1, 10000), 1);
-	assert_true(p.revents & POLLOUT);
-	assert_int_equal(so_error(fd), ECONNREFUSED);
+	fd = connect_nonblocking(&sin, &revents);
+	assert_int_equal(nc_so_error(fd), ECONNREFUSED);
 	close(fd);
 
 	/* success */
 	l = nc_listen_in(NC_NS_B, port, 4);
 	nc_assert(l >= 0, "listen");
 	sin = nc_sin(NC_IP_B, port);
-	fd = nc_socket_in(NC_NS_A, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
-	assert_int_equal(errno, EINPROGRESS);
-	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	assert_int_equal(poll(&p, 1, 10000), 1);
-	assert_true(p.revents & POLLOUT);
-	assert_int_equal(p.revents & (POLLERR | POLLHUP), 0);
-	assert_int_equal(so_error(fd), 0);
+	fd = connect_nonblocking(&sin, &revents);
+	assert_int_equal(revents & (POLLERR | POLLHUP), 0);
+	assert_int_equal(nc_so_error(fd), 0);
 	/* connect() again collects the result: 0 (Linux) or EISCONN (BSD);
 	 * after that it is EISCONN */
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
@@ -559,6 +521,38 @@ static uint32_t rng_next(uint64_t *st)
 	return (uint32_t)(*st >> 11);
 }
 
+/* A random chunk size: 1..@max, at most @len (the room or what is left). */
+static size_t chunk_len(uint64_t *rng, size_t max, size_t len)
+{
+	size_t want = 1 + rng_next(rng) % max;
+
+	return want < len ? want : len;
+}
+
+/*
+ * One recv() of a random chunk into @buf (room for @len): the bytes read
+ * (0 and *@eof set at EOF), -EAGAIN if nothing is there, or another -errno.
+ */
+static ssize_t recv_chunk(int fd, void *buf, size_t len, size_t max, uint64_t *rng,
+			  bool *eof)
+{
+	ssize_t k = recv(fd, buf, chunk_len(rng, max, len), 0);
+
+	if (k < 0)
+		return -errno;
+	*eof |= k == 0;
+	return k;
+}
+
+/* One send() of a random chunk of @buf[0..@len): the bytes sent, or -errno. */
+static ssize_t send_chunk(int fd, const void *buf, size_t len, size_t max,
+			  uint64_t *rng)
+{
+	ssize_t k = send(fd, buf, chunk_len(rng, max, len), MSG_NOSIGNAL);
+
+	return k < 0 ? -errno : k;
+}
+
 /*
  * Child (nc_b): echo one connection through a 32 KiB buffer with small
  * reads and writes, level- or edge-triggered; report the bytes echoed.
@@ -567,7 +561,7 @@ static int echo_main(void *arg, int wfd)
 {
 	const struct echo_arg *a = arg;
 	static uint8_t rb[32768];
-	size_t rd = 0, wr = 0, want;
+	size_t rd = 0, wr = 0;
 	uint64_t echoed = 0, rng = a->seed | 1;
 	struct epoll_event ev, evs[4];
 	bool eof = false, progress;
@@ -597,41 +591,31 @@ static int echo_main(void *arg, int wfd)
 		do {
 			progress = false;
 			while (!eof && wr < sizeof(rb)) {
-				want = 1 + rng_next(&rng) % 4096;
-				if (want > sizeof(rb) - wr)
-					want = sizeof(rb) - wr;
-				k = recv(fd, rb + wr, want, 0);
-				if (k > 0) {
-					wr += k;
-					progress = true;
-				} else if (k == 0) {
-					eof = true;
-				} else if (errno == EAGAIN) {
+				k = recv_chunk(fd, rb + wr, sizeof(rb) - wr, 4096, &rng, &eof);
+				if (k == -EAGAIN)
 					break;
-				} else {
-					fprintf(stderr, "[echo] recv: %s\n", strerror(errno));
+				if (k < 0) {
+					fprintf(stderr, "[echo] recv: %s\n", strerror(-k));
 					return 4;
 				}
+				wr += k;
+				progress |= k > 0;
 				if (!a->et)
 					break;
 			}
 			while (wr > rd) {
-				want = 1 + rng_next(&rng) % 4096;
-				if (want > wr - rd)
-					want = wr - rd;
-				k = send(fd, rb + rd, want, MSG_NOSIGNAL);
-				if (k > 0) {
-					rd += k;
-					echoed += k;
-					progress = true;
-					if (rd == wr)
-						rd = wr = 0;
-				} else if (k < 0 && errno == EAGAIN) {
+				k = send_chunk(fd, rb + rd, wr - rd, 4096, &rng);
+				if (k == -EAGAIN)
 					break;
-				} else {
-					fprintf(stderr, "[echo] send: %s\n", strerror(errno));
+				if (k <= 0) {
+					fprintf(stderr, "[echo] send: %s\n", strerror(-k));
 					return 5;
 				}
+				rd += k;
+				echoed += k;
+				progress = true;
+				if (rd == wr)
+					rd = wr = 0;
 				if (!a->et)
 					break;
 			}
@@ -669,14 +653,14 @@ static void check_trigger_semantics(bool et)
 	char b[128];
 	int c, s, ep;
 
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	nc_set_nonblock(s, true);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ev.data.fd = s;
 	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev), 0);
 	memset(b, 'x', sizeof(b));
 	assert_int_equal(send(c, b, 100, 0), 100);
-	wait_readable_bytes(s, 100, 10000);
+	nc_wait_readable_bytes(s, 100, 10000);
 	assert_int_equal(epoll_wait(ep, &out, 1, 10000), 1);
 	assert_true(out.events & EPOLLIN);
 	assert_int_equal(recv(s, b, 10, 0), 10);
@@ -685,7 +669,7 @@ static void check_trigger_semantics(bool et)
 	assert_int_equal(send(c, b, 1, 0), 1);
 	assert_int_equal(epoll_wait(ep, &out, 1, 10000), 1);
 	assert_true(out.events & EPOLLIN);
-	wait_readable_bytes(s, 91, 10000);
+	nc_wait_readable_bytes(s, 91, 10000);
 	assert_int_equal(recv(s, b, sizeof(b), 0), 91);
 	assert_int_equal(recv(s, b, sizeof(b), 0), -1);
 	assert_int_equal(errno, EAGAIN);
@@ -707,7 +691,7 @@ static void epoll_echo(bool et)
 	struct nc_hash h;
 	bool eof = false, shut = false, progress;
 	int fd, ep, rfd = -1, n;
-	size_t want;
+	size_t left;
 	ssize_t k;
 	pid_t pid;
 
@@ -736,19 +720,15 @@ static void epoll_echo(bool et)
 		do {
 			progress = false;
 			while (tx < total) {
-				want = 1 + rng_next(&rng) % sizeof(buf);
-				if (want > total - tx)
-					want = total - tx;
-				nc_gen(seed, tx, buf, want);
-				k = send(fd, buf, want, MSG_NOSIGNAL);
-				if (k > 0) {
-					tx += k;
-					progress = true;
-				} else if (k < 0 && errno == EAGAIN) {
+				left = total - tx < sizeof(buf) ? total - tx : sizeof(buf);
+				nc_gen(seed, tx, buf, left);
+				k = send_chunk(fd, buf, left, sizeof(buf), &rng);
+				if (k == -EAGAIN)
 					break;
-				} else {
-					fail_msg("send: %s", strerror(errno));
-				}
+				if (k <= 0)
+					fail_msg("send: %s", strerror(-k));
+				tx += k;
+				progress = true;
 				if (!et)
 					break;
 			}
@@ -757,20 +737,15 @@ static void epoll_echo(bool et)
 				shut = true;
 			}
 			while (!eof) {
-				want = 1 + rng_next(&rng) % sizeof(buf);
-				k = recv(fd, buf, want, 0);
-				if (k > 0) {
-					nc_hash_update(&h, buf, k);
-					rx += k;
-					progress = true;
-				} else if (k == 0) {
-					eof = true;
-				} else if (errno == EAGAIN) {
+				k = recv_chunk(fd, buf, sizeof(buf), sizeof(buf), &rng, &eof);
+				if (k == -EAGAIN)
 					break;
-				} else {
+				if (k < 0)
 					fail_msg("recv after %llu bytes: %s",
-						 (unsigned long long)rx, strerror(errno));
-				}
+						 (unsigned long long)rx, strerror(-k));
+				nc_hash_update(&h, buf, k);
+				rx += k;
+				progress |= k > 0;
 				if (!et)
 					break;
 			}

@@ -18,53 +18,6 @@
  */
 #include "nc_net.h"
 
-/* A connected pair: *c (nc_a) connected to *s (accepted in nc_b). */
-static void mkpair(int *c, int *s)
-{
-	uint16_t port = nc_next_port();
-	int l = nc_listen_in(NC_NS_B, port, 8);
-
-	nc_assert(l >= 0, "listen in %s", NC_NS_B);
-	/* accept() comes after connect() returned: like TCP, the connection
-	 * must be established from the listen backlog */
-	*c = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
-	nc_assert(*c >= 0, "blocking connect() before the server calls accept()");
-	*s = nc_accept_timeout(l, 10000);
-	nc_assert(*s >= 0, "accept");
-	close(l);
-}
-
-static int so_error(int fd)
-{
-	int err = -1;
-	socklen_t len = sizeof(err);
-
-	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-	return err;
-}
-
-/* Wait until @fd has @n bytes queued (MSG_PEEK), at most @ms. */
-static void wait_readable_bytes(int fd, size_t n, int ms)
-{
-	static uint8_t buf[1 << 20];
-	int64_t deadline = nc_now_ms() + ms;
-	ssize_t r = 0;
-
-	assert_true(n <= sizeof(buf));
-	while (nc_now_ms() < deadline) {
-		r = recv(fd, buf, n, MSG_PEEK | MSG_DONTWAIT);
-		if (r == (ssize_t)n)
-			return;
-		nc_sleep_ms(5);
-	}
-	fail_msg("only %zd of %zu bytes arrived within %d ms", r, n, ms);
-}
-
-struct sender {
-	int fd;
-	uint64_t seed, len;
-};
-
 /* ------------------------------------------------------------ SO_ERROR */
 
 /* Abort @fd: SO_LINGER {1, 0} and close, which resets the connection. */
@@ -98,14 +51,14 @@ static void test_so_error(void **state)
 	int c, s;
 
 	nc_watchdog(60);
-	mkpair(&c, &s);
-	assert_int_equal(so_error(c), 0);
-	assert_int_equal(so_error(s), 0);
+	nc_mkpair(&c, &s);
+	assert_int_equal(nc_so_error(c), 0);
+	assert_int_equal(nc_so_error(s), 0);
 	abort_close(c);
 	wait_pollerr(s, 10000);
 	/* SO_ERROR reports the pending error once and clears it */
-	assert_int_equal(so_error(s), ECONNRESET);
-	assert_int_equal(so_error(s), 0);
+	assert_int_equal(nc_so_error(s), ECONNRESET);
+	assert_int_equal(nc_so_error(s), 0);
 	assert_int_equal(recv(s, b, sizeof(b), MSG_DONTWAIT), 0);
 	close(s);
 }
@@ -114,14 +67,14 @@ static void test_so_error(void **state)
 
 static void test_shutdown_wr(void **state)
 {
-	struct sender sd = { .seed = 0x60, .len = 100000 };
+	struct nc_sender sd = { .seed = 0x60, .len = 100000 };
 	struct pollfd p;
 	uint64_t h = 0;
 	char b[16];
 	int c, s;
 
 	nc_watchdog(60);
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	nc_assert(nc_send_gen(c, sd.seed, 0, sd.len, 20000) == 0, "send");
 	assert_int_equal(shutdown(c, SHUT_WR), 0);
 	/* no more sending on c */
@@ -157,7 +110,7 @@ static void test_shutdown_rd(void **state)
 	assert_int_equal(errno, ENOTCONN);
 	close(u);
 
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	assert_int_equal(shutdown(c, 7), -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(shutdown(c, SHUT_RD), 0);
@@ -212,10 +165,10 @@ static void test_abort_reset(void **state)
 
 	nc_watchdog(90);
 	/* the data the peer had is delivered first, then ECONNRESET */
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	nc_gen(0x80, 0, a, sizeof(a));
 	assert_int_equal(send(c, a, sizeof(a), 0), sizeof(a));
-	wait_readable_bytes(s, sizeof(a), 10000);
+	nc_wait_readable_bytes(s, sizeof(a), 10000);
 	abort_close(c);
 	rev = wait_pollerr(s, 10000);
 	assert_true(rev & POLLHUP);
@@ -235,7 +188,7 @@ static void test_abort_reset(void **state)
 	close(s);
 
 	/* a reader blocked in recv() is woken with ECONNRESET */
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	br.fd = s;
 	br.other = c;
 	pid = nc_spawn(NULL, 60, blocked_recv_main, &br, &rfd);
@@ -282,7 +235,7 @@ static void test_sigpipe(void **state)
 	sigpipes = 0;
 
 	/* peer closed: sending fails with EPIPE and raises SIGPIPE */
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	close(s);
 	nc_set_timeo(c, SO_RCVTIMEO, 10000);
 	assert_int_equal(recv(c, b, sizeof(b), 0), 0);
@@ -298,7 +251,7 @@ static void test_sigpipe(void **state)
 	close(c);
 
 	/* only MSG_NOSIGNAL from the start: never a signal */
-	mkpair(&c, &s);
+	nc_mkpair(&c, &s);
 	close(s);
 	assert_int_equal(recv(c, b, sizeof(b), 0), 0);
 	err = send_until_error(c, MSG_NOSIGNAL, 10000);

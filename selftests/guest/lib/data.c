@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test library: the seeded pseudo-random byte stream nc_gen() and the
- * streaming hash nc_hash (see nc_net.h).
+ * Test library: the seeded pseudo-random byte stream nc_gen(), the random
+ * choices of struct nc_rng and the streaming hash nc_hash (see nc_net.h).
  */
 #include "nc_lib.h"
 
-uint64_t nc_word(uint64_t seed, uint64_t k)
-{
-	uint64_t z = seed + (k + 1) * 0x9e3779b97f4a7c15ULL;
+#define NC_GOLDEN 0x9e3779b97f4a7c15ULL
 
+/* splitmix64's output function */
+static uint64_t nc_mix64(uint64_t z)
+{
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+uint64_t nc_word(uint64_t seed, uint64_t k)
+{
+	return nc_mix64(seed + (k + 1) * NC_GOLDEN);
 }
 
 void nc_gen(uint64_t seed, uint64_t off, void *buf, size_t len)
@@ -34,6 +40,26 @@ void nc_gen(uint64_t seed, uint64_t off, void *buf, size_t len)
 		for (sh = 0; sh < len; sh++)
 			*p++ = (uint8_t)(w >> (8 * sh));
 	}
+}
+
+uint64_t nc_rnd64(struct nc_rng *r)
+{
+	return nc_mix64(r->s += NC_GOLDEN);
+}
+
+uint32_t nc_rnd(struct nc_rng *r, uint32_t n)
+{
+	return n ? (uint32_t)(nc_rnd64(r) % n) : 0;
+}
+
+uint32_t nc_rnd_in(struct nc_rng *r, uint32_t lo, uint32_t hi)
+{
+	return lo + nc_rnd(r, hi - lo + 1);
+}
+
+bool nc_chance(struct nc_rng *r, double p)
+{
+	return (double)(nc_rnd64(r) >> 11) * (1.0 / 9007199254740992.0) < p;
 }
 
 #define NC_H_P1 0x9E3779B185EBCA87ULL

@@ -6,8 +6,12 @@
  */
 #include "nc_lib.h"
 #include <ctype.h>
+#include <net/if.h>
 
-/* The namespace this process started in (opened on the first nc_ns_enter). */
+/*
+ * The namespace this process started in: the calling thread's on the first
+ * nc_ns_enter() (the main thread's, before any thread moves).
+ */
 static int nc_root_ns_fd = -1;
 
 int nc_ns_enter(const char *name)
@@ -16,9 +20,9 @@ int nc_ns_enter(const char *name)
 	int fd, ret;
 
 	if (nc_root_ns_fd < 0) {
-		nc_root_ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		nc_root_ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (nc_root_ns_fd < 0)
-			return nc_fail(-errno, "open /proc/self/ns/net: %s",
+			return nc_fail(-errno, "open /proc/thread-self/ns/net: %s",
 				       strerror(errno));
 	}
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
@@ -42,21 +46,26 @@ int nc_ns_leave(void)
 }
 
 /*
- * A namespace name the shell commands below can take as it is: 1..32
- * letters, digits, '_', '.' or '-', not starting with '-' or '.'.
+ * A name the shell commands below can take as it is: 1..@max letters,
+ * digits, '_', '.' or '-', not starting with '-' or '.'.
  */
+static int nc_name_check(const char *what, const char *name, size_t max)
+{
+	size_t i, n = strlen(name);
+
+	if (!n || n > max || name[0] == '-' || name[0] == '.')
+		return nc_fail(-EINVAL, "%s name '%s': 1..%zu characters, not starting with '-' or '.'",
+			       what, name, max);
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return nc_fail(-EINVAL, "%s name '%s': only letters, digits, '_', '.' and '-'",
+				       what, name);
+	return 0;
+}
+
 static int nc_ns_name_check(const char *ns)
 {
-	size_t i, n = strlen(ns);
-
-	if (!n || n > 32 || ns[0] == '-' || ns[0] == '.')
-		return nc_fail(-EINVAL, "namespace name '%s': 1..32 characters, not starting with '-' or '.'",
-			       ns);
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)ns[i]) && !strchr("_.-", ns[i]))
-			return nc_fail(-EINVAL, "namespace name '%s': only letters, digits, '_', '.' and '-'",
-				       ns);
-	return 0;
+	return nc_name_check("namespace", ns, 32);
 }
 
 /*
@@ -91,12 +100,73 @@ static bool nc_hosts_answers(const char *ns, const char *ip, int timeout_ms)
 	return !err || err == ECONNREFUSED;
 }
 
+int nc_host_add(const char *ns)
+{
+	if (nc_ns_name_check(ns))
+		return -1;
+	if (nc_run("ip netns add %1$s && ip -n %1$s link set lo up", ns))
+		return nc_fail(-1, "creating namespace %s failed", ns);
+	return 0;
+}
+
+void nc_host_del(const char *ns)
+{
+	if (nc_ns_name_check(ns))
+		return;
+	nc_run("ip netns del %s 2>/dev/null", ns);
+}
+
+int nc_veth_add(const char *ns_a, const char *dev_a, const char *ip_a,
+		const char *ns_b, const char *dev_b, const char *ip_b)
+{
+	struct in_addr in;
+
+	if (nc_ns_name_check(ns_a) || nc_ns_name_check(ns_b) ||
+	    nc_name_check("device", dev_a, IFNAMSIZ - 1) ||
+	    nc_name_check("device", dev_b, IFNAMSIZ - 1))
+		return -1;
+	if (inet_pton(AF_INET, ip_a, &in) != 1 || inet_pton(AF_INET, ip_b, &in) != 1)
+		return nc_fail(-EINVAL, "veth %s/%s: '%s' or '%s' is not an IPv4 address",
+			       dev_a, dev_b, ip_a, ip_b);
+	/* the ends are created right in the two namespaces */
+	if (nc_run("ip link add %2$s netns %1$s type veth peer name %5$s netns %4$s"
+		   " && ip -n %1$s addr add %3$s/%7$d dev %2$s"
+		   " && ip -n %4$s addr add %6$s/%7$d dev %5$s"
+		   " && ip -n %1$s link set %2$s up && ip -n %4$s link set %5$s up",
+		   ns_a, dev_a, ip_a, ns_b, dev_b, ip_b, NC_PREFIX_LEN))
+		return nc_fail(-1, "creating veth %s (%s in %s) - %s (%s in %s) failed",
+			       dev_a, ip_a, ns_a, dev_b, ip_b, ns_b);
+	return 0;
+}
+
+int nc_hosts_link(const char *ns_a, const char *ns_b)
+{
+	return nc_veth_add(ns_a, NC_DEV_A, NC_IP_A, ns_b, NC_DEV_B, NC_IP_B);
+}
+
+int nc_host_wait(const char *ns, const char *ip, int timeout_ms)
+{
+	int64_t deadline = nc_now_ms() + timeout_ms;
+	int left;
+
+	for (;;) {
+		left = nc_left_ms(deadline);
+		if (nc_hosts_answers(ns, ip, left < 1000 ? left : 1000))
+			return 0;
+		if (nc_left_ms(deadline) <= 0)
+			break;
+		nc_sleep_ms(100);
+	}
+	return nc_fail(-ETIMEDOUT, "%s cannot reach %s within %d ms", ns, ip, timeout_ms);
+}
+
 void nc_hosts_destroy_ns(const char *ns_a, const char *ns_b)
 {
 	nc_ns_leave();
 	if (nc_ns_name_check(ns_a) || nc_ns_name_check(ns_b))
 		return;
-	nc_run("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", ns_a, ns_b);
+	nc_host_del(ns_a);
+	nc_host_del(ns_b);
 }
 
 void nc_hosts_destroy(void)
@@ -107,8 +177,8 @@ void nc_hosts_destroy(void)
 int nc_hosts_create_ns(const char *ns_a, const char *ns_b, bool replace)
 {
 	const char *ns[2] = { ns_a, ns_b };
-	char path[128], cmd[1024];
-	int i, n;
+	char path[128];
+	int i;
 
 	if (nc_ns_name_check(ns_a) || nc_ns_name_check(ns_b))
 		return -1;
@@ -125,28 +195,15 @@ int nc_hosts_create_ns(const char *ns_a, const char *ns_b, bool replace)
 					       ns[i]);
 		}
 	}
-	/* one veth pair: its ends are created right in the two namespaces */
-	n = snprintf(cmd, sizeof(cmd),
-		     "ip netns add %1$s && ip netns add %2$s"
-		     " && ip link add " NC_DEV_A " netns %1$s type veth peer name " NC_DEV_B " netns %2$s"
-		     " && ip -n %1$s addr add " NC_IP_A "/%3$d dev " NC_DEV_A
-		     " && ip -n %2$s addr add " NC_IP_B "/%3$d dev " NC_DEV_B
-		     " && ip -n %1$s link set lo up && ip -n %1$s link set " NC_DEV_A " up"
-		     " && ip -n %2$s link set lo up && ip -n %2$s link set " NC_DEV_B " up",
-		     ns_a, ns_b, NC_PREFIX_LEN);
-	if (n < 0 || n >= (int)sizeof(cmd))
-		return nc_fail(-ENAMETOOLONG, "the command creating %s and %s is too long", ns_a, ns_b);
-	if (nc_run("%s", cmd)) {
+	if (nc_host_add(ns_a) || nc_host_add(ns_b) || nc_hosts_link(ns_a, ns_b)) {
 		/* neither existed before (or was deleted): what is there now is ours */
-		nc_run("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", ns_a, ns_b);
+		nc_host_del(ns_a);
+		nc_host_del(ns_b);
 		return nc_fail(-1, "creating namespaces %s and %s failed", ns_a, ns_b);
 	}
-	for (i = 0; i < 10; i++) {
-		if (nc_hosts_answers(ns_a, NC_IP_B, 1000))
-			return 0;
-		nc_sleep_ms(100);
-	}
-	return nc_fail(-1, "%s cannot reach %s after creating the hosts", ns_a, NC_IP_B);
+	if (nc_host_wait(ns_a, NC_IP_B, 10000))
+		return nc_fail(-1, "%s cannot reach %s after creating the hosts", ns_a, NC_IP_B);
+	return 0;
 }
 
 int nc_hosts_create(void)
@@ -161,7 +218,7 @@ int nc_stat_get(const char *ns, const char *key, uint64_t *val)
 
 	if (ns && nc_ns_enter(ns))
 		return -1;
-	ret = nc_proc_get(NC_PROC_STATS, key, v, sizeof(v));
+	ret = nc_proc_get(NC_PROC_STATS_THREAD, key, v, sizeof(v));
 	if (ns)
 		nc_ns_leave();
 	if (ret)
@@ -184,7 +241,7 @@ const char *nc_stats_line(const char *ns)
 	out[0] = '\0';
 	if (ns && nc_ns_enter(ns))
 		return "(no namespace)";
-	f = fopen(NC_PROC_STATS, "r");
+	f = fopen(NC_PROC_STATS_THREAD, "r");
 	if (ns)
 		nc_ns_leave();
 	if (!f)
@@ -195,6 +252,63 @@ const char *nc_stats_line(const char *ns)
 	}
 	fclose(f);
 	return out;
+}
+
+int nc_stats_snap(const char *ns, struct nc_stats *s)
+{
+	char line[256], *colon;
+	FILE *f;
+	int e;
+
+	memset(s, 0, sizeof(*s));
+	if (ns && nc_ns_enter(ns))
+		return -1;
+	f = fopen(NC_PROC_STATS_THREAD, "r");
+	e = errno;
+	if (ns)
+		nc_ns_leave();
+	if (!f)
+		return nc_fail(-e, "open %s in %s: %s", NC_PROC_STATS, ns ? ns : "root",
+			       strerror(e));
+	while (s->n < NC_STATS_MAX && fgets(line, sizeof(line), f)) {
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		snprintf(s->name[s->n], sizeof(s->name[0]), "%.39s", line);
+		s->val[s->n++] = strtoull(colon + 1, NULL, 10);
+	}
+	fclose(f);
+	return 0;
+}
+
+uint64_t nc_stats_val(const struct nc_stats *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			return s->val[i];
+	return 0;
+}
+
+double nc_sockets_wait(const char *const *ns, int n, long *left, int timeout_ms)
+{
+	bool gone = false;
+	uint64_t v;
+	int i, k;
+
+	for (i = 0; i < timeout_ms / 100; i++) {
+		gone = true;
+		for (k = 0; k < n; k++) {
+			left[k] = nc_stat_get(ns[k], "sockets", &v) ? -1 : (long)v;
+			gone &= left[k] <= 0;
+		}
+		if (gone)
+			break;
+		nc_sleep_ms(100);
+	}
+	return i / 10.0;
 }
 
 int nc_sysctl_set(const char *ns, const char *name, const char *val)

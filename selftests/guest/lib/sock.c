@@ -43,25 +43,35 @@ uint16_t nc_next_port(void)
 	return nc_port_next++;
 }
 
-int nc_listen_in(const char *ns, uint16_t port, int backlog)
+int nc_listen_opts(const char *ns, uint16_t port, int backlog, int type_flags,
+		   int rcvbuf)
 {
 	struct sockaddr_in sin = nc_sin(NULL, port);
-	int fd = nc_socket_in(ns, 0), one = 1, e;
+	int fd = nc_socket_in(ns, type_flags), one = 1, e;
 
 	if (fd < 0)
 		return fd;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
 		e = errno;
 		close(fd);
-		return nc_fail(-e, "bind 0.0.0.0:%u in %s: %s", port, ns, strerror(e));
+		return nc_fail(-e, "bind 0.0.0.0:%u in %s: %s", port, ns ? ns : "root",
+			       strerror(e));
 	}
 	if (listen(fd, backlog)) {
 		e = errno;
 		close(fd);
-		return nc_fail(-e, "listen on port %u in %s: %s", port, ns, strerror(e));
+		return nc_fail(-e, "listen on port %u in %s: %s", port, ns ? ns : "root",
+			       strerror(e));
 	}
 	return fd;
+}
+
+int nc_listen_in(const char *ns, uint16_t port, int backlog)
+{
+	return nc_listen_opts(ns, port, backlog, 0, 0);
 }
 
 int nc_set_timeo(int fd, int opt, int ms)
@@ -219,6 +229,18 @@ int nc_send_gen(int fd, uint64_t seed, uint64_t off, uint64_t len,
 		r = nc_send_all(fd, buf, n, nc_left_ms(deadline));
 		if (r)
 			return r;
+	}
+	return 0;
+}
+
+int nc_sender_main(void *arg, int wfd)
+{
+	const struct nc_sender *sd = arg;
+
+	if (nc_send_gen(sd->fd, sd->seed, 0, sd->len, 60000) ||
+	    shutdown(sd->fd, SHUT_WR)) {
+		fprintf(stderr, "[sender] %s\n", nc_err);
+		return 1;
 	}
 	return 0;
 }

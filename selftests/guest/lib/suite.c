@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Test library: cmocka scaffolding, the group setup/teardown every suite
- * uses and the per-test cleanup (see nc_net.h).
+ * uses, the per-test cleanup, and helpers that fail the current test
+ * (see nc_net.h).
  */
 #include "nc_lib.h"
 
@@ -50,4 +51,44 @@ int nc_group_teardown(void **state)
 		}
 	}
 	return 0;
+}
+
+void nc_mkpair(int *c, int *s)
+{
+	uint16_t port = nc_next_port();
+	int l = nc_listen_in(NC_NS_B, port, 8);
+
+	nc_assert(l >= 0, "listen in %s", NC_NS_B);
+	/* accept() comes after connect() returned: like TCP, the connection
+	 * must be established from the listen backlog */
+	*c = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
+	nc_assert(*c >= 0, "blocking connect() before the server calls accept()");
+	*s = nc_accept_timeout(l, 10000);
+	nc_assert(*s >= 0, "accept");
+	close(l);
+}
+
+int nc_so_error(int fd)
+{
+	int err = -1;
+	socklen_t len = sizeof(err);
+
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	return err;
+}
+
+void nc_wait_readable_bytes(int fd, size_t n, int ms)
+{
+	static uint8_t buf[1 << 20];
+	int64_t deadline = nc_now_ms() + ms;
+	ssize_t r = 0;
+
+	assert_true(n <= sizeof(buf));
+	while (nc_now_ms() < deadline) {
+		r = recv(fd, buf, n, MSG_PEEK | MSG_DONTWAIT);
+		if (r == (ssize_t)n)
+			return;
+		nc_sleep_ms(5);
+	}
+	fail_msg("only %zd of %zu bytes arrived within %d ms", r, n, ms);
 }
