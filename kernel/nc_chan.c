@@ -35,7 +35,7 @@
 #define NC_MAX_PENDING		128	/* accepted channels without HELLO */
 #define NC_OPEN_FLOOD		4096	/* OPENs per second on one channel */
 #define NC_USER_TIMEOUT_MS	10000	/* unacked data this long kills it */
-#define NC_MAX_CTRL_UNOWNED	8192	/* RESETs of no socket waiting to go */
+#define NC_MAX_CTRL_UNOWNED	1024	/* RESETs of no socket waiting to go */
 
 static atomic_t nc_chan_next_cpu = ATOMIC_INIT(0);
 
@@ -147,6 +147,10 @@ static bool nc_chan_ctrl_pop(struct nc_channel *ch, struct nc_frame *f)
 	spin_unlock_bh(&ch->ctrl_lock);
 	if (!c)
 		return false;
+	/* half drained: the receive work may read again */
+	if (READ_ONCE(ch->ctrl_unowned) <= NC_MAX_CTRL_UNOWNED / 2 &&
+	    atomic_xchg(&ch->rx_throttled, 0))
+		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
 	if (c->nsk)
 		sock_put(&c->nsk->inet.sk);	/* the slot's reference */
 	else
@@ -308,9 +312,8 @@ int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
  * A control frame that belongs to no socket (a RESET answering a frame for a
  * socket that is gone or an OPEN refused). The receive work, process
  * context: the allocation may sleep, so it does not fail short of the OOM
- * killer. A peer that keeps asking for such answers and does not read them
- * would grow the queue without end: past NC_MAX_CTRL_UNOWNED (two seconds
- * of OPENs at the flood limit, 512 KiB) its channel is reset.
+ * killer. Their number is bounded by the receive work, which stops reading
+ * the channel while NC_MAX_CTRL_UNOWNED of them wait (nc_chan_rx_throttle()).
  */
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
 {
@@ -318,12 +321,6 @@ int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
 	int err;
 
 	might_sleep();
-	if (READ_ONCE(ch->ctrl_unowned) >= NC_MAX_CTRL_UNOWNED) {
-		nc_chan_proto_error(ch, NC_STAT_ERR_CTRL_BACKLOG,
-				    "%d answers it does not read",
-				    NC_MAX_CTRL_UNOWNED);
-		return -ENOBUFS;
-	}
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
@@ -672,6 +669,27 @@ static int nc_chan_recv(struct nc_channel *ch, void *buf, size_t len)
 	return kernel_recvmsg(ch->sock, &msg, &iov, 1, len, MSG_DONTWAIT);
 }
 
+/*
+ * Input that asks for answers (a RESET for each refused OPEN or stale frame)
+ * waits while NC_MAX_CTRL_UNOWNED answers are not sent yet: a peer that
+ * sends faster than its answers leave, or reads none of them, is slowed to
+ * what it reads, as TCP slows a sender to what its reader takes, and the
+ * queue stays bounded. One that never reads is aborted by TCP's user
+ * timeout (its window stays shut). Sending them resumes us, at half.
+ */
+static bool nc_chan_rx_throttle(struct nc_channel *ch)
+{
+	if (READ_ONCE(ch->ctrl_unowned) < NC_MAX_CTRL_UNOWNED)
+		return false;
+	if (!atomic_xchg(&ch->rx_throttled, 1))
+		nc_stat_inc(ch->nn, NC_STAT_RX_THROTTLED);
+	/* the queue may have drained before the flag was up */
+	if (READ_ONCE(ch->ctrl_unowned) > NC_MAX_CTRL_UNOWNED / 2)
+		return true;
+	atomic_set(&ch->rx_throttled, 0);
+	return false;
+}
+
 static void nc_chan_rx_workfn(struct work_struct *work)
 {
 	struct nc_channel *ch = container_of(work, struct nc_channel, rx_work);
@@ -680,6 +698,8 @@ static void nc_chan_rx_workfn(struct work_struct *work)
 	struct sk_buff *skb;
 
 	while (!atomic_read(&ch->dead)) {
+		if (nc_chan_rx_throttle(ch))
+			return;
 		if (ch->rx_got < NC_FRAME_HDR_LEN) {
 			ret = nc_chan_recv(ch, ch->rx_hdr + ch->rx_got,
 					   NC_FRAME_HDR_LEN - ch->rx_got);

@@ -31,6 +31,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_STALE_FRAMES] = "stale_frames",
 	[NC_STAT_VNS_JOBS] = "vns_jobs",
 	[NC_STAT_VNS_BYTES] = "vns_bytes",
+	[NC_STAT_RX_THROTTLED] = "rx_throttled",
 	[NC_STAT_ERR_FRAME + NC_FERR_MAGIC - 1] = "err_bad_magic",
 	[NC_STAT_ERR_FRAME + NC_FERR_VERSION - 1] = "err_bad_version",
 	[NC_STAT_ERR_FRAME + NC_FERR_TYPE - 1] = "err_bad_type",
@@ -45,7 +46,6 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_ERR_OPEN_FLOOD] = "err_open_flood",
 	[NC_STAT_ERR_STATE] = "err_state",
 	[NC_STAT_ERR_HELLO] = "err_hello",
-	[NC_STAT_ERR_CTRL_BACKLOG] = "err_ctrl_backlog",
 };
 
 static int nc_proc_stats_show(struct seq_file *seq, void *v)

@@ -53,6 +53,7 @@ enum nc_stat {
 	NC_STAT_STALE_FRAMES,		/* frames for sockets closed here */
 	NC_STAT_VNS_JOBS,		/* copies done by VNS workers */
 	NC_STAT_VNS_BYTES,
+	NC_STAT_RX_THROTTLED,		/* input paused: our answers pile up */
 	/* protocol errors: each resets the channel it came on */
 	NC_STAT_ERR_FRAME,		/* + NC_FERR_* - 1: bad header */
 	NC_STAT_ERR_LAST_FRAME = NC_STAT_ERR_FRAME + NC_FERR__MAX - 2,
@@ -62,7 +63,7 @@ enum nc_stat {
 	NC_STAT_ERR_OPEN_FLOOD,		/* too many OPENs too fast */
 	NC_STAT_ERR_STATE,		/* frame not valid in the socket's state */
 	NC_STAT_ERR_HELLO,		/* missing, repeated or conflicting HELLO */
-	NC_STAT_ERR_CTRL_BACKLOG,	/* our RESETs pile up: it does not read */
+
 	NC_STAT_MAX
 };
 
@@ -222,6 +223,8 @@ enum nc_ctrl_kind {
  *	nothing is added, and nc_chan_stop() empties it
  * @ctrlq_len: entries in @ctrlq; @ctrl_unowned: those that belong to no
  *	socket (allocated, so bounded: see nc_chan_send_ctrl())
+ * @rx_throttled: the receive work stopped reading until @ctrl_unowned
+ *	drains (see nc_chan_rx_throttle())
  * @dead: no more processing; set once
  * @saved_*: the TCP socket's callbacks before we took them over
  * @rx_hdr, @rx_got, @rx_frame, @rx_skb: receive state machine; a channel
@@ -242,6 +245,7 @@ struct nc_channel {
 	struct list_head ctrlq;
 	u32 ctrlq_len;
 	u32 ctrl_unowned;
+	atomic_t rx_throttled;
 	atomic_t dead;
 
 	void (*saved_data_ready)(struct sock *sk);
