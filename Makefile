@@ -184,7 +184,7 @@ test-one: deps
 FRAMES ?= 1000000
 fuzz-live: deps
 	@$(MAKE) --no-print-directory all module-debug
-	@scripts/vm.sh --debug-kernel --timeout 7200 -- \
+	@scripts/vm.sh --debug-kernel --mem 3072 --timeout 36000 -- \
 		'/nc/fuzz-live.sh $(FRAMES)'
 
 demo: deps

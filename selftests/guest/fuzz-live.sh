@@ -2,11 +2,14 @@
 # Runs inside the test guest: the live rogue-peer fuzzer (nc_fuzz_live) for
 # FRAMES frames, then the socket-API stress (nc_stress) for SECONDS seconds,
 # then the module must unload and, on a kmemleak kernel, leave no leak.
-#   /nc/fuzz-live.sh [FRAMES [SECONDS [SEED]]]
+#   /nc/fuzz-live.sh [FRAMES [SECONDS [SEED [CLIENTS]]]]
+# CLIENTS: real-traffic threads beside the rogue (default 1: on the debug
+# kernel they, not the rogue, would take most of the two vCPUs).
 # Each program prints "N passed, N failed"; the host adds them up.
 FRAMES=${1:-100000}
 SECONDS_STRESS=${2:-30}
 SEED=${3:-$(date +%s)}
+CLIENTS=${4:-1}
 rc=0
 
 if ! insmod /nc/netchannel.ko; then
@@ -14,7 +17,8 @@ if ! insmod /nc/netchannel.ko; then
 	exit 1
 fi
 echo "=== fuzz-live: $FRAMES frames, seed $SEED"
-/nc/bin/nc_fuzz_live --frames "$FRAMES" --seed "$SEED" || rc=1
+/nc/bin/nc_fuzz_live --frames "$FRAMES" --seed "$SEED" --clients "$CLIENTS" \
+	--seconds $((FRAMES / 20 + 600)) || rc=1
 echo "=== stress: $SECONDS_STRESS s, seed $SEED"
 /nc/bin/nc_stress --seconds "$SECONDS_STRESS" --seed "$SEED" || rc=1
 
