@@ -102,6 +102,20 @@ static uint8_t *valid_hello(uint8_t *out)
 
 /* ------------------------------------------------------- the rogue peer */
 
+/* A plain TCP socket in a, for talking to b's channel port by hand. */
+static int rogue_socket(void)
+{
+	int fd, e;
+
+	nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter %s", NC_NS_A);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	e = errno;
+	nc_ns_leave();
+	if (fd < 0)
+		fail_msg("socket: %s", strerror(e));
+	return fd;
+}
+
 /* What the host did with the rogue connection. */
 struct outcome {
 	int closed;		/* 0: still open; 1: EOF; 2: reset (ECONNRESET) */
@@ -171,15 +185,10 @@ static void rogue(const uint8_t *bytes, size_t len, int ms, bool reset_ok,
 	struct pollfd p;
 	ssize_t n;
 	double t0;
-	int fd, e;
+	int fd;
 
 	memset(o, 0, sizeof(*o));
-	nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter %s", NC_NS_A);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-	e = errno;
-	nc_ns_leave();
-	if (fd < 0)
-		fail_msg("socket: %s", strerror(e));
+	fd = rogue_socket();
 	nc_set_timeo(fd, SO_SNDTIMEO, 10000);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
 		fail_msg("plain TCP connect to the channel port %s:%u: %s", NC_IP_B,
@@ -472,12 +481,7 @@ static void test_open_flood(void **state)
 	assert_int_equal(stats_fd_get(sfd, "err_open_flood", &flood0), 0);
 	assert_int_equal(stats_fd_get(sfd, "frames_rx", &base), 0);
 
-	nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter %s", NC_NS_A);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-	e = errno;
-	nc_ns_leave();
-	if (fd < 0)
-		fail_msg("socket: %s", strerror(e));
+	fd = rogue_socket();
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	nc_set_timeo(fd, SO_SNDTIMEO, 10000);
 	t_conn = nc_now();
@@ -643,14 +647,9 @@ static int rogue_open(uint32_t *server_id)
 	int64_t deadline = nc_now_ms() + 5000;
 	ssize_t n;
 	size_t got;
-	int fd, e;
+	int fd;
 
-	nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter %s", NC_NS_A);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-	e = errno;
-	nc_ns_leave();
-	if (fd < 0)
-		fail_msg("socket: %s", strerror(e));
+	fd = rogue_socket();
 	nc_set_timeo(fd, SO_RCVTIMEO, 5000);
 	nc_set_timeo(fd, SO_SNDTIMEO, 5000);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
@@ -917,7 +916,7 @@ static void test_unread_resets(void **state)
 	uint64_t throttled = stat_b("rx_throttled"), refused0 = stat_b("opens_refused");
 	uint8_t buf[20 * NC_FRAME_HDR_LEN + 64], *end;
 	int64_t t0 = nc_now_ms(), deadline = t0 + 60000, stalled = 0;
-	int fd, e, rcvbuf = 4096, sent = 0, i;
+	int fd, rcvbuf = 4096, sent = 0, i;
 	unsigned int ctrlq, ctrlq_max = 0;
 	uint64_t refused_stall = 0;
 	bool dropped = false;
@@ -925,12 +924,7 @@ static void test_unread_resets(void **state)
 
 	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(90);
-	nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter %s", NC_NS_A);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-	e = errno;
-	nc_ns_leave();
-	if (fd < 0)
-		fail_msg("socket: %s", strerror(e));
+	fd = rogue_socket();
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
 		fail_msg("connect to the channel port: %s", strerror(errno));
