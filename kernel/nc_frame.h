@@ -9,7 +9,7 @@
  * Wire format (all fields big-endian), followed by @len payload bytes:
  *
  *   off  0  u16 magic       NC_FRAME_MAGIC (0x4E43, "NC")
- *   off  2  u8  version     NC_FRAME_VERSION (1)
+ *   off  2  u8  version     NC_FRAME_VERSION (2)
  *   off  3  u8  type        enum nc_frame_type
  *   off  4  u16 flags       NC_FF_* (unknown bits are rejected)
  *   off  6  u16 reserved    must be 0
@@ -40,7 +40,11 @@ typedef unsigned long long u64;
 #endif
 
 #define NC_FRAME_MAGIC		0x4E43
-#define NC_FRAME_VERSION	1
+/*
+ * 2: a DATA frame uses at least NC_FRAME_MIN_COST of credit, and the
+ * sequence window is the credit's frame count (1 counted bytes only).
+ */
+#define NC_FRAME_VERSION	2
 #define NC_FRAME_HDR_LEN	32
 /* Decoder limit; senders should cut DATA much smaller (e.g. 16 KiB). */
 #define NC_FRAME_MAX_PAYLOAD	65536
