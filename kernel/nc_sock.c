@@ -240,6 +240,7 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 	if (err == ECONNRESET && sk->sk_state == TCP_CLOSE_WAIT)
 		err = EPIPE;
 	WRITE_ONCE(sk->sk_err, err);
+	smp_wmb();	/* a reader that sees the shutdown sees the error */
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	inet_sk_set_state(sk, TCP_CLOSE);
 	spin_unlock_bh(&nsk->lock);
@@ -1288,8 +1289,16 @@ static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 			err = copied ? 0 : sock_error(sk);
 			break;
 		}
-		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)
+		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) {
+			/*
+			 * A reset sets sk_err before sk_shutdown: one that
+			 * came since we looked at sk_err is an error, not EOF.
+			 */
+			smp_rmb();
+			if (!copied && READ_ONCE(sk->sk_err))
+				err = sock_error(sk);
 			break;
+		}
 		if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
 			if (!nsk->peer)
 				err = -ENOTCONN;	/* never connected */
