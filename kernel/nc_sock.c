@@ -190,12 +190,21 @@ static void nc_sock_destruct(struct sock *sk)
 	inet_sock_destruct(sk);
 }
 
+/* the frame type each of a socket's control slots carries */
+static const u8 nc_ctrl_type[NC_CTRL_MAX] = {
+	[NC_CTRL_OPEN] = NC_FT_OPEN,
+	[NC_CTRL_ACCEPT] = NC_FT_ACCEPT,
+	[NC_CTRL_CREDIT] = NC_FT_CREDIT,
+	[NC_CTRL_CLOSE] = NC_FT_CLOSE,
+	[NC_CTRL_RESET] = NC_FT_RESET,
+};
+
 /* Queue a control frame of the connection on its home channel. */
-static void nc_send_ctrl(struct nc_sock *nsk, enum nc_ctrl_kind kind, u8 type,
-			 u32 arg)
+static void nc_send_ctrl(struct nc_sock *nsk, enum nc_ctrl_kind kind, u32 arg)
 {
 	struct nc_frame f = {
-		.type = type, .src_id = nsk->id, .dst_id = nsk->remote_id,
+		.type = nc_ctrl_type[kind], .src_id = nsk->id,
+		.dst_id = nsk->remote_id,
 		.arg = arg,
 	};
 
@@ -262,7 +271,7 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 static void nc_sock_abort(struct nc_sock *nsk, int err)
 {
 	if (nc_sk_connected(&nsk->inet.sk))
-		nc_send_ctrl(nsk, NC_CTRL_RESET, NC_FT_RESET, ECONNRESET);
+		nc_send_ctrl(nsk, NC_CTRL_RESET, ECONNRESET);
 	nc_sock_reset(nsk, err);
 }
 
@@ -496,8 +505,7 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 			nc_chan_send_ctrl(ch, &r);
 		}
 		if (wake) {
-			nc_send_ctrl(nsk, NC_CTRL_CREDIT, NC_FT_CREDIT,
-				     nsk->rcv_window);
+			nc_send_ctrl(nsk, NC_CTRL_CREDIT, nsk->rcv_window);
 			sk->sk_state_change(sk);
 			sk->sk_write_space(sk);
 		}
@@ -646,8 +654,8 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 		sock_put(sk);
 		goto refuse;
 	}
-	nc_send_ctrl(nsk, NC_CTRL_ACCEPT, NC_FT_ACCEPT, 0);
-	nc_send_ctrl(nsk, NC_CTRL_CREDIT, NC_FT_CREDIT, nsk->rcv_window);
+	nc_send_ctrl(nsk, NC_CTRL_ACCEPT, 0);
+	nc_send_ctrl(nsk, NC_CTRL_CREDIT, nsk->rcv_window);
 	lsk->sk_data_ready(lsk);
 	sock_put(lsk);
 	return;
@@ -1125,7 +1133,7 @@ static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
 	}
 	spin_unlock_bh(&nsk->lock);
 	if (credit && nc_sk_connected(&nsk->inet.sk))
-		nc_send_ctrl(nsk, NC_CTRL_CREDIT, NC_FT_CREDIT, credit);
+		nc_send_ctrl(nsk, NC_CTRL_CREDIT, credit);
 }
 
 /* The reader took @bytes from the head of the receive queue. */
