@@ -885,6 +885,13 @@ static void test_fair(void **state)
 #define LONG_BYTES	(8 * 1024 * 1024)
 #define NR_SHORT	4
 #define SHORT_BYTES	1024
+/*
+ * The short messages are written this far apart, so the later ones come
+ * well after the long one's first frames were ranked (an 8 MiB message
+ * earns 67 ms of slack with the latency policy) and while it is still
+ * being sent: they must still overtake what is left of it.
+ */
+#define SHORT_GAP_US	40000
 
 struct lat_arg {
 	uint16_t port[1 + NR_SHORT];
@@ -894,8 +901,8 @@ struct lat_arg {
 
 /*
  * Client of the latency test, two processes: this one writes the long
- * message in one write(); its fork writes the short ones as soon as the
- * long one is being written. Slot 0 is the long one, 1.. the short ones.
+ * message in one write(); its fork writes the short ones while the long
+ * one is being written, SHORT_GAP_US apart. Slot 0 is the long one, 1.. the short ones.
  */
 static int cli_latency(void *arg, int wfd)
 {
@@ -924,8 +931,13 @@ static int cli_latency(void *arg, int wfd)
 		if (read(a->go[0], &c, 1) != 1)
 			_exit(1);
 		for (i = 1; i <= NR_SHORT; i++) {
+			int64_t at = RD(shm->st[0].tx_start_us) +
+				     (i - 1) * SHORT_GAP_US;
+
 			st = &shm->st[i];
 			nc_gen(a->seed[i], 0, buf, SHORT_BYTES);
+			while (now_us() < at)
+				usleep(at - now_us());
 			WR(st->tx_start_us, now_us());
 			if (nc_send_all(fd[i], buf, SHORT_BYTES, 30000))
 				_exit(1);
@@ -965,7 +977,7 @@ static int run_latency(const char *what)
 {
 	struct app srv[1 + NR_SHORT];
 	struct lat_arg la;
-	int i, st, late = 0;
+	int i, st, late = 0, contended = 0;
 	pid_t cli;
 	int64_t t0, long_end;
 
@@ -1007,10 +1019,15 @@ static int run_latency(const char *what)
 	for (i = 1; i <= NR_SHORT; i++) {
 		printf(" [written +%.1f, done in %.1f ms]", (shm->st[i].tx_start_us - t0) / 1e3,
 		       (shm->st[i].rx_last_us - shm->st[i].tx_start_us) / 1e3);
+		if (shm->st[i].tx_start_us >= long_end)
+			continue;	/* no contest: the long one was done */
+		contended++;
 		if (shm->st[i].rx_last_us >= long_end)
 			late++;
 	}
 	printf("\n");
+	nc_assert(contended > 0, "%s: no short message was written while the long one was sent",
+		  what);
 	return late;
 }
 
