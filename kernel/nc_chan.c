@@ -45,13 +45,31 @@ static void nc_peer_free_workfn(struct work_struct *work);
 
 /* ---- channel callbacks (softirq context) --------------------------------- */
 
+static bool nc_chan_rx_read(struct nc_channel *ch, gfp_t gfp);
+static void nc_chan_tx_drop(struct nc_channel *ch);
+
+/*
+ * Frames are parsed here, in softirq, as they arrive. DATA and CREDIT
+ * frames of known sockets are handled at once; anything else is handed to
+ * the receive work (see nc_chan_rx_read()).
+ *
+ * When the socket is owned (by the transmit work, say), this runs from
+ * release_sock() as its backlog is processed, and the work reads instead,
+ * as strparser does: TCP counts the backlog against the receive window
+ * until it is all processed, so what we read here could not reopen a
+ * window that the backlog's ACKs closed, and the sender would wait for
+ * its zero-window probe (200 ms or more).
+ */
 static void nc_chan_data_ready(struct sock *sk)
 {
 	struct nc_channel *ch;
 
 	read_lock_bh(&sk->sk_callback_lock);
 	ch = sk->sk_user_data;
-	if (ch && !atomic_read(&ch->dead))
+	if (ch && !atomic_read(&ch->dead) &&
+	    (!READ_ONCE(ch->peer) || READ_ONCE(ch->rx_deferred) ||
+	     sock_owned_by_user_nocheck(sk) ||
+	     nc_chan_rx_read(ch, GFP_ATOMIC)))
 		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
 	read_unlock_bh(&sk->sk_callback_lock);
 }
@@ -65,13 +83,32 @@ static void nc_chan_state_change(struct sock *sk)
 	ch = sk->sk_user_data;
 	if (ch) {
 		saved = ch->saved_state_change;
-		/* the receive work notices EOF or the error and acts on it */
-		if (!atomic_read(&ch->dead))
+		/*
+		 * The receive work notices EOF or the error and acts on it;
+		 * the transmit work, if it waits for room, sees the error.
+		 */
+		if (!atomic_read(&ch->dead)) {
 			queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
+			queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+		}
 	}
 	read_unlock_bh(&sk->sk_callback_lock);
 	if (saved)
 		saved(sk);
+}
+
+/* TCP has room again for a frame it refused (see nc_chan_tx_push()). */
+static void nc_chan_write_space(struct sock *sk)
+{
+	struct nc_channel *ch;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	ch = sk->sk_user_data;
+	if (ch && !atomic_read(&ch->dead) && sk_stream_is_writeable(sk)) {
+		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
 }
 
 static void nc_chan_install(struct nc_channel *ch)
@@ -81,9 +118,11 @@ static void nc_chan_install(struct nc_channel *ch)
 	write_lock_bh(&sk->sk_callback_lock);
 	ch->saved_data_ready = sk->sk_data_ready;
 	ch->saved_state_change = sk->sk_state_change;
+	ch->saved_write_space = sk->sk_write_space;
 	sk->sk_user_data = ch;
 	sk->sk_data_ready = nc_chan_data_ready;
 	sk->sk_state_change = nc_chan_state_change;
+	sk->sk_write_space = nc_chan_write_space;
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
@@ -114,7 +153,8 @@ static struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
 	 * Keep little unsent data in TCP's queue: frames wait in the
 	 * NetScheduler, where the policy orders them, not behind megabytes of
 	 * another socket's data in a FIFO it cannot touch. The transmit work
-	 * blocks in sendmsg until the queue drains below this.
+	 * stops when the queue is above this and TCP's write_space callback
+	 * brings it back.
 	 */
 	lock_sock(sock->sk);
 	WRITE_ONCE(tcp_sk(sock->sk)->notsent_lowat,
@@ -182,13 +222,19 @@ static void nc_chan_stop(struct nc_channel *ch)
 		sk->sk_user_data = NULL;
 		sk->sk_data_ready = ch->saved_data_ready;
 		sk->sk_state_change = ch->saved_state_change;
+		sk->sk_write_space = ch->saved_write_space;
 	}
 	write_unlock_bh(&sk->sk_callback_lock);
-	/* wakes a transmit work blocked in sendmsg */
 	kernel_sock_shutdown(ch->sock, SHUT_RDWR);
 	cancel_work_sync(&ch->rx_work);
 	cancel_work_sync(&ch->tx_work);
 	nc_chan_ctrl_purge(ch);
+	/*
+	 * Nothing reads or sends any more. A CLOSE being sent holds its
+	 * socket, which holds the peer, which holds us until it is freed:
+	 * let go now.
+	 */
+	nc_chan_tx_drop(ch);
 }
 
 static void nc_chan_free(struct nc_channel *ch)
@@ -199,6 +245,8 @@ static void nc_chan_free(struct nc_channel *ch)
 	cancel_work_sync(&ch->tx_work);
 	nc_chan_ctrl_purge(ch);
 	kfree_skb(ch->rx_skb);
+	kfree_skb(ch->rx_defer_skb);
+	nc_chan_tx_drop(ch);
 	sock_release(ch->sock);
 	kfree(ch);
 }
@@ -220,62 +268,38 @@ static void nc_chan_reap_pending(struct nc_net *nn)
 	}
 }
 
+/*
+ * Reset @ch for a protocol error. Any context, including the receive path
+ * under the channel socket's lock: nothing here takes that lock.
+ */
 void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
 			 const char *fmt, ...)
 {
-	struct sockaddr_in sin = {};
+	struct inet_sock *inet = inet_sk(ch->sock->sk);
 	struct va_format vaf;
 	va_list args;
 
 	nc_stat_inc(ch->nn, why);
-	kernel_getpeername(ch->sock, (struct sockaddr *)&sin);
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
 	net_warn_ratelimited("netchannel: channel from %pI4:%u: %pV; resetting it\n",
-			     &sin.sin_addr, ntohs(sin.sin_port), &vaf);
+			     &inet->inet_daddr, ntohs(inet->inet_dport), &vaf);
 	va_end(args);
 
 	nc_stat_inc(ch->nn, NC_STAT_CHANNELS_RESET);
-	/* abort, not close: the peer sees an RST */
-	sock_no_linger(ch->sock->sk);
+	/* abort, not close: the peer sees an RST when the socket is released */
+	sock_set_flag(ch->sock->sk, SOCK_LINGER);
+	WRITE_ONCE(ch->sock->sk->sk_lingertime, 0);
 	if (ch->peer) {
 		nc_peer_kill(ch->peer, ECONNRESET);
 	} else {
 		atomic_set(&ch->dead, 1);
-		kernel_sock_shutdown(ch->sock, SHUT_RDWR);
 		schedule_work(&ch->nn->accept_work);	/* reaps it */
 	}
 }
 
 /* ---- transmit -------------------------------------------------------------- */
-
-static int nc_chan_sendv(struct nc_channel *ch, struct kvec *iov, int n,
-			 size_t len)
-{
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	int ret;
-
-	while (len) {
-		ret = kernel_sendmsg(ch->sock, &msg, iov, n, len);
-		if (ret <= 0)
-			return ret ? ret : -EPIPE;
-		len -= ret;
-		/* short send: skip what went out */
-		while (ret && n) {
-			if (ret < iov->iov_len) {
-				iov->iov_base += ret;
-				iov->iov_len -= ret;
-				ret = 0;
-			} else {
-				ret -= iov->iov_len;
-				iov++;
-				n--;
-			}
-		}
-	}
-	return 0;
-}
 
 /*
  * Queue the control frame @f in slot @c on @ch (see struct nc_ctrl). A slot
@@ -396,9 +420,94 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
 	return false;
 }
 
-static int nc_chan_send_frame(struct nc_channel *ch, const struct nc_frame *f,
+/*
+ * The payload bytes [@off, @off + @len) of @skb as page pieces in @bv, at
+ * most @max of them: how many, with their bytes in *@bytes. Socket skbs
+ * are built paged (nc_sendmsg()), so TCP can take the pages by reference.
+ */
+static int nc_skb_bvec(const struct sk_buff *skb, u32 off, u32 len,
+		       struct bio_vec *bv, int max, size_t *bytes)
+{
+	int i, n = 0;
+
+	*bytes = 0;
+	if (WARN_ON_ONCE(off < skb_headlen(skb)))
+		return -EINVAL;		/* linear data is slab memory */
+	off -= skb_headlen(skb);
+	for (i = 0; i < skb_shinfo(skb)->nr_frags && len && n < max; i++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+		u32 size = skb_frag_size(frag), take;
+
+		if (off >= size) {
+			off -= size;
+			continue;
+		}
+		take = min(size - off, len);
+		bvec_set_page(&bv[n++], skb_frag_page(frag), take,
+			      skb_frag_off(frag) + off);
+		*bytes += take;
+		len -= take;
+		off = 0;
+	}
+	return n;
+}
+
+/*
+ * Hand the rest of @ch's current frame to TCP, without blocking: the
+ * header is copied (32 bytes), the payload's pages are spliced. 0 once all
+ * of it is in; -EAGAIN when TCP has no room (the frame stays, and
+ * nc_chan_write_space() brings the work back); another error if the
+ * channel broke. Channel socket locked.
+ */
+static int nc_chan_tx_push(struct nc_channel *ch)
+{
+	struct nc_tx_frame *t = &ch->tx;
+	struct sock *sk = ch->sock->sk;
+	struct bio_vec bv[MAX_SKB_FRAGS];
+	struct msghdr msg = {};
+	size_t bytes;
+	int ret, n;
+
+	while (t->sent < NC_FRAME_HDR_LEN) {
+		struct kvec v = {
+			.iov_base = t->hdr + t->sent,
+			.iov_len = NC_FRAME_HDR_LEN - t->sent,
+		};
+
+		/* MSG_MORE: no segment of the header alone */
+		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL |
+				(t->len ? MSG_MORE : 0);
+		iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &v, 1, v.iov_len);
+		ret = tcp_sendmsg_locked(sk, &msg, v.iov_len);
+		if (ret < 0)
+			return ret;
+		t->sent += ret;
+	}
+	while (t->sent < NC_FRAME_HDR_LEN + t->len) {
+		u32 done = t->sent - NC_FRAME_HDR_LEN;
+
+		n = nc_skb_bvec(t->skb, t->off + done, t->len - done, bv,
+				ARRAY_SIZE(bv), &bytes);
+		if (n <= 0)
+			return n ?: -EINVAL;
+		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_SPLICE_PAGES;
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, n, bytes);
+		ret = tcp_sendmsg_locked(sk, &msg, bytes);
+		if (ret < 0)
+			return ret;
+		t->sent += ret;
+	}
+	return 0;
+}
+
+/*
+ * The HELLO of a channel we connected, before its callbacks are installed
+ * (nothing else sends on it yet): blocking, copied.
+ */
+static int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
 			      const void *payload)
 {
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 	u8 hdr[NC_FRAME_HDR_LEN];
 	struct kvec iov[2] = {
 		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
@@ -407,9 +516,11 @@ static int nc_chan_send_frame(struct nc_channel *ch, const struct nc_frame *f,
 	int ret;
 
 	nc_frame_encode(f, hdr);
-	ret = nc_chan_sendv(ch, iov, f->len ? 2 : 1, sizeof(hdr) + f->len);
-	if (ret)
+	ret = kernel_sendmsg(ch->sock, &msg, iov, 2, sizeof(hdr) + f->len);
+	if (ret < 0)
 		return ret;
+	if (ret != sizeof(hdr) + f->len)
+		return -EPIPE;	/* a blocking send stops short only on error */
 	atomic64_inc(&ch->frames_tx);
 	atomic64_add(f->len, &ch->bytes_tx);
 	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
@@ -417,55 +528,109 @@ static int nc_chan_send_frame(struct nc_channel *ch, const struct nc_frame *f,
 	return 0;
 }
 
-static void nc_chan_tx_workfn(struct work_struct *work)
+/* Take the next frame for @ch: a control frame, else the NetScheduler's. */
+static bool nc_chan_tx_next(struct nc_channel *ch)
 {
-	struct nc_channel *ch = container_of(work, struct nc_channel, tx_work);
+	struct nc_tx_frame *t = &ch->tx;
 	struct nc_sock *fin_nsk;
 	struct sk_buff *skb;
 	struct nc_frame f;
-	int budget, ret;
 	u32 off;
 
-	for (budget = NC_TX_BUDGET; budget; budget--) {
-		if (atomic_read(&ch->dead))
-			return;
-		if (nc_chan_ctrl_pop(ch, &f)) {
-			ret = nc_chan_send_frame(ch, &f, NULL);
-			if (ret)
-				goto err;
-			continue;
-		}
-		if (!READ_ONCE(ch->peer))
-			return;
+	for (;;) {
 		skb = NULL;
 		fin_nsk = NULL;
-		if (!nc_peer_next_frame(ch->peer, ch, &f, &skb, &off, &fin_nsk))
-			return;
+		off = 0;
+		if (nc_chan_ctrl_pop(ch, &f))
+			break;
+		if (!READ_ONCE(ch->peer) ||
+		    !nc_peer_next_frame(ch->peer, ch, &f, &skb, &off, &fin_nsk))
+			return false;
 		/*
 		 * A CLOSE goes behind the socket's ACCEPT on its home channel:
 		 * a socket that closes at once must not overtake its ACCEPT.
 		 */
-		ret = 0;
-		if (fin_nsk && fin_nsk->home != ch)
-			nc_chan_queue_ctrl(fin_nsk->home,	/* fails only dying */
-					   &fin_nsk->ctrl[NC_CTRL_CLOSE], &f);
-		else
-			ret = nc_chan_send_frame(ch, &f,
-						 skb ? skb->data + off : NULL);
-		/* frees the sent bytes' send-buffer charge: wakes writers */
-		consume_skb(skb);
-		if (fin_nsk) {
-			nc_sock_fin_sent(fin_nsk);
-			sock_put(&fin_nsk->inet.sk);
-		}
-		if (ret)
-			goto err;
+		if (!fin_nsk || fin_nsk->home == ch)
+			break;
+		nc_chan_queue_ctrl(fin_nsk->home,	/* fails only dying */
+				   &fin_nsk->ctrl[NC_CTRL_CLOSE], &f);
+		nc_sock_fin_sent(fin_nsk);
+		sock_put(&fin_nsk->inet.sk);
 	}
-	queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
-	return;
-err:
-	if (ch->peer)
-		nc_peer_kill(ch->peer, ECONNRESET);
+	nc_frame_encode(&f, t->hdr);
+	t->skb = skb;
+	t->off = off;
+	t->len = f.len;
+	t->sent = 0;
+	t->fin_nsk = fin_nsk;
+	t->busy = true;
+	return true;
+}
+
+/* The current frame is all in TCP. */
+static void nc_chan_tx_done(struct nc_channel *ch)
+{
+	struct nc_tx_frame *t = &ch->tx;
+
+	atomic64_inc(&ch->frames_tx);
+	atomic64_add(t->len, &ch->bytes_tx);
+	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
+	nc_stat_add(ch->nn, NC_STAT_BYTES_TX, t->len);
+	/* TCP holds the pages; this frees the socket's send-buffer charge */
+	consume_skb(t->skb);
+	if (t->fin_nsk) {
+		nc_sock_fin_sent(t->fin_nsk);
+		sock_put(&t->fin_nsk->inet.sk);
+	}
+	t->skb = NULL;
+	t->fin_nsk = NULL;
+	t->busy = false;
+}
+
+/* Forget a frame that will never be sent: the channel is gone. */
+static void nc_chan_tx_drop(struct nc_channel *ch)
+{
+	struct nc_tx_frame *t = &ch->tx;
+
+	if (!t->busy)
+		return;
+	kfree_skb(t->skb);
+	if (t->fin_nsk)
+		sock_put(&t->fin_nsk->inet.sk);
+	t->skb = NULL;
+	t->fin_nsk = NULL;
+	t->busy = false;
+}
+
+/*
+ * The transmit work: frames into TCP until it has no room, then wait for
+ * nc_chan_write_space(). It owns the channel socket's lock, and with it
+ * @ch->tx, while it runs.
+ */
+static void nc_chan_tx_workfn(struct work_struct *work)
+{
+	struct nc_channel *ch = container_of(work, struct nc_channel, tx_work);
+	struct sock *sk = ch->sock->sk;
+	int budget, ret = 0;
+
+	lock_sock(sk);
+	for (budget = NC_TX_BUDGET; budget; budget--) {
+		if (atomic_read(&ch->dead))
+			break;
+		if (!ch->tx.busy && !nc_chan_tx_next(ch))
+			break;
+		ret = nc_chan_tx_push(ch);
+		if (ret)
+			break;
+		nc_chan_tx_done(ch);
+	}
+	release_sock(sk);
+	if (ret && ret != -EAGAIN) {
+		if (ch->peer)
+			nc_peer_kill(ch->peer, ECONNRESET);
+	} else if (!budget) {
+		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	}
 }
 
 void nc_peer_kick(struct nc_peer *peer)
@@ -589,17 +754,22 @@ static bool nc_chan_open_flood(struct nc_channel *ch)
 	return ++ch->opens > NC_OPEN_FLOOD;
 }
 
+static void nc_chan_rx_count(struct nc_channel *ch, const struct nc_frame *f)
+{
+	atomic64_inc(&ch->frames_rx);
+	atomic64_add(f->len, &ch->bytes_rx);
+	nc_stat_inc(ch->nn, NC_STAT_FRAMES_RX);
+	nc_stat_add(ch->nn, NC_STAT_BYTES_RX, f->len);
+}
+
+/* Any frame, in process context, without the channel socket's lock. */
 static void nc_chan_rx_dispatch(struct nc_channel *ch, const struct nc_frame *f,
 				struct sk_buff *skb)
 {
 	struct nc_net *nn = ch->nn;
 	struct nc_sock *nsk;
 
-	atomic64_inc(&ch->frames_rx);
-	atomic64_add(f->len, &ch->bytes_rx);
-	nc_stat_inc(nn, NC_STAT_FRAMES_RX);
-	nc_stat_add(nn, NC_STAT_BYTES_RX, f->len);
-
+	nc_chan_rx_count(ch, f);
 	if (!ch->peer) {
 		if (f->type != NC_FT_HELLO)
 			nc_chan_proto_error(ch, NC_STAT_ERR_HELLO,
@@ -654,19 +824,181 @@ static void nc_chan_rx_dispatch(struct nc_channel *ch, const struct nc_frame *f,
 		}
 		goto out;
 	}
-	nc_sock_rx_frame(ch, nsk, f, skb);
+	nc_sock_rx_frame(ch, nsk, f, skb, true);
 	skb = NULL;	/* consumed */
 	sock_put(&nsk->inet.sk);
 out:
 	kfree_skb(skb);
 }
 
-static int nc_chan_recv(struct nc_channel *ch, void *buf, size_t len)
+/*
+ * The fast path: a DATA or CREDIT frame for a live socket of this peer,
+ * handled where it was parsed (softirq, or under the channel socket's
+ * lock). Returns false, having done nothing, for anything that needs the
+ * receive work: other frame types, stale or unknown sockets (their answer
+ * is allocated), a socket the user closed (its abort sleeps).
+ */
+static bool nc_chan_rx_fast(struct nc_channel *ch, const struct nc_frame *f,
+			    struct sk_buff *skb)
 {
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-	struct kvec iov = { buf, len };
+	struct nc_sock *nsk;
+	bool done = false;
 
-	return kernel_recvmsg(ch->sock, &msg, &iov, 1, len, MSG_DONTWAIT);
+	if (!ch->peer || (f->type != NC_FT_DATA && f->type != NC_FT_CREDIT))
+		return false;
+	nsk = nc_sock_lookup(ch->nn, f->dst_id);
+	if (!nsk)
+		return false;
+	if (nsk->peer == ch->peer) {
+		done = nc_sock_rx_frame(ch, nsk, f, skb, false);
+		if (done)
+			nc_chan_rx_count(ch, f);
+	}
+	sock_put(&nsk->inet.sk);
+	return done;
+}
+
+/*
+ * Receive state machine. Frames are read from the channel socket's receive
+ * queue with tcp_read_sock(), always under that socket's lock: by
+ * nc_chan_data_ready() (softirq or backlog) or by the receive work (which
+ * owns the lock). So @rx_hdr, @rx_got, @rx_need, @rx_frame and @rx_skb have
+ * one writer at a time.
+ *
+ * Payload: a DATA frame longer than NC_RX_COPYBREAK is taken by reference
+ * (pskb_extract() of TCP's skbs, the pieces of a frame that spans skbs
+ * chained on the first one's frag_list), so the only copy of its bytes is
+ * the reader's recvmsg(). Shorter frames, and every other type, are copied
+ * into a small linear skb, which neither pins TCP's large skbs nor makes
+ * nc_frame.c parse a fragmented payload.
+ *
+ * A frame the fast path does not take is put in the one-frame slot
+ * @rx_defer_*, @rx_deferred is set, and reading stops until the receive
+ * work has dispatched it (in process context, without the lock) and
+ * cleared the flag: so frames are handled in the order they came.
+ */
+#define NC_RX_COPYBREAK		1024
+
+static void nc_skb_chain(struct sk_buff *head, struct sk_buff *piece)
+{
+	struct sk_buff **pp = &skb_shinfo(head)->frag_list;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = piece;
+	head->len += piece->len;
+	head->data_len += piece->len;
+	head->truesize += piece->truesize;
+}
+
+/* Take @n payload bytes of the current frame from @skb at @off. */
+static bool nc_chan_rx_take(struct nc_channel *ch, struct sk_buff *skb,
+			    unsigned int off, size_t n, gfp_t gfp)
+{
+	const struct nc_frame *f = &ch->rx_frame;
+	struct sk_buff *piece;
+
+	if (f->type != NC_FT_DATA || f->len <= NC_RX_COPYBREAK) {
+		if (!ch->rx_skb) {
+			ch->rx_skb = alloc_skb(f->len, gfp);
+			if (!ch->rx_skb)
+				return false;
+		}
+		skb_copy_bits(skb, off, skb_put(ch->rx_skb, n), n);
+		return true;
+	}
+	piece = pskb_extract(skb, off, n, gfp);
+	if (!piece)
+		return false;
+	if (ch->rx_skb)
+		nc_skb_chain(ch->rx_skb, piece);
+	else
+		ch->rx_skb = piece;
+	return true;
+}
+
+/* A whole frame: the fast path, or the receive work. */
+static void nc_chan_rx_frame(struct nc_channel *ch, read_descriptor_t *desc)
+{
+	struct sk_buff *skb = ch->rx_skb;
+
+	ch->rx_skb = NULL;
+	ch->rx_got = 0;
+	if (nc_chan_rx_fast(ch, &ch->rx_frame, skb))
+		return;
+	nc_stat_inc(ch->nn, NC_STAT_RX_DEFERRED);
+	ch->rx_defer_frame = ch->rx_frame;
+	ch->rx_defer_skb = skb;
+	ch->rx_defer_err = 0;
+	/* the slot is written before the work can see the flag */
+	smp_store_release(&ch->rx_deferred, true);
+	desc->count = 0;	/* stop reading */
+}
+
+/* what nc_chan_rx_read() hands the actor */
+struct nc_rx_arg {
+	struct nc_channel *ch;
+	gfp_t gfp;
+};
+
+static int nc_chan_rx_actor(read_descriptor_t *desc, struct sk_buff *skb,
+			    unsigned int off, size_t len)
+{
+	struct nc_rx_arg *arg = desc->arg.data;
+	struct nc_channel *ch = arg->ch;
+	struct nc_frame *f = &ch->rx_frame;
+	size_t left = len, n;
+	int ret;
+
+	while (left && desc->count && !atomic_read(&ch->dead)) {
+		if (ch->rx_got < NC_FRAME_HDR_LEN) {
+			n = min_t(size_t, NC_FRAME_HDR_LEN - ch->rx_got, left);
+			skb_copy_bits(skb, off, ch->rx_hdr + ch->rx_got, n);
+			ch->rx_got += n;
+			off += n;
+			left -= n;
+			if (ch->rx_got < NC_FRAME_HDR_LEN)
+				break;
+			ret = nc_frame_decode(ch->rx_hdr, NC_FRAME_HDR_LEN, f);
+			if (ret < 0) {
+				/* the work resets the channel */
+				ch->rx_defer_err = ret;
+				/* pairs with the work's smp_load_acquire() */
+				smp_store_release(&ch->rx_deferred, true);
+				desc->count = 0;
+				break;
+			}
+			ch->rx_need = f->len;
+		}
+		if (ch->rx_need) {
+			n = min_t(size_t, ch->rx_need, left);
+			if (!nc_chan_rx_take(ch, skb, off, n, arg->gfp)) {
+				desc->count = 0;	/* the work retries */
+				break;
+			}
+			ch->rx_need -= n;
+			off += n;
+			left -= n;
+			if (ch->rx_need)
+				break;
+		}
+		nc_chan_rx_frame(ch, desc);
+	}
+	return len - left;
+}
+
+/*
+ * Read what the channel socket holds. Called with its lock held (see
+ * above). Returns true if the receive work must run: a frame waits for it,
+ * or an allocation failed.
+ */
+static bool nc_chan_rx_read(struct nc_channel *ch, gfp_t gfp)
+{
+	struct nc_rx_arg arg = { .ch = ch, .gfp = gfp };
+	read_descriptor_t desc = { .arg.data = &arg, .count = 1 };
+
+	tcp_read_sock(ch->sock->sk, &desc, nc_chan_rx_actor);
+	return READ_ONCE(ch->rx_deferred) || !desc.count;
 }
 
 /*
@@ -690,61 +1022,63 @@ static bool nc_chan_rx_throttle(struct nc_channel *ch)
 	return false;
 }
 
+/*
+ * The receive work, process context: dispatches the frame the fast path
+ * left, reads on under the channel socket's lock (with GFP_KERNEL), and
+ * notices the end of the channel.
+ */
 static void nc_chan_rx_workfn(struct work_struct *work)
 {
 	struct nc_channel *ch = container_of(work, struct nc_channel, rx_work);
-	struct nc_frame *f = &ch->rx_frame;
-	int budget = NC_RX_BUDGET, ret;
-	struct sk_buff *skb;
+	struct sock *sk = ch->sock->sk;
+	int budget = NC_RX_BUDGET, err;
+	bool again, deferred;
 
 	while (!atomic_read(&ch->dead)) {
-		if (nc_chan_rx_throttle(ch))
-			return;
-		if (ch->rx_got < NC_FRAME_HDR_LEN) {
-			ret = nc_chan_recv(ch, ch->rx_hdr + ch->rx_got,
-					   NC_FRAME_HDR_LEN - ch->rx_got);
-			if (ret <= 0)
-				goto eof_or_again;
-			ch->rx_got += ret;
-			if (ch->rx_got < NC_FRAME_HDR_LEN)
-				continue;
-			ret = nc_frame_decode(ch->rx_hdr, NC_FRAME_HDR_LEN, f);
-			if (ret < 0) {
-				nc_chan_proto_error(ch, NC_STAT_ERR_FRAME - ret - 1,
-						    "%s", nc_frame_err_str(ret));
+		/* the slot is read after the flag: see nc_chan_rx_frame() */
+		deferred = smp_load_acquire(&ch->rx_deferred);
+		if (deferred) {
+			if (ch->rx_defer_err) {
+				err = ch->rx_defer_err;
+				nc_chan_proto_error(ch, NC_STAT_ERR_FRAME - err - 1,
+						    "%s", nc_frame_err_str(err));
 				return;
 			}
-			if (f->len) {
-				ch->rx_skb = alloc_skb(f->len, GFP_KERNEL);
-				if (!ch->rx_skb) {
-					nc_chan_proto_error(ch, NC_STAT_ERR_FRAME,
-							    "out of memory");
+			if (nc_chan_rx_throttle(ch)) {
+				/* sending answers resumes us, unless it broke */
+				err = READ_ONCE(sk->sk_err);
+				if (!err && !(READ_ONCE(sk->sk_shutdown) &
+					      RCV_SHUTDOWN))
 					return;
-				}
+				break;
 			}
+			nc_chan_rx_dispatch(ch, &ch->rx_defer_frame,
+					    ch->rx_defer_skb);
+			ch->rx_defer_skb = NULL;
 		}
-		skb = ch->rx_skb;
-		if (skb && skb->len < f->len) {
-			ret = nc_chan_recv(ch, skb_tail_pointer(skb),
-					   f->len - skb->len);
-			if (ret <= 0)
-				goto eof_or_again;
-			skb_put(skb, ret);
-			if (skb->len < f->len)
-				continue;
+		lock_sock(sk);
+		if (!deferred && READ_ONCE(ch->rx_deferred)) {
+			/* the fast path left one since we looked */
+			release_sock(sk);
+			continue;
 		}
-		ch->rx_skb = NULL;
-		ch->rx_got = 0;
-		nc_chan_rx_dispatch(ch, f, skb);
+		WRITE_ONCE(ch->rx_deferred, false);
+		again = nc_chan_rx_read(ch, GFP_KERNEL);
+		err = READ_ONCE(sk->sk_err);
+		if (!err && (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+		    skb_queue_empty(&sk->sk_receive_queue) && !again)
+			err = ECONNRESET;	/* EOF */
+		release_sock(sk);
+		if (err && !again)
+			break;
+		if (!again)
+			return;
 		if (!--budget) {
 			queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
 			return;
 		}
 	}
-	return;
-
-eof_or_again:
-	if (ret == -EAGAIN)
+	if (atomic_read(&ch->dead))
 		return;
 	/*
 	 * EOF or error: the channel is gone, and with it its group. Its
@@ -752,7 +1086,7 @@ eof_or_again:
 	 * ECONNRESET for anything else (RST, FIN, a route that vanished).
 	 */
 	if (ch->peer) {
-		nc_peer_kill(ch->peer, ret == -ETIMEDOUT ? ETIMEDOUT : ECONNRESET);
+		nc_peer_kill(ch->peer, err == ETIMEDOUT ? ETIMEDOUT : ECONNRESET);
 	} else {
 		atomic_set(&ch->dead, 1);
 		schedule_work(&ch->nn->accept_work);
@@ -993,7 +1327,7 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 		ch->peer = peer;
 		ch->idx = i;
 		nc_hello_encode(peer->group, hello);
-		err = nc_chan_send_frame(ch, &f, hello);
+		err = nc_chan_send_hello(ch, &f, hello);
 		if (err) {
 			nc_chan_free(ch);
 			break;

@@ -32,6 +32,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_VNS_JOBS] = "vns_jobs",
 	[NC_STAT_VNS_BYTES] = "vns_bytes",
 	[NC_STAT_RX_THROTTLED] = "rx_throttled",
+	[NC_STAT_RX_DEFERRED] = "rx_deferred",
 	[NC_STAT_ERR_FRAME + NC_FERR_MAGIC - 1] = "err_bad_magic",
 	[NC_STAT_ERR_FRAME + NC_FERR_VERSION - 1] = "err_bad_version",
 	[NC_STAT_ERR_FRAME + NC_FERR_TYPE - 1] = "err_bad_type",

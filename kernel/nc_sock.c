@@ -464,8 +464,15 @@ static int nc_reset_errno(u32 arg)
 	}
 }
 
-void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
-		      const struct nc_frame *f, struct sk_buff *skb)
+/*
+ * A frame for @nsk, which holds a reference. Consumes @skb and returns
+ * true; or, when @can_sleep is false (the receive fast path, see
+ * nc_chan_rx_fast()) and the frame needs process context, does nothing and
+ * returns false.
+ */
+bool nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
+		      const struct nc_frame *f, struct sk_buff *skb,
+		      bool can_sleep)
 {
 	struct sock *sk = &nsk->inet.sk;
 	enum nc_stat err = NC_STAT_MAX;
@@ -479,7 +486,7 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 	    READ_ONCE(sk->sk_state) == TCP_CLOSE) {
 		nc_stat_inc(nsk->nn, NC_STAT_STALE_FRAMES);
 		kfree_skb(skb);
-		return;
+		return true;
 	}
 
 	switch (f->type) {
@@ -512,6 +519,8 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 		break;
 	case NC_FT_DATA:
 		if (sock_flag(sk, SOCK_DEAD)) {
+			if (!can_sleep)
+				return false;
 			/* as TCP: data for a socket the user closed gets RST */
 			nc_sock_abort(nsk, ECONNRESET);
 			break;
@@ -560,6 +569,7 @@ void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 		nc_chan_proto_error(ch, err, "%s for socket %u refused (%s)",
 				    nc_frame_type_str(f->type), nsk->id,
 				    nc_stat_names[err]);
+	return true;
 }
 
 static void nc_sock_refuse(struct nc_channel *ch, const struct nc_frame *f)
@@ -1056,16 +1066,22 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 				chunk = min(chunk, iter_iov_len(&msg->msg_iter));
 				ua = iter_iov_addr(&msg->msg_iter);
 			}
-			/* only a batch's first skb may wait for buffer space */
-			skb = sock_alloc_send_skb(sk, chunk, noblock || n, &err);
+			/*
+			 * Paged: the channel splices the pages into TCP, so
+			 * this is the only copy. Only a batch's first skb may
+			 * wait for buffer space.
+			 */
+			skb = sock_alloc_send_pskb(sk, 0, chunk, noblock || n,
+						   &err, PAGE_ALLOC_COSTLY_ORDER);
 			if (!skb)
 				break;
+			skb->data_len = chunk;
+			skb->len = chunk;
 			if (ua) {
-				ret = nc_vns_copy(b, skb, skb_put(skb, chunk),
-						  ua, chunk, false);
+				ret = nc_vns_copy(b, skb, 0, ua, chunk, false);
 				iov_iter_advance(&msg->msg_iter, chunk);
-			} else if (!copy_from_iter_full(skb_put(skb, chunk), chunk,
-							&msg->msg_iter)) {
+			} else if (skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter,
+							       chunk)) {
 				ret = -EFAULT;
 			}
 			NC_TX_CB(skb)->queued_ns = queued_ns;
@@ -1192,8 +1208,8 @@ static int nc_recv_vns(struct nc_sock *nsk, struct msghdr *msg, size_t want)
 			 iter_iov_len(&msg->msg_iter));
 		if (!n)
 			break;
-		err = nc_vns_copy(b, skb, skb->data + off,
-				  iter_iov_addr(&msg->msg_iter), n, true);
+		err = nc_vns_copy(b, skb, off, iter_iov_addr(&msg->msg_iter),
+				  n, true);
 		if (err)
 			break;
 		iov_iter_advance(&msg->msg_iter, n);
@@ -1282,7 +1298,7 @@ static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 			 * makes us the only reader: @skb stays.
 			 */
 			if (!(flags & MSG_TRUNC) &&
-			    copy_to_iter(skb->data + off, n, &msg->msg_iter) != n) {
+			    skb_copy_datagram_iter(skb, off, &msg->msg_iter, n)) {
 				err = -EFAULT;
 				break;
 			}
@@ -1427,11 +1443,14 @@ static void nc_sock_close(struct sock *sk, long timeout)
 		 * Finish sending, then CLOSE, then go, unless our CLOSE is
 		 * already out (shutdown(SHUT_WR) before). Decided under
 		 * nsk->lock against nc_sock_fin_sent(), so that exactly one
-		 * of us ends the linger; the references and the timeout are
-		 * in place before the CLOSE's sender can see @lingering.
+		 * of us ends the linger, and against nc_sock_reset(), which
+		 * ends a linger only if it sees one; the references and the
+		 * timeout are in place before the CLOSE's sender can see
+		 * @lingering.
 		 */
 		spin_lock_bh(&nsk->lock);
-		linger = !nsk->fin_done;
+		/* a reset (the group died) may have come since we looked */
+		linger = !nsk->fin_done && nc_sk_connected(sk);
 		if (linger) {
 			WRITE_ONCE(nsk->lingering, true);
 			sock_hold(sk);	/* the linger reference */

@@ -31,8 +31,8 @@
 struct nc_vns_job {
 	struct work_struct work;
 	struct nc_vns_batch *batch;
-	struct sk_buff *skb;	/* holds the kernel side of the copy */
-	void *kaddr;
+	struct sk_buff *skb;	/* the kernel side of the copy */
+	u32 off;		/* where in @skb */
 	void __user *uaddr;
 	size_t len;
 	bool to_user;
@@ -73,21 +73,35 @@ static void nc_vns_batch_put(struct nc_vns_batch *b)
 	kfree(b);
 }
 
+/*
+ * Copy @len bytes between @skb at @off (linear or not) and user memory at
+ * @uaddr, of the current mm: 0 or -EFAULT.
+ */
+static int nc_vns_copy_one(struct sk_buff *skb, u32 off, void __user *uaddr,
+			   size_t len, bool to_user)
+{
+	struct iov_iter iter;
+
+	if (import_ubuf(to_user ? ITER_DEST : ITER_SOURCE, uaddr, len, &iter))
+		return -EFAULT;
+	if (to_user)
+		return skb_copy_datagram_iter(skb, off, &iter, len) ? -EFAULT : 0;
+	return skb_copy_datagram_from_iter(skb, off, &iter, len) ? -EFAULT : 0;
+}
+
 static void nc_vns_workfn(struct work_struct *work)
 {
 	struct nc_vns_job *job = container_of(work, struct nc_vns_job, work);
 	struct nc_vns_batch *b = job->batch;
-	unsigned long left;
+	int err;
 
 	kthread_use_mm(b->mm);
-	if (job->to_user)
-		left = copy_to_user(job->uaddr, job->kaddr, job->len);
-	else
-		left = copy_from_user(job->kaddr, job->uaddr, job->len);
+	err = nc_vns_copy_one(job->skb, job->off, job->uaddr, job->len,
+			      job->to_user);
 	kthread_unuse_mm(b->mm);
 	kfree_skb(job->skb);
-	if (left)
-		WRITE_ONCE(b->err, -EFAULT);
+	if (err)
+		WRITE_ONCE(b->err, err);
 	if (atomic_dec_and_test(&b->pending))
 		complete(&b->done);
 	nc_vns_batch_put(b);
@@ -126,27 +140,24 @@ bool nc_vns_full(const struct nc_vns_batch *b)
 }
 
 /*
- * Queue the copy of @len bytes between @kaddr, inside @skb, and @uaddr. The
- * piece holds @skb until it is copied. Never fails: a full batch copies
- * inline (0 or -EFAULT).
+ * Queue the copy of @len bytes between @skb at @off and @uaddr. The piece
+ * holds @skb until it is copied. Never fails: a full batch copies inline
+ * (0 or -EFAULT).
  */
-int nc_vns_copy(struct nc_vns_batch *b, struct sk_buff *skb, void *kaddr,
+int nc_vns_copy(struct nc_vns_batch *b, struct sk_buff *skb, u32 off,
 		void __user *uaddr, size_t len, bool to_user)
 {
 	struct nc_net *nn = b->nn;
 	struct nc_vns_job *job;
 	int cpu;
 
-	if (nc_vns_full(b)) {
-		if (to_user)
-			return copy_to_user(uaddr, kaddr, len) ? -EFAULT : 0;
-		return copy_from_user(kaddr, uaddr, len) ? -EFAULT : 0;
-	}
+	if (nc_vns_full(b))
+		return nc_vns_copy_one(skb, off, uaddr, len, to_user);
 	job = &b->jobs[b->nr_jobs++];
 	INIT_WORK(&job->work, nc_vns_workfn);
 	job->batch = b;
 	job->skb = skb_get(skb);
-	job->kaddr = kaddr;
+	job->off = off;
 	job->uaddr = uaddr;
 	job->len = len;
 	job->to_user = to_user;

@@ -54,6 +54,7 @@ enum nc_stat {
 	NC_STAT_VNS_JOBS,		/* copies done by VNS workers */
 	NC_STAT_VNS_BYTES,
 	NC_STAT_RX_THROTTLED,		/* input paused: our answers pile up */
+	NC_STAT_RX_DEFERRED,		/* frames left to the receive work */
 	/* protocol errors: each resets the channel it came on */
 	NC_STAT_ERR_FRAME,		/* + NC_FERR_* - 1: bad header */
 	NC_STAT_ERR_LAST_FRAME = NC_STAT_ERR_FRAME + NC_FERR__MAX - 2,
@@ -210,6 +211,30 @@ enum nc_ctrl_kind {
 };
 
 /**
+ * struct nc_tx_frame - the frame a channel is handing to TCP
+ * @hdr: its header, encoded
+ * @skb: the socket skb its payload is in (a reference), or NULL
+ * @off: where the payload starts in @skb
+ * @len: payload bytes
+ * @sent: bytes of header and payload TCP took so far
+ * @fin_nsk: a CLOSE: the socket whose FIN it is (a reference)
+ * @busy: the fields above hold a frame
+ *
+ * Owned by whoever holds the channel socket's lock (the transmit work). A
+ * frame TCP had no room for waits here, so the work never blocks holding
+ * one.
+ */
+struct nc_tx_frame {
+	u8 hdr[NC_FRAME_HDR_LEN];
+	struct sk_buff *skb;
+	u32 off;
+	u32 len;
+	u32 sent;
+	struct nc_sock *fin_nsk;
+	bool busy;
+};
+
+/**
  * struct nc_channel - one kernel TCP connection of a peer
  * @nn: the host
  * @peer: NULL until the HELLO arrived (accepted channels)
@@ -227,8 +252,13 @@ enum nc_ctrl_kind {
  *	drains (see nc_chan_rx_throttle())
  * @dead: no more processing; set once
  * @saved_*: the TCP socket's callbacks before we took them over
- * @rx_hdr, @rx_got, @rx_frame, @rx_skb: receive state machine; a channel
- *	with a @peer has said (or, connected by us, sent) its HELLO
+ * @tx: the frame being sent
+ * @rx_hdr, @rx_got, @rx_need, @rx_frame, @rx_skb: receive state machine,
+ *	written only under the channel socket's lock (see nc_chan_rx_read());
+ *	a channel with a @peer has said (or, connected by us, sent) its HELLO
+ * @rx_deferred: a frame (or a decode error, @rx_defer_err) waits in
+ *	@rx_defer_frame/@rx_defer_skb for the receive work; set under the
+ *	socket's lock with release semantics, cleared by the work under it
  * @opens, @opens_since: OPEN flood detection
  * @frames_tx .. @bytes_rx: counters for /proc/net/netchannel/channels
  */
@@ -250,11 +280,18 @@ struct nc_channel {
 
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
+	void (*saved_write_space)(struct sock *sk);
+	struct nc_tx_frame tx;
 
 	u8 rx_hdr[NC_FRAME_HDR_LEN];
 	u32 rx_got;
+	u32 rx_need;
 	struct nc_frame rx_frame;
 	struct sk_buff *rx_skb;
+	bool rx_deferred;
+	int rx_defer_err;
+	struct nc_frame rx_defer_frame;
+	struct sk_buff *rx_defer_skb;
 
 	u32 opens;
 	unsigned long opens_since;
@@ -397,8 +434,9 @@ int nc_sock_register(void);
 void nc_sock_unregister(void);
 struct nc_sock *nc_sock_lookup(struct nc_net *nn, u32 id);
 void nc_sock_reset(struct nc_sock *nsk, int err);
-void nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
-		      const struct nc_frame *f, struct sk_buff *skb);
+bool nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
+		      const struct nc_frame *f, struct sk_buff *skb,
+		      bool can_sleep);
 void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f);
 void nc_sock_fin_sent(struct nc_sock *nsk);
 void nc_sock_peer_ready(struct nc_sock *nsk);
@@ -412,7 +450,7 @@ struct nc_vns_batch;
 
 struct nc_vns_batch *nc_vns_batch_new(struct nc_net *nn, struct sock *sk);
 bool nc_vns_full(const struct nc_vns_batch *b);
-int nc_vns_copy(struct nc_vns_batch *b, struct sk_buff *skb, void *kaddr,
+int nc_vns_copy(struct nc_vns_batch *b, struct sk_buff *skb, u32 off,
 		void __user *uaddr, size_t len, bool to_user);
 int nc_vns_wait(struct nc_vns_batch *b);
 bool nc_vns_use(struct nc_net *nn, const struct iov_iter *iter, size_t len);
