@@ -29,6 +29,7 @@
 #include <net/tcp.h>
 
 #include "netchannel.h"
+#include "nc_trace.h"
 
 #define NC_RX_BUDGET		64	/* frames per run of the receive work */
 #define NC_TX_BUDGET		64	/* frames per run of the transmit work */
@@ -230,11 +231,13 @@ static void nc_chan_stop(struct nc_channel *ch)
 	cancel_work_sync(&ch->tx_work);
 	nc_chan_ctrl_purge(ch);
 	/*
-	 * Nothing reads or sends any more. A CLOSE being sent holds its
-	 * socket, which holds the peer, which holds us until it is freed:
-	 * let go now.
+	 * Nothing reads any more, and a sender on the fast path sees @dead
+	 * under the socket's lock. A CLOSE being sent holds its socket,
+	 * which holds the peer, which holds us until it is freed: let go now.
 	 */
+	lock_sock(sk);
 	nc_chan_tx_drop(ch);
+	release_sock(sk);
 }
 
 static void nc_chan_free(struct nc_channel *ch)
@@ -521,8 +524,8 @@ static int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
 		return ret;
 	if (ret != sizeof(hdr) + f->len)
 		return -EPIPE;	/* a blocking send stops short only on error */
-	atomic64_inc(&ch->frames_tx);
-	atomic64_add(f->len, &ch->bytes_tx);
+	WRITE_ONCE(ch->frames_tx, ch->frames_tx + 1);
+	WRITE_ONCE(ch->bytes_tx, ch->bytes_tx + f->len);
 	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
 	nc_stat_add(ch->nn, NC_STAT_BYTES_TX, f->len);
 	return 0;
@@ -557,6 +560,7 @@ static bool nc_chan_tx_next(struct nc_channel *ch)
 		nc_sock_fin_sent(fin_nsk);
 		sock_put(&fin_nsk->inet.sk);
 	}
+	t->f = f;
 	nc_frame_encode(&f, t->hdr);
 	t->skb = skb;
 	t->off = off;
@@ -572,8 +576,10 @@ static void nc_chan_tx_done(struct nc_channel *ch)
 {
 	struct nc_tx_frame *t = &ch->tx;
 
-	atomic64_inc(&ch->frames_tx);
-	atomic64_add(t->len, &ch->bytes_tx);
+	trace_nc_frame_tx(ch->idx, t->f.type, t->f.src_id, t->f.dst_id,
+			  t->f.seq, t->f.len);
+	WRITE_ONCE(ch->frames_tx, ch->frames_tx + 1);
+	WRITE_ONCE(ch->bytes_tx, ch->bytes_tx + t->len);
 	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
 	nc_stat_add(ch->nn, NC_STAT_BYTES_TX, t->len);
 	/* TCP holds the pages; this frees the socket's send-buffer charge */
@@ -603,20 +609,23 @@ static void nc_chan_tx_drop(struct nc_channel *ch)
 }
 
 /*
- * The transmit work: frames into TCP until it has no room, then wait for
- * nc_chan_write_space(). It owns the channel socket's lock, and with it
- * @ch->tx, while it runs.
+ * Send frames on @ch until TCP has no room, nothing is left, or @budget
+ * frames went: 0 when nothing is left, -EAGAIN when TCP is full (the frame
+ * waits in @ch->tx; nc_chan_write_space() brings the work back), 1 when the
+ * budget ran out, another negative errno if the channel broke. Process
+ * context; owns the channel socket's lock, and with it @ch->tx, meanwhile.
  */
-static void nc_chan_tx_workfn(struct work_struct *work)
+static int nc_chan_tx_run(struct nc_channel *ch, int budget)
 {
-	struct nc_channel *ch = container_of(work, struct nc_channel, tx_work);
 	struct sock *sk = ch->sock->sk;
-	int budget, ret = 0;
+	int ret = 0;
 
 	lock_sock(sk);
-	for (budget = NC_TX_BUDGET; budget; budget--) {
-		if (atomic_read(&ch->dead))
+	while (!atomic_read(&ch->dead)) {
+		if (!budget--) {
+			ret = 1;
 			break;
+		}
 		if (!ch->tx.busy && !nc_chan_tx_next(ch))
 			break;
 		ret = nc_chan_tx_push(ch);
@@ -625,24 +634,92 @@ static void nc_chan_tx_workfn(struct work_struct *work)
 		nc_chan_tx_done(ch);
 	}
 	release_sock(sk);
-	if (ret && ret != -EAGAIN) {
-		if (ch->peer)
-			nc_peer_kill(ch->peer, ECONNRESET);
-	} else if (!budget) {
+	return ret;
+}
+
+/* What a run of the transmit path that ended with @ret leaves to do. */
+static void nc_chan_tx_after(struct nc_channel *ch, int ret)
+{
+	struct nc_peer *peer = READ_ONCE(ch->peer);
+
+	if (ret == 1) {
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	} else if (ret == -EAGAIN) {
+		/* full: another channel takes what waits */
+		if (peer && READ_ONCE(peer->nr_ready) && peer->nr > 1)
+			nc_peer_kick(peer, NULL);
+	} else if (ret && peer) {
+		nc_peer_kill(peer, ECONNRESET);
 	}
 }
 
-void nc_peer_kick(struct nc_peer *peer)
+static void nc_chan_tx_workfn(struct work_struct *work)
 {
-	int i;
+	struct nc_channel *ch = container_of(work, struct nc_channel, tx_work);
+
+	nc_chan_tx_after(ch, nc_chan_tx_run(ch, NC_TX_BUDGET));
+}
+
+/*
+ * The channel @nsk's next frame should go on (its pin, or the next in
+ * turn), or NULL if none is up. The caller holds @peer, and a peer's
+ * channels are freed only with it (nc_peer_free_workfn()). Wakes one
+ * channel, not all: a channel that fills up passes the work on to the
+ * next (nc_chan_tx_after()), so more channels work only when one is not
+ * enough.
+ */
+static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
+					     struct nc_sock *nsk)
+{
+	struct nc_channel *ch = NULL;
+	int i, idx;
 
 	spin_lock_bh(&peer->lock);
-	for (i = 0; i < peer->nr; i++)
-		if (peer->ch[i])
-			queue_work_on(peer->ch[i]->cpu, nc_wq,
-				      &peer->ch[i]->tx_work);
+	if (peer->state == NC_PEER_READY) {
+		if (nsk && nsk->chan_pin >= 0 && nsk->chan_pin < peer->nr &&
+		    peer->ch[nsk->chan_pin] &&
+		    !atomic_read(&peer->ch[nsk->chan_pin]->dead))
+			ch = peer->ch[nsk->chan_pin];
+		for (i = 0; !ch && i < peer->nr; i++) {
+			idx = peer->rr++ % peer->nr;
+			if (peer->ch[idx] && !atomic_read(&peer->ch[idx]->dead))
+				ch = peer->ch[idx];
+		}
+	}
 	spin_unlock_bh(&peer->lock);
+	return ch;
+}
+
+/* Frames wait for the channels: wake one (see nc_peer_tx_channel()). */
+void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk)
+{
+	struct nc_channel *ch = nc_peer_tx_channel(peer, nsk);
+
+	if (ch)
+		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+}
+
+/*
+ * The transmit fast path, from sendmsg() once @nsk queued frames: if no
+ * other socket waits on the peer and the channel's work is not about to
+ * run, the writer sends them itself, as TCP's sendmsg does: no work item,
+ * no wakeup. Otherwise it wakes one channel.
+ */
+void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk)
+{
+	struct nc_channel *ch;
+
+	if (READ_ONCE(peer->nr_ready) > 1) {
+		nc_peer_kick(peer, nsk);
+		return;
+	}
+	ch = nc_peer_tx_channel(peer, nsk);
+	if (!ch)
+		return;
+	if (work_pending(&ch->tx_work))
+		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	else
+		nc_chan_tx_after(ch, nc_chan_tx_run(ch, NC_TX_BUDGET));
 }
 
 /* A channel for a socket's control frames; caller holds peer->lock. */
@@ -741,6 +818,7 @@ found:
 	WRITE_ONCE(ch->peer, peer);	/* HELLO done: see struct nc_channel */
 	peer->ch[idx] = ch;
 	spin_unlock_bh(&peer->lock);
+	trace_nc_channel(peer->addr, idx, 0);
 	mutex_unlock(&nn->lock);
 }
 
@@ -754,10 +832,13 @@ static bool nc_chan_open_flood(struct nc_channel *ch)
 	return ++ch->opens > NC_OPEN_FLOOD;
 }
 
-static void nc_chan_rx_count(struct nc_channel *ch, const struct nc_frame *f)
+static void nc_chan_rx_count(struct nc_channel *ch, const struct nc_frame *f,
+			     bool fast)
 {
-	atomic64_inc(&ch->frames_rx);
-	atomic64_add(f->len, &ch->bytes_rx);
+	trace_nc_frame_rx(ch->idx, f->type, f->src_id, f->dst_id, f->seq,
+			  f->len, fast);
+	WRITE_ONCE(ch->frames_rx, ch->frames_rx + 1);
+	WRITE_ONCE(ch->bytes_rx, ch->bytes_rx + f->len);
 	nc_stat_inc(ch->nn, NC_STAT_FRAMES_RX);
 	nc_stat_add(ch->nn, NC_STAT_BYTES_RX, f->len);
 }
@@ -769,7 +850,7 @@ static void nc_chan_rx_dispatch(struct nc_channel *ch, const struct nc_frame *f,
 	struct nc_net *nn = ch->nn;
 	struct nc_sock *nsk;
 
-	nc_chan_rx_count(ch, f);
+	nc_chan_rx_count(ch, f, false);
 	if (!ch->peer) {
 		if (f->type != NC_FT_HELLO)
 			nc_chan_proto_error(ch, NC_STAT_ERR_HELLO,
@@ -852,7 +933,7 @@ static bool nc_chan_rx_fast(struct nc_channel *ch, const struct nc_frame *f,
 	if (nsk->peer == ch->peer) {
 		done = nc_sock_rx_frame(ch, nsk, f, skb, false);
 		if (done)
-			nc_chan_rx_count(ch, f);
+			nc_chan_rx_count(ch, f, true);
 	}
 	sock_put(&nsk->inet.sk);
 	return done;
@@ -971,6 +1052,8 @@ static int nc_chan_rx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 			ch->rx_need = f->len;
 		}
 		if (ch->rx_need) {
+			if (!left)
+				break;	/* the header ended the skb */
 			n = min_t(size_t, ch->rx_need, left);
 			if (!nc_chan_rx_take(ch, skb, off, n, arg->gfp)) {
 				desc->count = 0;	/* the work retries */
@@ -1221,8 +1304,10 @@ void nc_peer_kill(struct nc_peer *peer, int err)
 	peer->err = err;
 	/* stop reading and sending now; destroy_work cleans up */
 	for (i = 0; i < peer->nr; i++)
-		if (peer->ch[i])
+		if (peer->ch[i]) {
 			atomic_set(&peer->ch[i]->dead, 1);
+			trace_nc_channel(peer->addr, i, err);
+		}
 	spin_unlock_bh(&peer->lock);
 	nc_stat_inc(peer->nn, NC_STAT_PEERS_FAILED);
 	refcount_inc(&peer->ref);	/* the destroy work's */
@@ -1336,6 +1421,7 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 		spin_lock_bh(&peer->lock);
 		peer->ch[i] = ch;
 		spin_unlock_bh(&peer->lock);
+		trace_nc_channel(peer->addr, i, 0);
 		nc_stat_inc(nn, NC_STAT_CHANNELS_OPEN);
 		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
 	}
@@ -1519,10 +1605,10 @@ int nc_proc_channels_show(struct seq_file *seq, void *v)
 				   &peer->addr, peer->group,
 				   peer->initiator ? "initiator" : "acceptor",
 				   states[peer->state], i, ch->cpu,
-				   atomic64_read(&ch->frames_tx),
-				   atomic64_read(&ch->frames_rx),
-				   atomic64_read(&ch->bytes_tx),
-				   atomic64_read(&ch->bytes_rx),
+				   READ_ONCE(ch->frames_tx),
+				   READ_ONCE(ch->frames_rx),
+				   READ_ONCE(ch->bytes_tx),
+				   READ_ONCE(ch->bytes_rx),
 				   READ_ONCE(ch->ctrlq_len),
 				   ch->sock->sk->sk_wmem_queued);
 		}

@@ -15,6 +15,9 @@
 
 #include "netchannel.h"
 
+#define CREATE_TRACE_POINTS
+#include "nc_trace.h"
+
 unsigned int nc_net_id __read_mostly;
 struct workqueue_struct *nc_wq;
 
@@ -49,6 +52,16 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_ERR_HELLO] = "err_hello",
 };
 
+u64 nc_stat_read(struct nc_net *nn, enum nc_stat s)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(nn->stats, cpu)->v[s]);
+	return sum;
+}
+
 static int nc_proc_stats_show(struct seq_file *seq, void *v)
 {
 	struct nc_net *nn = nc_net(seq_file_single_net(seq));
@@ -56,8 +69,8 @@ static int nc_proc_stats_show(struct seq_file *seq, void *v)
 
 	seq_printf(seq, "sockets: %d\n", atomic_read(&nn->nr_socks));
 	for (i = 0; i < NC_STAT_MAX; i++)
-		seq_printf(seq, "%s: %lld\n", nc_stat_names[i],
-			   atomic64_read(&nn->stats[i]));
+		seq_printf(seq, "%s: %llu\n", nc_stat_names[i],
+			   nc_stat_read(nn, i));
 	return 0;
 }
 
@@ -192,10 +205,13 @@ static int __net_init nc_net_init(struct net *net)
 	nn->port_next = NC_EPHEMERAL_LO +
 		get_random_u32_below(NC_EPHEMERAL_HI - NC_EPHEMERAL_LO);
 	nc_net_chan_init(nn);
+	nn->stats = alloc_percpu(struct nc_stats);
+	if (!nn->stats)
+		return -ENOMEM;
 
 	err = nc_sysctl_register(nn);
 	if (err)
-		return err;
+		goto err_stats;
 	err = -ENOMEM;
 	nn->proc_dir = proc_net_mkdir(net, "netchannel", net->proc_net);
 	if (!nn->proc_dir)
@@ -215,6 +231,8 @@ err_proc:
 	remove_proc_subtree("netchannel", net->proc_net);
 err_sysctl:
 	nc_sysctl_unregister(nn);
+err_stats:
+	free_percpu(nn->stats);
 	return err;
 }
 
@@ -228,6 +246,7 @@ static void __net_exit nc_net_exit(struct net *net)
 	WARN_ON_ONCE(!xa_empty(&nn->socks));
 	xa_destroy(&nn->socks);
 	xa_destroy(&nn->ports);
+	free_percpu(nn->stats);
 }
 
 static struct pernet_operations nc_net_ops = {

@@ -31,6 +31,7 @@
 #include <linux/workqueue.h>
 
 #include "netchannel.h"
+#include "nc_trace.h"
 
 /**
  * struct nc_policy - one attachment of a BPF policy
@@ -182,6 +183,7 @@ static void nc_policy_stop(struct nc_policy *p, enum netsched_exit_kind kind,
 	if (p->ops->exit)
 		p->ops->exit(&p->exit);
 	nc_sched_last_exit = p->exit;
+	trace_nc_policy(p->ops->name, p->exit.kind, p->exit.reason);
 	strscpy(nc_sched_last_name, p->ops->name, sizeof(nc_sched_last_name));
 	if (p->exit.kind == NETSCHED_EXIT_ERROR)
 		pr_err("netchannel: policy %s ejected: %s (code %lld); native policy in use\n",
@@ -243,6 +245,7 @@ static int nc_bpf_reg(void *kdata, struct bpf_link *link)
 	nc_sched_init_all_socks(p);
 	nc_sched_rerank_all();
 	pr_info("netchannel: policy %s attached\n", ops->name);
+	trace_nc_policy(ops->name, -1, "attached");
 out:
 	mutex_unlock(&nc_sched_mutex);
 	return ret;
@@ -573,6 +576,7 @@ struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch)
 		peer->vtime = nsk->rank;
 		nsk->served_ns = ktime_get_ns();
 		list_move_tail(&nsk->served_node, &peer->served);
+		trace_nc_sched_pick(ch->idx, nsk->id, nsk->rank, peer->nr_ready);
 		return nsk;
 	}
 	return NULL;

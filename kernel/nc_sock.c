@@ -35,6 +35,7 @@
 #include <net/tcp_states.h>
 
 #include "netchannel.h"
+#include "nc_trace.h"
 
 #define NC_LINGER_TIMEOUT	(60 * HZ)
 
@@ -333,7 +334,7 @@ static void nc_sock_queue_fin(struct nc_sock *nsk)
 	nsk->fin_queued = true;
 	nc_sock_tx_ready_locked(nsk);
 	spin_unlock_bh(&peer->lock);
-	nc_peer_kick(peer);
+	nc_peer_kick(peer, nsk);
 }
 
 /* ---- frames from the peer (receive work, process context) ---------------- */
@@ -432,6 +433,7 @@ static enum nc_stat nc_sock_rx_credit(struct nc_sock *nsk,
 
 	if (f->src_id != nsk->remote_id)
 		return NC_STAT_ERR_UNKNOWN_SOCKET;
+	trace_nc_credit(nsk->id, f->arg, true);
 	spin_lock_bh(&peer->lock);
 	nsk->snd_credit += f->arg;
 	if (nsk->snd_credit > INT_MAX)
@@ -440,7 +442,7 @@ static enum nc_stat nc_sock_rx_credit(struct nc_sock *nsk,
 		nc_sock_tx_ready_locked(nsk);
 	spin_unlock_bh(&peer->lock);
 	if (ret == NC_STAT_MAX)
-		nc_peer_kick(peer);
+		nc_peer_kick(peer, nsk);
 	return ret;
 }
 
@@ -1118,7 +1120,7 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		nc_sock_tx_ready_locked(nsk);
 		spin_unlock_bh(&peer->lock);
 		copied += batched;
-		nc_peer_kick(peer);
+		nc_peer_push(peer, nsk);
 		/* a batch cut short by buffer space: the next one may wait */
 		if (!skb && !(err == -EAGAIN && !noblock && n))
 			break;
@@ -1148,8 +1150,10 @@ static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
 		nsk->rcv_unacked = 0;
 	}
 	spin_unlock_bh(&nsk->lock);
-	if (credit && nc_sk_connected(&nsk->inet.sk))
+	if (credit && nc_sk_connected(&nsk->inet.sk)) {
+		trace_nc_credit(nsk->id, credit, false);
 		nc_send_ctrl(nsk, NC_CTRL_CREDIT, credit);
+	}
 }
 
 /* The reader took @bytes from the head of the receive queue. */

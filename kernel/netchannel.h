@@ -68,6 +68,11 @@ enum nc_stat {
 	NC_STAT_MAX
 };
 
+/* the enum nc_stat counters of one host on one CPU; read with nc_stat_read() */
+struct nc_stats {
+	u64 v[NC_STAT_MAX];
+};
+
 /**
  * struct nc_net - one NetChannel host: the per-network-namespace state
  * @net: the namespace
@@ -88,7 +93,8 @@ enum nc_stat {
  * @id_max: the highest id ever handed out
  * @nr_socks: virtual sockets alive here
  * @nr_peers: peers not yet freed
- * @stats: enum nc_stat counters
+ * @stats: enum nc_stat counters, per CPU: no shared cache line on the
+ *	per-frame path
  */
 struct nc_net {
 	struct net *net;
@@ -117,7 +123,7 @@ struct nc_net {
 	u32 id_max;
 	atomic_t nr_socks;
 	atomic_t nr_peers;
-	atomic64_t stats[NC_STAT_MAX];
+	struct nc_stats __percpu *stats;
 };
 
 enum nc_peer_state {
@@ -151,7 +157,8 @@ enum nc_peer_state {
  * @connect_work: connects the channels (initiator)
  * @destroy_work: tears the group down once it is dead
  * @free_work: frees it (and its channels) on the last reference
- * @rr: round-robin cursor for picking channels
+ * @rr: round-robin cursor for picking channels (home channels, and the
+ *	channel a frame wakes)
  */
 struct nc_peer {
 	struct nc_net *nn;
@@ -212,6 +219,7 @@ enum nc_ctrl_kind {
 
 /**
  * struct nc_tx_frame - the frame a channel is handing to TCP
+ * @f: the frame
  * @hdr: its header, encoded
  * @skb: the socket skb its payload is in (a reference), or NULL
  * @off: where the payload starts in @skb
@@ -225,6 +233,7 @@ enum nc_ctrl_kind {
  * one.
  */
 struct nc_tx_frame {
+	struct nc_frame f;
 	u8 hdr[NC_FRAME_HDR_LEN];
 	struct sk_buff *skb;
 	u32 off;
@@ -260,7 +269,10 @@ struct nc_tx_frame {
  *	@rx_defer_frame/@rx_defer_skb for the receive work; set under the
  *	socket's lock with release semantics, cleared by the work under it
  * @opens, @opens_since: OPEN flood detection
- * @frames_tx .. @bytes_rx: counters for /proc/net/netchannel/channels
+ * @frames_tx .. @bytes_rx: counters for /proc/net/netchannel/channels,
+ *	plain: the transmit ones are written under the channel socket's lock,
+ *	the receive ones by the reader (the lock holder, or the receive work
+ *	while @rx_deferred keeps every other reader out)
  */
 struct nc_channel {
 	struct nc_net *nn;
@@ -296,10 +308,10 @@ struct nc_channel {
 	u32 opens;
 	unsigned long opens_since;
 
-	atomic64_t frames_tx;
-	atomic64_t frames_rx;
-	atomic64_t bytes_tx;
-	atomic64_t bytes_rx;
+	u64 frames_tx;
+	u64 frames_rx;
+	u64 bytes_tx;
+	u64 bytes_rx;
 };
 
 /**
@@ -418,13 +430,15 @@ static inline struct nc_net *nc_net(const struct net *net)
 
 static inline void nc_stat_inc(struct nc_net *nn, enum nc_stat s)
 {
-	atomic64_inc(&nn->stats[s]);
+	this_cpu_inc(nn->stats->v[s]);
 }
 
 static inline void nc_stat_add(struct nc_net *nn, enum nc_stat s, u64 v)
 {
-	atomic64_add(v, &nn->stats[s]);
+	this_cpu_add(nn->stats->v[s], v);
 }
+
+u64 nc_stat_read(struct nc_net *nn, enum nc_stat s);
 
 /* nc_main.c */
 extern const char *const nc_stat_names[NC_STAT_MAX];
@@ -467,7 +481,8 @@ void nc_peer_kill(struct nc_peer *peer, int err);
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f);
 int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 		       const struct nc_frame *f);
-void nc_peer_kick(struct nc_peer *peer);
+void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk);
+void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk);
 struct nc_channel *nc_peer_pick_home(struct nc_peer *peer);
 int nc_proc_channels_show(struct seq_file *seq, void *v);
 void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
