@@ -23,7 +23,7 @@ HOST_TOOLS=(/usr/sbin/bpftool=/usr/sbin/bpftool /sbin/ip=/bin/ip /sbin/tc=/sbin/
 	/usr/bin/env=/usr/bin/env /usr/bin/xargs=/usr/bin/xargs)
 # Taint bits that are fine: 4096 (O, out-of-tree module), 8192 (E, unsigned module).
 TAINT_OK_MASK=$((4096 | 8192))
-SPLAT_RE='Oops|BUG:|WARNING:|------------\[ cut here \]|lockdep|possible circular locking|possible recursive locking|INFO: task .* blocked|refcount_t:|KASAN|UBSAN|general protection fault|Kernel panic|kmemleak|RCU stall|rcu.*detected stall|soft lockup|list_(add|del) corruption|ODEBUG:'
+SPLAT_RE='Oops|BUG:|WARNING:|------------\[ cut here \]|lockdep|possible circular locking|possible recursive locking|INFO: task .* blocked|refcount_t:|KASAN|UBSAN|general protection fault|Kernel panic|kmemleak|RCU stall|rcu.*detected stall|soft lockup|list_(add|del) corruption|ODEBUG:|Not enough bytes to eat'
 # Lines the debug kernel prints on every boot, or that the kmemleak check
 # (selftests/guest/run-tests.sh) judges itself: they match SPLAT_RE but are not
 # reports.

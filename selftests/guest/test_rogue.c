@@ -843,6 +843,60 @@ static void test_ooo_tiny_frames(void **state)
 	expect_service(0x00f);
 }
 
+/*
+ * The receive path parses frames from TCP's skbs as they come. A DATA
+ * header that ends exactly where a TCP segment ends, its payload in the
+ * next segments: the payload (over 1 KiB, taken by reference) must still
+ * arrive whole. An earlier parser asked for zero bytes at the end of the
+ * first segment, pskb_extract() failed ("Not enough bytes to eat") and the
+ * channel stalled for good.
+ */
+static void test_split_header(void **state)
+{
+	enum { NR = 4, LEN = 4096 };
+	uint8_t hdr[NC_FRAME_HDR_LEN], payload[LEN], got[NR * LEN];
+	uint32_t server_id, i;
+	size_t have = 0;
+	int fd, afd, one = 1;
+	ssize_t n;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(60);
+	fd = rogue_open(&server_id);
+	afd = nc_accept_timeout(b_listener, 5000);
+	nc_assert(afd >= 0, "accept the rogue's connection");
+	assert_int_equal(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	for (i = 0; i < NR; i++) {
+		frame(hdr, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+					  .version = NC_FRAME_VERSION,
+					  .type = NC_FT_DATA, .len = LEN,
+					  .src = ROGUE_SRC_ID, .dst = server_id,
+					  .seq = i });
+		memset(payload, 'a' + i, sizeof(payload));
+		/* apart, so that each is a segment of its own */
+		assert_int_equal(send(fd, hdr, sizeof(hdr), MSG_NOSIGNAL), sizeof(hdr));
+		nc_sleep_ms(20);
+		assert_int_equal(send(fd, payload, LEN / 2, MSG_NOSIGNAL), LEN / 2);
+		nc_sleep_ms(20);
+		assert_int_equal(send(fd, payload + LEN / 2, LEN / 2, MSG_NOSIGNAL), LEN / 2);
+		nc_sleep_ms(20);
+	}
+	nc_set_timeo(afd, SO_RCVTIMEO, 5000);
+	while (have < sizeof(got)) {
+		n = recv(afd, got + have, sizeof(got) - have, 0);
+		if (n <= 0)
+			fail_msg("received %zu of %zu bytes: %s", have, sizeof(got),
+				 n ? strerror(errno) : "EOF");
+		have += n;
+	}
+	for (i = 0; i < NR * LEN; i++)
+		if (got[i] != 'a' + i / LEN)
+			fail_msg("byte %u is '%c', want '%c'", i, got[i], 'a' + i / LEN);
+	close(afd);
+	close(fd);
+	expect_service(0x5b1);
+}
+
 /* ------------------------------------------------------------ fixtures */
 
 static int group_setup(void **state)
@@ -1001,6 +1055,7 @@ int main(void)
 		T(test_unread_resets),
 		T(test_reset_errno),
 		T(test_ooo_tiny_frames),
+		T(test_split_header),
 	};
 
 	return cmocka_run_group_tests_name("rogue", tests, group_setup, group_teardown);

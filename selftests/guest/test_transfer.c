@@ -207,6 +207,76 @@ static void test_sysctls(void **state)
 	assert_int_equal(nc_sysctl_set(NC_NS_B, "channels", b), 0);
 }
 
+/* ---------------------------------------------------------- tracepoints */
+
+#define TRACEFS "/sys/kernel/tracing"
+
+static int tracefs_write(const char *file, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return nc_fail(-errno, "open %s: %s", path, strerror(errno));
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = nc_fail(-errno, "write %s: %s", path, strerror(errno));
+	close(fd);
+	return ret;
+}
+
+/* Lines of the trace buffer that contain every one of @a, @b (NULL: any). */
+static unsigned long trace_count(const char *a, const char *b)
+{
+	unsigned long n = 0;
+	char line[512];
+	FILE *f = fopen(TRACEFS "/trace", "re");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, a) && (!b || strstr(line, b)))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The data path's tracepoints fire, with what they say: a 1 MiB transfer
+ * shows at least its 64 DATA frames sent and received, received on the
+ * fast path (in the channel's data_ready), the scheduler's picks, credit
+ * both ways, and its channels coming up.
+ */
+static void test_tracepoints(void **state)
+{
+	struct nc_xspec s = { .nsock = 1, .up = NC_MIB, .seed = 0x7ace };
+	unsigned long tx, rx, fast, picks, credit_rx, credit_tx, up;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	nc_assert(nc_hosts_create() == 0, "fresh hosts");
+	assert_int_equal(tracefs_write("trace", ""), 0);
+	assert_int_equal(tracefs_write("events/netchannel/enable", "1"), 0);
+	nc_assert(nc_xfer(&s, NULL) == 0, "1 MiB transfer");
+	assert_int_equal(tracefs_write("events/netchannel/enable", "0"), 0);
+	tx = trace_count("nc_frame_tx:", "len=16384");
+	rx = trace_count("nc_frame_rx:", "len=16384");
+	fast = trace_count("nc_frame_rx:", "fast=1");
+	picks = trace_count("nc_sched_pick:", NULL);
+	credit_rx = trace_count("nc_credit:", "received");
+	credit_tx = trace_count("nc_credit:", "granted");
+	up = trace_count("nc_channel:", " up ");
+	printf("# trace: %lu full DATA frames sent, %lu received (%lu frames on the fast path), %lu picks, credit %lu granted / %lu received, %lu channels up\n",
+	       tx, rx, fast, picks, credit_tx, credit_rx, up);
+	assert_true(tx >= NC_MIB / 16384);
+	assert_true(rx >= NC_MIB / 16384);
+	assert_true(fast >= NC_MIB / 16384 / 2);
+	assert_true(picks >= NC_MIB / 16384);
+	assert_true(credit_tx > 0 && credit_rx > 0);
+	assert_true(up > 0);
+	tracefs_write("trace", "");
+}
+
 /* ---------------------------------------------------------------- main */
 
 #define T(f) cmocka_unit_test_teardown(f, nc_test_cleanup)
@@ -229,6 +299,7 @@ int main(void)
 		TS("channels_2", test_channels, &chan_2),
 		TS("channels_4", test_channels, &chan_4),
 		T(test_vns_copies),
+		T(test_tracepoints),
 	};
 
 	return cmocka_run_group_tests_name("transfer", tests, nc_group_setup,
