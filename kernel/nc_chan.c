@@ -457,7 +457,8 @@ static int nc_skb_bvec(const struct sk_buff *skb, u32 off, u32 len,
 
 /*
  * Hand the rest of @ch's current frame to TCP, without blocking: the
- * header is copied (32 bytes), the payload's pages are spliced. 0 once all
+ * header is copied (32 bytes), the payload's pages are spliced (a small
+ * linear payload is copied). 0 once all
  * of it is in; -EAGAIN when TCP has no room (the frame stays, and
  * nc_chan_write_space() brings the work back); another error if the
  * channel broke. Channel socket locked.
@@ -489,6 +490,22 @@ static int nc_chan_tx_push(struct nc_channel *ch)
 	while (t->sent < NC_FRAME_HDR_LEN + t->len) {
 		u32 done = t->sent - NC_FRAME_HDR_LEN;
 
+		if (!skb_is_nonlinear(t->skb)) {
+			/* a small write: copied (see NC_TX_COPYBREAK) */
+			struct kvec v = {
+				.iov_base = t->skb->data + t->off + done,
+				.iov_len = t->len - done,
+			};
+
+			msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+			iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &v, 1,
+				      v.iov_len);
+			ret = tcp_sendmsg_locked(sk, &msg, v.iov_len);
+			if (ret < 0)
+				return ret;
+			t->sent += ret;
+			continue;
+		}
 		n = nc_skb_bvec(t->skb, t->off + done, t->len - done, bv,
 				ARRAY_SIZE(bv), &bytes);
 		if (n <= 0)
@@ -700,10 +717,12 @@ void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk)
 }
 
 /*
- * The transmit fast path, from sendmsg() once @nsk queued frames: if no
- * other socket waits on the peer and the channel's work is not about to
- * run, the writer sends them itself, as TCP's sendmsg does: no work item,
- * no wakeup. Otherwise it wakes one channel.
+ * The transmit fast path, from sendmsg() once @nsk queued frames after its
+ * queue was empty: if no other socket waits on the peer and the channel's
+ * work is not about to run, the writer sends them itself, as TCP's sendmsg
+ * does: no work item, no wakeup. Otherwise it wakes one channel. A writer
+ * that keeps its queue full (a bulk stream) leaves the sending to the
+ * channel's work, which runs beside its next copy.
  */
 void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk)
 {

@@ -1006,6 +1006,31 @@ static int nc_send_error(struct sock *sk, int flags, int err)
 	return err;
 }
 
+/*
+ * An skb for @len bytes of a write, charged to the send buffer: linear up
+ * to NC_TX_COPYBREAK (the channel copies it into TCP), paged above (the
+ * channel hands the pages to TCP). Its length is set; the data is not.
+ */
+static struct sk_buff *nc_tx_skb_alloc(struct sock *sk, size_t len,
+				       bool noblock, int *err)
+{
+	struct sk_buff *skb;
+
+	if (len <= NC_TX_COPYBREAK) {
+		skb = sock_alloc_send_skb(sk, len, noblock, err);
+		if (skb)
+			skb_put(skb, len);
+		return skb;
+	}
+	skb = sock_alloc_send_pskb(sk, 0, len, noblock, err,
+				   PAGE_ALLOC_COSTLY_ORDER);
+	if (skb) {
+		skb->data_len = len;
+		skb->len = len;
+	}
+	return skb;
+}
+
 static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
@@ -1016,8 +1041,8 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	struct nc_peer *peer;
 	struct sk_buff *skb;
 	size_t copied = 0;
+	bool vns, idle;
 	long timeo;
-	bool vns;
 
 	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR |
 		      MSG_WAITALL | MSG_CMSG_COMPAT))
@@ -1070,15 +1095,13 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			}
 			/*
 			 * Paged: the channel splices the pages into TCP, so
-			 * this is the only copy. Only a batch's first skb may
-			 * wait for buffer space.
+			 * this is the only copy. Small writes are linear (a
+			 * page, zeroed, costs more than TCP's copy of them).
+			 * Only a batch's first skb may wait for buffer space.
 			 */
-			skb = sock_alloc_send_pskb(sk, 0, chunk, noblock || n,
-						   &err, PAGE_ALLOC_COSTLY_ORDER);
+			skb = nc_tx_skb_alloc(sk, chunk, noblock || n, &err);
 			if (!skb)
 				break;
-			skb->data_len = chunk;
-			skb->len = chunk;
 			if (ua) {
 				ret = nc_vns_copy(b, skb, 0, ua, chunk, false);
 				iov_iter_advance(&msg->msg_iter, chunk);
@@ -1114,13 +1137,18 @@ static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			err = sock_error(sk) ?: -EPIPE;
 			break;
 		}
+		/* nothing queued before: send it from here (nc_peer_push()) */
+		idle = skb_queue_empty(&nsk->txq);
 		for (i = 0; i < n; i++)
 			__skb_queue_tail(&nsk->txq, batch[i]);
 		nsk->tx_bytes += batched;
 		nc_sock_tx_ready_locked(nsk);
 		spin_unlock_bh(&peer->lock);
 		copied += batched;
-		nc_peer_push(peer, nsk);
+		if (idle)
+			nc_peer_push(peer, nsk);
+		else
+			nc_peer_kick(peer, nsk);
 		/* a batch cut short by buffer space: the next one may wait */
 		if (!skb && !(err == -EAGAIN && !noblock && n))
 			break;

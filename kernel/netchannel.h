@@ -217,6 +217,9 @@ enum nc_ctrl_kind {
 	NC_CTRL_MAX
 };
 
+/* writes up to this many bytes a frame are copied into TCP, not spliced */
+#define NC_TX_COPYBREAK		2048
+
 /**
  * struct nc_tx_frame - the frame a channel is handing to TCP
  * @f: the frame
