@@ -231,8 +231,23 @@ if ! nc_server_restart; then
 fi
 
 # ------------------------------------------------------------------ TCP and NetChannel, no policy
-say "bulk, 1 socket, ${SECS} s"
-for p in tcp netchannel; do perf "bulk_$p" $p bulk --seconds "$SECS"; done
+say "bulk, 1 socket, ${SECS} s (and the guest's busy CPU time meanwhile)"
+# cpu_busy: jiffies (USER_HZ) every CPU of the guest spent busy: user, nice,
+# system, irq, softirq, steal (not idle, not iowait), from /proc/stat
+cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+for p in tcp netchannel; do
+	c0=$(cpu_busy)
+	perf "bulk_$p" $p bulk --seconds "$SECS"
+	c1=$(cpu_busy)
+	short=$p; [ $p = tcp ] || short=nc
+	bytes=$(jnum bytes "$R/bulk_$p.json")
+	if grep -q '"ok":true' "$R/bulk_$p.json" && isnum "$bytes" && [ "${bytes%.*}" -gt 0 ]; then
+		# busy CPU-seconds per GB moved, all CPUs of the guest
+		V[cpub.$short]=$(awk -v c=$((c1 - c0)) -v b="$bytes" 'BEGIN { printf "%.6g", c / 100 / (b / 1e9) }')
+	else
+		V[cpub.$short]="n/a (no bulk result)"
+	fi
+done
 take bulk.tcp bulk_tcp throughput_bps 1e-9
 take bulk.nc bulk_netchannel throughput_bps 1e-9
 
@@ -582,6 +597,7 @@ row bulk_default bulk "bulk throughput, 1 socket, default channels" Gbit/s highe
 for n in $CHANNELS; do
 	row "bulk_ch$n" "ch$n" "bulk throughput, 1 socket, $n channel(s) + $n VNS worker(s)" Gbit/s higher
 done
+row cpu_per_byte cpub "CPU per byte, bulk (busy CPU-s per GB, whole guest)" s/GB lower
 row rr_rate rr "rr rate, ${SIZE} B, 1 socket" req/s higher
 row lapp_alone_p99 alone99 "L-app p99, alone" us lower
 row lapp_alone_p999 alone999 "L-app p99.9, alone" us lower

@@ -13,6 +13,11 @@
 # Usage: scripts/bench.sh            (needs `make all tools`; installs gnuplot,
 #                                     sockperf, iperf3, redis-server/-tools)
 #        BENCH_SECONDS=5 scripts/bench.sh
+#        BENCH_TCG=single scripts/bench.sh
+#                                     single-threaded TCG: the guest's two vCPUs
+#                                     on one host thread, so ratios measure CPU
+#                                     cost alone (default: multi, what a second
+#                                     core buys)
 #        scripts/bench.sh --from-log build/bench/console-<date>.log
 #                                     redo the JSON, plot and table from a saved
 #                                     console, without a guest or a history row
@@ -90,6 +95,11 @@ while IFS= read -r v; do
 	CMD+=" $v='${val//\'/\'\\\'\'}'"
 done < <(compgen -e | grep '^BENCH_' || true)
 CMD+=" /nc/bench-guest.sh"
+
+case ${BENCH_TCG:-multi} in
+single | multi) export NC_VM_TCG_THREAD=${BENCH_TCG:-multi} ;;
+*) echo "bench: BENCH_TCG must be single or multi, not '$BENCH_TCG'" >&2; exit 2 ;;
+esac
 
 rc=0
 if [ -z "$FROM_LOG" ]; then
@@ -179,7 +189,7 @@ sed -n 's/^NCB|table|//p' "$LOG"
 
 COLS=(bulk_default bulk_ch1 bulk_ch2 bulk_ch4 rr_rate lapp_alone_p99 lapp_alone_p999
 	lapp_tapps_p99 lapp_tapps_p999 lapp_prio_p99 lapp_prio_p999 bpf_cost swap_stall
-	swap_stall_nc sockperf_pp_avg sockperf_ul_p99 iperf3 redis_set redis_get)
+	swap_stall_nc sockperf_pp_avg sockperf_ul_p99 iperf3 redis_set redis_get cpu_per_byte)
 if [ ! -s "$MD" ]; then
 	{
 		echo "# NetChannel benchmark history"
@@ -189,7 +199,7 @@ if [ ! -s "$MD" ]; then
 		echo "(baseline: plain TCP; for bpf_cost the native policy; for swap_stall TCP's max"
 		echo "rr latency, for swap_stall_nc NetChannel's max rr latency without swaps)."
 		echo "Throughput and rates: higher is better. Latency columns (p99, p999, avg,"
-		echo "swap_stall*): lower is better. n/a: NetChannel could not be"
+		echo "swap_stall*, cpu_per_byte): lower is better. n/a: NetChannel could not be"
 		echo "measured; the reason is in build/bench/results-<date>.json. Absolute numbers"
 		echo "under TCG mean little; compare ratios, and rows with each other."
 		echo
@@ -202,7 +212,7 @@ if [ ! -s "$MD" ]; then
 fi
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit+="+dirty"
-note="seconds=${BENCH_SECONDS:-3}"
+note="seconds=${BENCH_SECONDS:-3}; tcg=${BENCH_TCG:-multi}"
 grep -q '^NCB|done|' "$LOG" || note+="; incomplete run (guest status $rc)"
 [ "$rc" != 99 ] || note+="; kernel log dirty"
 {
