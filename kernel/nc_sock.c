@@ -86,7 +86,7 @@ static int nc_sock_setup(struct sock *sk, u64 cgroup_id)
 	}
 	spin_lock_init(&nsk->lock);
 	skb_queue_head_init(&nsk->txq);
-	skb_queue_head_init(&nsk->ooo);
+	nsk->ooo = RB_ROOT;
 	INIT_LIST_HEAD(&nsk->node);
 	INIT_LIST_HEAD(&nsk->served_node);
 	nsk->chan_pin = -1;
@@ -124,6 +124,21 @@ static int nc_sock_init(struct sock *sk)
 			     cgroup_id(sock_cgroup_ptr(&sk->sk_cgrp_data)));
 }
 
+/* Drop the out-of-order queue (skb_rbtree_purge() is not exported). */
+static void nc_sock_ooo_purge(struct nc_sock *nsk)
+{
+	struct rb_node *p = rb_first(&nsk->ooo);
+	struct sk_buff *skb;
+
+	while (p) {
+		skb = rb_to_skb(p);
+		p = rb_next(p);
+		rb_erase(&skb->rbnode, &nsk->ooo);
+		kfree_skb(skb);
+	}
+	nsk->ooo_last = NULL;
+}
+
 /*
  * Take the socket out of the protocol: no id, no port, no queue on its
  * peer, no policy. Idempotent; the peer reference stays until destruct.
@@ -154,7 +169,7 @@ static void nc_sock_unlink(struct nc_sock *nsk)
 	spin_lock_bh(&nsk->lock);
 	list_splice_init(&nsk->accept_q, &children);
 	nsk->nr_accept = 0;
-	__skb_queue_purge(&nsk->ooo);
+	nc_sock_ooo_purge(nsk);
 	spin_unlock_bh(&nsk->lock);
 	/* children nobody accepted: abort them */
 	list_for_each_entry_safe(child, tmp, &children, accept_node) {
@@ -185,7 +200,7 @@ static void nc_sock_destruct(struct sock *sk)
 	struct nc_sock *nsk = nc_sk(sk);
 
 	skb_queue_purge(&nsk->txq);
-	skb_queue_purge(&nsk->ooo);
+	nc_sock_ooo_purge(nsk);
 	if (nsk->peer)
 		nc_peer_put(nsk->peer);
 	inet_sock_destruct(sk);
@@ -350,28 +365,48 @@ static void nc_sock_deliver_locked(struct nc_sock *nsk, struct sk_buff *skb)
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		nsk->rcv_bytes += skb->len;
 		nsk->rcv_nxt++;
-		skb = skb_peek(&nsk->ooo);
+		skb = skb_rb_first(&nsk->ooo);
 		if (!skb || NC_SKB_CB(skb)->seq != nsk->rcv_nxt)
 			break;
-		__skb_unlink(skb, &nsk->ooo);
+		rb_erase(&skb->rbnode, &nsk->ooo);
+		if (skb == nsk->ooo_last)
+			nsk->ooo_last = NULL;
 	}
 }
 
-/* Returns false if @skb's seq is already queued (a protocol error). */
+/*
+ * Returns false if @skb's seq is already queued (a protocol error). After
+ * the last one is the common case, O(1); anywhere else O(log n), n at most
+ * a window's worth of frames (rcv_window / NC_FRAME_MIN_COST).
+ */
 static bool nc_sock_ooo_insert_locked(struct nc_sock *nsk, struct sk_buff *skb)
 {
-	u32 seq = NC_SKB_CB(skb)->seq;
+	u32 seq = NC_SKB_CB(skb)->seq, pos_seq;
+	struct rb_node **p, *parent = NULL;
 	struct sk_buff *pos;
 
-	skb_queue_walk(&nsk->ooo, pos) {
-		if (NC_SKB_CB(pos)->seq == seq)
-			return false;
-		if (nc_seq_before(seq, NC_SKB_CB(pos)->seq)) {
-			__skb_queue_before(&nsk->ooo, pos, skb);
-			return true;
-		}
+	if (nsk->ooo_last &&
+	    nc_seq_before(NC_SKB_CB(nsk->ooo_last)->seq, seq)) {
+		parent = &nsk->ooo_last->rbnode;
+		p = &parent->rb_right;
+		goto insert;
 	}
-	__skb_queue_tail(&nsk->ooo, skb);
+	p = &nsk->ooo.rb_node;
+	while (*p) {
+		parent = *p;
+		pos = rb_to_skb(parent);
+		pos_seq = NC_SKB_CB(pos)->seq;
+		if (pos_seq == seq)
+			return false;
+		p = nc_seq_before(seq, pos_seq) ? &parent->rb_left :
+						  &parent->rb_right;
+	}
+insert:
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, &nsk->ooo);
+	if (!nsk->ooo_last ||
+	    nc_seq_before(NC_SKB_CB(nsk->ooo_last)->seq, seq))
+		nsk->ooo_last = skb;
 	return true;
 }
 

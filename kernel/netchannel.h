@@ -344,7 +344,9 @@ struct nc_channel {
  * Receive state, under @lock:
  * @rcv_nxt: seq of the next in-order DATA frame
  * @rcv_bytes: unread bytes in sk_receive_queue
- * @ooo: DATA frames received ahead of @rcv_nxt, sorted by seq
+ * @ooo: DATA frames received ahead of @rcv_nxt, an rbtree by seq;
+ *	@ooo_last: its last one (frames mostly come in order: the tail is
+ *	where most go), as MPTCP's out-of-order queue
  * @rcv_window: credit we grant, in bytes
  * @rcv_unacked: bytes consumed by the reader and not yet credited back
  * @rcv_budget: bytes the sender may still send before our next CREDIT
@@ -396,7 +398,8 @@ struct nc_sock {
 
 	u32 rcv_nxt;
 	u64 rcv_bytes;
-	struct sk_buff_head ooo;
+	struct rb_root ooo;
+	struct sk_buff *ooo_last;
 	u32 rcv_window;
 	u32 rcv_unacked;
 	s64 rcv_budget;
