@@ -3,12 +3,17 @@
  * NetDriver: channels (kernel TCP connections between hosts), grouped in
  * peers, and the framing on them.
  *
- * Every channel has a receive and a transmit work item, run on the CPU the
- * host chose for it. The receive work parses frames (nc_frame.c) and hands
- * them to the virtual sockets; the transmit work sends control frames first,
- * then DATA frames that the NetScheduler picks among the peer's ready
- * sockets, so the frames of one socket spread over every channel of its
- * peer and the receiver puts them back in order by sequence number.
+ * Receive: frames are parsed (nc_frame.c) in the channel socket's
+ * data_ready, in softirq, and DATA and CREDIT go straight to their virtual
+ * socket; other frames, and input while the socket is owned, go to the
+ * channel's receive work (see nc_chan_rx_read()).
+ *
+ * Transmit: control frames first, then DATA frames that the NetScheduler
+ * picks among the peer's ready sockets, so the frames of one socket spread
+ * over the channels of its peer and the receiver puts them back in order
+ * by sequence number. A writer sends from its own context when it is alone
+ * (nc_peer_push()); otherwise the channel's transmit work, on the CPU the
+ * host chose for it, sends until TCP is full (nc_chan_tx_run()).
  *
  * Anything wrong a peer sends resets the channel it came on (and with it
  * the peer's whole group, whose sockets all depend on every channel), bumps

@@ -352,7 +352,7 @@ static void nc_sock_queue_fin(struct nc_sock *nsk)
 	nc_peer_kick(peer, nsk);
 }
 
-/* ---- frames from the peer (receive work, process context) ---------------- */
+/* ---- frames from the peer (softirq, or the channel's receive work) ------- */
 
 /* In-order delivery: queue, then pull what the out-of-order queue holds. */
 static void nc_sock_deliver_locked(struct nc_sock *nsk, struct sk_buff *skb)
