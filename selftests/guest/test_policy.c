@@ -573,7 +573,7 @@ static int test_teardown(void **state)
 #define NR_TAPPS	3	/* the T-app's connections */
 #define MIX_MS		3000	/* the L-app's run */
 #define PRIO_VS_IDLE	8	/* bound on p50 under load / idle p50, see below */
-#define PRIO_LINK_DIV	4	/* the link: one T-app flow's rate / this, */
+#define PRIO_LINK_DIV	2	/* the link: one T-app flow's rate / this, */
 #define PRIO_LINK_MAX	80000	/* at most this many kbit/s (see below) */
 
 struct mix {
@@ -637,18 +637,22 @@ static void print_rtt(const char *what, const struct rtt *r, double mbps)
  * idle RTT and with the native round robin.
  *
  * The link from nc_a to nc_b is the bottleneck, as a NIC's line rate
- * would be: tbf at a quarter of what one T-app flow moves alone, at most
- * PRIO_LINK_MAX. Without it the T-apps are bound by their own writes (the
+ * would be: tbf at half of what one T-app flow moves alone (three share
+ * the CPUs, so together they still fill it), at most PRIO_LINK_MAX.
+ * Without it the T-apps are bound by their own writes (the
  * data path moves 300-500 Mbit/s here), the NetScheduler's queues stay
  * nearly empty, and there is nothing for a policy to order: priority and
  * native then measured the same (0.86-1.83x of each other, CPU noise).
  * Above PRIO_LINK_MAX, the L-app waits mostly for the CPUs, below it for
- * the bytes in flight (the 8 KiB tcp_wmem and the frame on the wire).
+ * the bytes in flight (the 8 KiB tcp_wmem and the frame on the wire): on
+ * the debug kernel, with a quarter of a flow's rate (1.5 Mbit/s), those
+ * alone took 10x the idle RTT, more than this test's bound, which is on
+ * what a policy can change.
  *
- * Measured (6 runs, 2 vCPUs under MTTCG, 80 Mbit/s link): idle p50
+ * Measured (8 runs, 2 vCPUs under MTTCG, 72-80 Mbit/s link): idle p50
  * 0.70-1.20 ms; under load p50 native 4.1-4.7 ms (3.5-6.3x idle), priority
- * 2.5-2.7 ms (2.2-3.7x), always below native (0.54-0.64x), the T-apps at
- * the link's 75 Mbit/s either way. Before the one-copy data path (no tbf,
+ * 2.5-3.2 ms (2.2-4.5x), always below native (0.54-0.68x), the T-apps at
+ * the link's rate either way. Before the one-copy data path (no tbf,
  * T-apps at ~60 Mbit/s): native 5.4-7.7x idle, priority 3.3-5.3x.
  * What is left with priority is not the scheduler's: the L-app's frame
  * still waits behind the bulk bytes the channel's TCP socket holds (16 KiB,
