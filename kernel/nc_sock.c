@@ -1391,8 +1391,15 @@ static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 			break;
 		}
 		if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
+			/*
+			 * A reset may have come since we looked at sk_err
+			 * and sk_shutdown: it set both before the state.
+			 */
+			smp_rmb();
 			if (!nsk->peer)
 				err = -ENOTCONN;	/* never connected */
+			else if (!copied && READ_ONCE(sk->sk_err))
+				err = sock_error(sk);
 			break;
 		}
 		err = nc_wait(sk, &timeo, nc_rx_wakeup, false);
