@@ -468,6 +468,16 @@ static int nc_skb_bvec(const struct sk_buff *skb, u32 off, u32 len,
  * nc_chan_write_space() brings the work back); another error if the
  * channel broke. Channel socket locked.
  */
+/* Copy @len bytes at @buf into TCP, without blocking: bytes taken, or < 0. */
+static int nc_chan_tx_copy(struct sock *sk, void *buf, size_t len, int flags)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL | flags };
+	struct kvec v = { .iov_base = buf, .iov_len = len };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &v, 1, len);
+	return tcp_sendmsg_locked(sk, &msg, len);
+}
+
 static int nc_chan_tx_push(struct nc_channel *ch)
 {
 	struct nc_tx_frame *t = &ch->tx;
@@ -478,16 +488,10 @@ static int nc_chan_tx_push(struct nc_channel *ch)
 	int ret, n;
 
 	while (t->sent < NC_FRAME_HDR_LEN) {
-		struct kvec v = {
-			.iov_base = t->hdr + t->sent,
-			.iov_len = NC_FRAME_HDR_LEN - t->sent,
-		};
-
 		/* MSG_MORE: no segment of the header alone */
-		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL |
-				(t->len ? MSG_MORE : 0);
-		iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &v, 1, v.iov_len);
-		ret = tcp_sendmsg_locked(sk, &msg, v.iov_len);
+		ret = nc_chan_tx_copy(sk, t->hdr + t->sent,
+				      NC_FRAME_HDR_LEN - t->sent,
+				      t->len ? MSG_MORE : 0);
 		if (ret < 0)
 			return ret;
 		t->sent += ret;
@@ -497,15 +501,8 @@ static int nc_chan_tx_push(struct nc_channel *ch)
 
 		if (!skb_is_nonlinear(t->skb)) {
 			/* a small write: copied (see NC_TX_COPYBREAK) */
-			struct kvec v = {
-				.iov_base = t->skb->data + t->off + done,
-				.iov_len = t->len - done,
-			};
-
-			msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-			iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &v, 1,
-				      v.iov_len);
-			ret = tcp_sendmsg_locked(sk, &msg, v.iov_len);
+			ret = nc_chan_tx_copy(sk, t->skb->data + t->off + done,
+					      t->len - done, 0);
 			if (ret < 0)
 				return ret;
 			t->sent += ret;
@@ -523,6 +520,17 @@ static int nc_chan_tx_push(struct nc_channel *ch)
 		t->sent += ret;
 	}
 	return 0;
+}
+
+/* A frame is all in TCP: the transmit twin of nc_chan_rx_count(). */
+static void nc_chan_tx_count(struct nc_channel *ch, const struct nc_frame *f)
+{
+	trace_nc_frame_tx(ch->idx, f->type, f->src_id, f->dst_id, f->seq,
+			  f->len);
+	WRITE_ONCE(ch->frames_tx, ch->frames_tx + 1);
+	WRITE_ONCE(ch->bytes_tx, ch->bytes_tx + f->len);
+	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
+	nc_stat_add(ch->nn, NC_STAT_BYTES_TX, f->len);
 }
 
 /*
@@ -546,10 +554,7 @@ static int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
 		return ret;
 	if (ret != sizeof(hdr) + f->len)
 		return -EPIPE;	/* a blocking send stops short only on error */
-	WRITE_ONCE(ch->frames_tx, ch->frames_tx + 1);
-	WRITE_ONCE(ch->bytes_tx, ch->bytes_tx + f->len);
-	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
-	nc_stat_add(ch->nn, NC_STAT_BYTES_TX, f->len);
+	nc_chan_tx_count(ch, f);
 	return 0;
 }
 
@@ -598,12 +603,7 @@ static void nc_chan_tx_done(struct nc_channel *ch)
 {
 	struct nc_tx_frame *t = &ch->tx;
 
-	trace_nc_frame_tx(ch->idx, t->f.type, t->f.src_id, t->f.dst_id,
-			  t->f.seq, t->f.len);
-	WRITE_ONCE(ch->frames_tx, ch->frames_tx + 1);
-	WRITE_ONCE(ch->bytes_tx, ch->bytes_tx + t->len);
-	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
-	nc_stat_add(ch->nn, NC_STAT_BYTES_TX, t->len);
+	nc_chan_tx_count(ch, &t->f);
 	/* TCP holds the pages; this frees the socket's send-buffer charge */
 	consume_skb(t->skb);
 	if (t->fin_nsk) {
