@@ -22,15 +22,12 @@
  *   user space releases it; its unreg() then finds nothing left to do.
  */
 #include <linux/bpf.h>
-#include <linux/bpf_verifier.h>
-#include <linux/btf.h>
-#include <linux/btf_ids.h>
-#include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/workqueue.h>
 
 #include "netchannel.h"
+#include "nc_sched.h"
 #include "nc_trace.h"
 
 /**
@@ -220,7 +217,7 @@ static void nc_sched_eject_workfn(struct work_struct *work)
 	mutex_unlock(&nc_sched_mutex);
 }
 
-static int nc_bpf_reg(void *kdata, struct bpf_link *link)
+int nc_sched_attach(void *kdata, struct bpf_link *link)
 {
 	struct netsched_ops *ops = kdata;
 	struct nc_policy *p;
@@ -251,7 +248,7 @@ out:
 	return ret;
 }
 
-static void nc_bpf_unreg(void *kdata, struct bpf_link *link)
+void nc_sched_detach(void *kdata, struct bpf_link *link)
 {
 	struct nc_policy *p;
 
@@ -265,7 +262,7 @@ static void nc_bpf_unreg(void *kdata, struct bpf_link *link)
 }
 
 /* Atomic replacement through bpf_link_update(): never a moment without one. */
-static int nc_bpf_update(void *kdata, void *old_kdata, struct bpf_link *link)
+int nc_sched_replace(void *kdata, void *old_kdata, struct bpf_link *link)
 {
 	struct netsched_ops *ops = kdata;
 	struct nc_policy *old, *p;
@@ -298,126 +295,6 @@ out:
 	mutex_unlock(&nc_sched_mutex);
 	return ret;
 }
-
-static int nc_bpf_validate(void *kdata)
-{
-	struct netsched_ops *ops = kdata;
-
-	return ops->name[0] ? 0 : -EINVAL;
-}
-
-static int nc_bpf_init_member(const struct btf_type *t,
-			      const struct btf_member *member,
-			      void *kdata, const void *udata)
-{
-	const struct netsched_ops *uops = udata;
-	struct netsched_ops *ops = kdata;
-	u32 moff = __btf_member_bit_offset(t, member) / 8;
-	size_t i;
-
-	switch (moff) {
-	case offsetof(struct netsched_ops, flags):
-		if (uops->flags)
-			return -EINVAL;
-		ops->flags = 0;
-		return 1;
-	case offsetof(struct netsched_ops, timeout_ms):
-		if (uops->timeout_ms > NETSCHED_TIMEOUT_MAX_MS)
-			return -E2BIG;
-		ops->timeout_ms = uops->timeout_ms ?: NETSCHED_TIMEOUT_DFL_MS;
-		return 1;
-	case offsetof(struct netsched_ops, name):
-		/* printable, NUL-terminated, not empty */
-		for (i = 0; i < sizeof(uops->name) && uops->name[i]; i++)
-			if (!isgraph(uops->name[i]) && uops->name[i] != ' ')
-				return -EINVAL;
-		if (i == 0 || i == sizeof(uops->name))
-			return -EINVAL;
-		memcpy(ops->name, uops->name, sizeof(ops->name));
-		return 1;
-	}
-	return 0;
-}
-
-static int nc_bpf_check_member(const struct btf_type *t,
-			       const struct btf_member *member,
-			       const struct bpf_prog *prog)
-{
-	/* Every callback runs under RCU or a spinlock. */
-	return prog->sleepable ? -EINVAL : 0;
-}
-
-static int nc_bpf_init(struct btf *btf)
-{
-	return 0;
-}
-
-BTF_ID_LIST(nc_netsched_ids)
-BTF_ID(struct, netsched_sock)
-BTF_ID(struct, netsched_tx)
-
-static bool nc_bpf_is_valid_access(int off, int size, enum bpf_access_type type,
-				   const struct bpf_prog *prog,
-				   struct bpf_insn_access_aux *info)
-{
-	return bpf_tracing_btf_ctx_access(off, size, type, prog, info);
-}
-
-/*
- * A policy may write only the fields of netsched_sock meant for it;
- * netsched_tx and netsched_exit_info are read-only.
- */
-static int nc_bpf_btf_struct_access(struct bpf_verifier_log *log,
-				    const struct bpf_reg_state *reg,
-				    int off, int size)
-{
-	const size_t lo = offsetof(struct netsched_sock, class);
-	const size_t hi = offsetofend(struct netsched_sock, policy_data);
-
-	if (reg->btf_id == nc_netsched_ids[0] &&
-	    off >= lo && off + size <= hi)
-		return SCALAR_VALUE;
-	return -EACCES;
-}
-
-static const struct bpf_verifier_ops nc_bpf_verifier_ops = {
-	.get_func_proto = bpf_base_func_proto,
-	.is_valid_access = nc_bpf_is_valid_access,
-	.btf_struct_access = nc_bpf_btf_struct_access,
-};
-
-/* CFI stubs: the prototypes BPF programs are checked against. */
-static s32 nc_stub_init(void) { return 0; }
-static void nc_stub_exit(struct netsched_exit_info *info) {}
-static s32 nc_stub_sock_init(struct netsched_sock *sk) { return 0; }
-static void nc_stub_sock_release(struct netsched_sock *sk) {}
-static u64 nc_stub_enqueue(struct netsched_sock *sk, struct netsched_tx *tx) { return 0; }
-static s32 nc_stub_select_channel(struct netsched_sock *sk, u32 nr) { return -1; }
-static s32 nc_stub_select_cpu(u32 kind, u32 index) { return -1; }
-
-static struct netsched_ops nc_bpf_cfi_stubs = {
-	.init = nc_stub_init,
-	.exit = nc_stub_exit,
-	.sock_init = nc_stub_sock_init,
-	.sock_release = nc_stub_sock_release,
-	.enqueue = nc_stub_enqueue,
-	.select_channel = nc_stub_select_channel,
-	.select_cpu = nc_stub_select_cpu,
-};
-
-static struct bpf_struct_ops nc_bpf_struct_ops = {
-	.verifier_ops = &nc_bpf_verifier_ops,
-	.init = nc_bpf_init,
-	.check_member = nc_bpf_check_member,
-	.init_member = nc_bpf_init_member,
-	.reg = nc_bpf_reg,
-	.unreg = nc_bpf_unreg,
-	.update = nc_bpf_update,
-	.validate = nc_bpf_validate,
-	.cfi_stubs = &nc_bpf_cfi_stubs,
-	.name = "netsched_ops",
-	.owner = THIS_MODULE,
-};
 
 /* ---- the ready set of a peer: what the channels send next ---------------- */
 
@@ -657,11 +534,6 @@ int nc_sched_proc_show(struct seq_file *seq, void *v)
 		   nc_sched_last_exit.reason[0] ? nc_sched_last_exit.reason : "-");
 	mutex_unlock(&nc_sched_mutex);
 	return 0;
-}
-
-int nc_sched_register(void)
-{
-	return register_bpf_struct_ops(&nc_bpf_struct_ops, netsched_ops);
 }
 
 /*

@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VNS: the NetChannel virtual socket, socket(AF_INET, SOCK_STREAM, 253).
+ * This file holds the socket's life and its connection: creation, bind,
+ * listen, connect and accept, shutdown and close, options, /proc. The rest
+ * of the layer:
+ *
+ *	nc_sock_rx.c	frames from the peer: DATA in order, CREDIT, CLOSE
+ *	nc_sock_io.c	sendmsg() and recvmsg()
+ *	nc_vns.c	the copy workers that recvmsg() and sendmsg() use
  *
  * The protocol is registered with inet_register_protosw() as SCTP and MPTCP
  * do, so inet_create() allocates our struct nc_sock. sk_alloc() takes a
@@ -35,29 +42,15 @@
 #include <net/tcp_states.h>
 
 #include "netchannel.h"
+#include "nc_sock.h"
 #include "nc_trace.h"
 
 #define NC_LINGER_TIMEOUT	(60 * HZ)
 
-/* per-skb state on the receive and out-of-order queues */
-struct nc_skb_cb {
-	u32 seq;
-	u32 off;	/* bytes already read */
-};
-
-#define NC_SKB_CB(skb) ((struct nc_skb_cb *)(skb)->cb)
-
 static struct proto nc_prot;
 
 static void nc_sock_linger_workfn(struct work_struct *work);
-static void nc_sock_abort(struct nc_sock *nsk, int err);
 static void nc_sock_destruct(struct sock *sk);
-
-static bool nc_sk_connected(const struct sock *sk)
-{
-	return (1 << READ_ONCE(sk->sk_state)) &
-	       (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1);
-}
 
 struct nc_sock *nc_sock_lookup(struct nc_net *nn, u32 id)
 {
@@ -216,7 +209,7 @@ static const u8 nc_ctrl_type[NC_CTRL_MAX] = {
 };
 
 /* Queue a control frame of the connection on its home channel. */
-static void nc_send_ctrl(struct nc_sock *nsk, enum nc_ctrl_kind kind, u32 arg)
+void nc_send_ctrl(struct nc_sock *nsk, enum nc_ctrl_kind kind, u32 arg)
 {
 	struct nc_frame f = {
 		.type = nc_ctrl_type[kind], .src_id = nsk->id,
@@ -284,7 +277,7 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 }
 
 /* Abort the connection towards the peer and locally. */
-static void nc_sock_abort(struct nc_sock *nsk, int err)
+void nc_sock_abort(struct nc_sock *nsk, int err)
 {
 	if (nc_sk_connected(&nsk->inet.sk))
 		nc_send_ctrl(nsk, NC_CTRL_RESET, ECONNRESET);
@@ -352,262 +345,7 @@ static void nc_sock_queue_fin(struct nc_sock *nsk)
 	nc_peer_kick(peer, nsk);
 }
 
-/* ---- frames from the peer (softirq, or the channel's receive work) ------- */
-
-/* In-order delivery: queue, then pull what the out-of-order queue holds. */
-static void nc_sock_deliver_locked(struct nc_sock *nsk, struct sk_buff *skb)
-{
-	struct sock *sk = &nsk->inet.sk;
-
-	for (;;) {
-		NC_SKB_CB(skb)->off = 0;
-		skb_set_owner_r(skb, sk);
-		__skb_queue_tail(&sk->sk_receive_queue, skb);
-		nsk->rcv_bytes += skb->len;
-		nsk->rcv_nxt++;
-		skb = skb_rb_first(&nsk->ooo);
-		if (!skb || NC_SKB_CB(skb)->seq != nsk->rcv_nxt)
-			break;
-		rb_erase(&skb->rbnode, &nsk->ooo);
-		if (skb == nsk->ooo_last)
-			nsk->ooo_last = NULL;
-	}
-}
-
-/*
- * Returns false if @skb's seq is already queued (a protocol error). After
- * the last one is the common case, O(1); anywhere else O(log n), n at most
- * a window's worth of frames (rcv_window / NC_FRAME_MIN_COST).
- */
-static bool nc_sock_ooo_insert_locked(struct nc_sock *nsk, struct sk_buff *skb)
-{
-	u32 seq = NC_SKB_CB(skb)->seq, pos_seq;
-	struct rb_node **p, *parent = NULL;
-	struct sk_buff *pos;
-
-	if (nsk->ooo_last &&
-	    nc_seq_before(NC_SKB_CB(nsk->ooo_last)->seq, seq)) {
-		parent = &nsk->ooo_last->rbnode;
-		p = &parent->rb_right;
-		goto insert;
-	}
-	p = &nsk->ooo.rb_node;
-	while (*p) {
-		parent = *p;
-		pos = rb_to_skb(parent);
-		pos_seq = NC_SKB_CB(pos)->seq;
-		if (pos_seq == seq)
-			return false;
-		p = nc_seq_before(seq, pos_seq) ? &parent->rb_left :
-						  &parent->rb_right;
-	}
-insert:
-	rb_link_node(&skb->rbnode, parent, p);
-	rb_insert_color(&skb->rbnode, &nsk->ooo);
-	if (!nsk->ooo_last ||
-	    nc_seq_before(NC_SKB_CB(nsk->ooo_last)->seq, seq))
-		nsk->ooo_last = skb;
-	return true;
-}
-
-/* The peer's CLOSE takes effect once everything before it has arrived. */
-static void nc_sock_check_fin_locked(struct nc_sock *nsk)
-{
-	struct sock *sk = &nsk->inet.sk;
-
-	if (!nsk->fin_rcvd || nsk->rcv_nxt != nsk->fin_seq || nsk->eof)
-		return;
-	nsk->eof = true;
-	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
-	if (sk->sk_state == TCP_ESTABLISHED)
-		inet_sk_set_state(sk, TCP_CLOSE_WAIT);
-	else if (nsk->fin_done)	/* else nc_sock_fin_sent() closes it */
-		inet_sk_set_state(sk, TCP_CLOSE);
-	sk->sk_state_change(sk);
-}
-
-static enum nc_stat nc_sock_rx_data(struct nc_sock *nsk,
-				    const struct nc_frame *f,
-				    struct sk_buff *skb, bool *wake)
-{
-	struct sock *sk = &nsk->inet.sk;
-
-	if (f->src_id != nsk->remote_id)
-		return NC_STAT_ERR_UNKNOWN_SOCKET;
-	if (!nc_sk_connected(sk)) {
-		/* closed here while it was in flight: drop it */
-		nc_stat_inc(nsk->nn, NC_STAT_STALE_FRAMES);
-		kfree_skb(skb);
-		return NC_STAT_MAX;
-	}
-	if (nsk->fin_rcvd && !nc_seq_before(f->seq, nsk->fin_seq))
-		return NC_STAT_ERR_STATE;
-	/* credit lets at most one frame per NC_FRAME_MIN_COST be in flight */
-	if (!nc_seq_in_window(nsk->rcv_nxt, f->seq,
-			      nsk->rcv_window / NC_FRAME_MIN_COST))
-		return NC_STAT_ERR_SEQ_WINDOW;
-	nsk->rcv_budget -= nc_frame_cost(f->len);
-	if (nsk->rcv_budget < 0)
-		return NC_STAT_ERR_CREDIT;
-	NC_SKB_CB(skb)->seq = f->seq;
-	if (f->seq == nsk->rcv_nxt) {
-		nc_sock_deliver_locked(nsk, skb);
-		nc_sock_check_fin_locked(nsk);
-		*wake = true;
-	} else if (!nc_sock_ooo_insert_locked(nsk, skb)) {
-		return NC_STAT_ERR_SEQ_WINDOW;
-	}
-	return NC_STAT_MAX;	/* fine */
-}
-
-static enum nc_stat nc_sock_rx_credit(struct nc_sock *nsk,
-				      const struct nc_frame *f)
-{
-	struct nc_peer *peer = nsk->peer;
-	enum nc_stat ret = NC_STAT_MAX;
-
-	if (f->src_id != nsk->remote_id)
-		return NC_STAT_ERR_UNKNOWN_SOCKET;
-	trace_nc_credit(nsk->id, f->arg, true);
-	spin_lock_bh(&peer->lock);
-	nsk->snd_credit += f->arg;
-	if (nsk->snd_credit > INT_MAX)
-		ret = NC_STAT_ERR_CREDIT;
-	else
-		nc_sock_tx_ready_locked(nsk);
-	spin_unlock_bh(&peer->lock);
-	if (ret == NC_STAT_MAX)
-		nc_peer_kick(peer, nsk);
-	return ret;
-}
-
-/*
- * The error a RESET from the peer gives the socket (negative): one TCP
- * would report. The peer says why in the frame's arg; anything else (an
- * errno of the kernel's own, such as ERESTARTSYS, or garbage) reads as
- * ECONNRESET.
- */
-static int nc_reset_errno(u32 arg)
-{
-	switch (arg) {
-	case ECONNREFUSED:
-	case ETIMEDOUT:
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case ENETDOWN:
-		return -(int)arg;
-	default:
-		return -ECONNRESET;
-	}
-}
-
-/*
- * A frame for @nsk, which holds a reference. Consumes @skb and returns
- * true; or, when @can_sleep is false (the receive fast path, see
- * nc_chan_rx_fast()) and the frame needs process context, does nothing and
- * returns false.
- */
-bool nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
-		      const struct nc_frame *f, struct sk_buff *skb,
-		      bool can_sleep)
-{
-	struct sock *sk = &nsk->inet.sk;
-	enum nc_stat err = NC_STAT_MAX;
-	bool wake = false;
-
-	/*
-	 * A connect given up before the peer's ACCEPT came: what follows the
-	 * ACCEPT (its CREDIT, the peer's answer to our RESET) is stale.
-	 */
-	if (f->type != NC_FT_ACCEPT && !READ_ONCE(nsk->remote_id) &&
-	    READ_ONCE(sk->sk_state) == TCP_CLOSE) {
-		nc_stat_inc(nsk->nn, NC_STAT_STALE_FRAMES);
-		kfree_skb(skb);
-		return true;
-	}
-
-	switch (f->type) {
-	case NC_FT_ACCEPT:
-		spin_lock_bh(&nsk->lock);
-		if (sk->sk_state == TCP_SYN_SENT) {
-			nsk->remote_id = f->src_id;
-			nsk->rcv_budget = nsk->rcv_window;
-			inet_sk_set_state(sk, TCP_ESTABLISHED);
-			wake = true;
-		} else if (sk->sk_state != TCP_CLOSE || nsk->remote_id) {
-			err = NC_STAT_ERR_STATE;
-		}
-		spin_unlock_bh(&nsk->lock);
-		if (!wake && err == NC_STAT_MAX) {
-			/* our connect was given up: as TCP's RST to a SYN-ACK */
-			struct nc_frame r = {
-				.type = NC_FT_RESET, .src_id = nsk->id,
-				.dst_id = f->src_id, .arg = ECONNRESET,
-			};
-
-			nc_stat_inc(nsk->nn, NC_STAT_STALE_FRAMES);
-			nc_chan_send_ctrl(ch, &r);
-		}
-		if (wake) {
-			nc_send_ctrl(nsk, NC_CTRL_CREDIT, nsk->rcv_window);
-			sk->sk_state_change(sk);
-			sk->sk_write_space(sk);
-		}
-		break;
-	case NC_FT_DATA:
-		if (sock_flag(sk, SOCK_DEAD)) {
-			if (!can_sleep)
-				return false;
-			/* as TCP: data for a socket the user closed gets RST */
-			nc_sock_abort(nsk, ECONNRESET);
-			break;
-		}
-		spin_lock_bh(&nsk->lock);
-		err = nc_sock_rx_data(nsk, f, skb, &wake);
-		spin_unlock_bh(&nsk->lock);
-		if (err == NC_STAT_MAX)
-			skb = NULL;	/* queued or dropped */
-		if (wake)
-			sk->sk_data_ready(sk);
-		break;
-	case NC_FT_CREDIT:
-		err = nc_sock_rx_credit(nsk, f);
-		break;
-	case NC_FT_CLOSE:
-		spin_lock_bh(&nsk->lock);
-		if (f->src_id != nsk->remote_id) {
-			err = NC_STAT_ERR_UNKNOWN_SOCKET;
-		} else if (!nc_sk_connected(sk)) {
-			nc_stat_inc(nsk->nn, NC_STAT_STALE_FRAMES);
-		} else if (nsk->fin_rcvd || nc_seq_before(f->seq, nsk->rcv_nxt)) {
-			err = NC_STAT_ERR_STATE;
-		} else {
-			nsk->fin_rcvd = true;
-			nsk->fin_seq = f->seq;
-			nc_sock_check_fin_locked(nsk);
-		}
-		spin_unlock_bh(&nsk->lock);
-		sk->sk_data_ready(sk);
-		break;
-	case NC_FT_RESET:
-		/* a refusal of our OPEN comes before we know the remote id */
-		if (f->src_id == nsk->remote_id ||
-		    (!f->src_id && sk->sk_state == TCP_SYN_SENT))
-			nc_sock_reset(nsk, -nc_reset_errno(f->arg));
-		else
-			err = NC_STAT_ERR_UNKNOWN_SOCKET;
-		break;
-	default:
-		err = NC_STAT_ERR_FRAME + NC_FERR_TYPE - 1;
-		break;
-	}
-	kfree_skb(skb);
-	if (err != NC_STAT_MAX)
-		nc_chan_proto_error(ch, err, "%s for socket %u refused (%s)",
-				    nc_frame_type_str(f->type), nsk->id,
-				    nc_stat_names[err]);
-	return true;
-}
+/* ---- connections from and to the peer (the receive work) --------------- */
 
 static void nc_sock_refuse(struct nc_channel *ch, const struct nc_frame *f)
 {
@@ -850,8 +588,8 @@ out:
  * time ran out). With @locked, the socket lock is held and is dropped
  * while sleeping.
  */
-static int nc_wait(struct sock *sk, long *timeo, bool (*cond)(struct sock *sk),
-		   bool locked)
+int nc_wait(struct sock *sk, long *timeo, bool (*cond)(struct sock *sk),
+	    bool locked)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	int err = 0;
@@ -876,7 +614,7 @@ static int nc_wait(struct sock *sk, long *timeo, bool (*cond)(struct sock *sk),
 	return err;
 }
 
-static bool nc_connect_done(struct sock *sk)
+bool nc_connect_done(struct sock *sk)
 {
 	return READ_ONCE(sk->sk_state) != TCP_SYN_SENT;
 }
@@ -1031,384 +769,6 @@ done:
 	}
 out:
 	release_sock(sk);
-	return err;
-}
-
-static int nc_send_error(struct sock *sk, int flags, int err)
-{
-	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
-		send_sig(SIGPIPE, current, 0);
-	return err;
-}
-
-/*
- * An skb for @len bytes of a write, charged to the send buffer: linear up
- * to NC_TX_COPYBREAK (the channel copies it into TCP), paged above (the
- * channel hands the pages to TCP). Its length is set; the data is not.
- */
-static struct sk_buff *nc_tx_skb_alloc(struct sock *sk, size_t len,
-				       bool noblock, int *err)
-{
-	struct sk_buff *skb;
-
-	if (len <= NC_TX_COPYBREAK) {
-		skb = sock_alloc_send_skb(sk, len, noblock, err);
-		if (skb)
-			skb_put(skb, len);
-		return skb;
-	}
-	skb = sock_alloc_send_pskb(sk, 0, len, noblock, err,
-				   PAGE_ALLOC_COSTLY_ORDER);
-	if (skb) {
-		skb->data_len = len;
-		skb->len = len;
-	}
-	return skb;
-}
-
-static int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
-{
-	struct sock *sk = sock->sk;
-	struct nc_sock *nsk = nc_sk(sk);
-	int flags = msg->msg_flags, err = 0;
-	bool noblock = flags & MSG_DONTWAIT;
-	u64 queued_ns = ktime_get_ns();
-	struct nc_peer *peer;
-	struct sk_buff *skb;
-	size_t copied = 0;
-	bool vns, idle;
-	long timeo;
-
-	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR |
-		      MSG_WAITALL | MSG_CMSG_COMPAT))
-		return -EOPNOTSUPP;
-	if (mutex_lock_interruptible(&nsk->send_mutex))
-		return -ERESTARTSYS;
-
-	timeo = sock_sndtimeo(sk, noblock);
-	if (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
-		err = nc_wait(sk, &timeo, nc_connect_done, false);
-		if (err)
-			goto out;
-	}
-	peer = nsk->peer;
-	err = sock_error(sk);
-	if (err) {
-		err = nc_send_error(sk, flags, err);
-		goto out;
-	}
-	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
-		err = nc_send_error(sk, flags, -EPIPE);
-		goto out;
-	}
-	if (!nc_sk_connected(sk) || !peer) {
-		err = -ENOTCONN;
-		goto out;
-	}
-
-	/*
-	 * Cut the write into skbs of one frame each. Large writes are copied
-	 * by the VNS workers, a batch of skbs at a time; small ones inline.
-	 */
-	vns = nc_vns_use(nsk->nn, &msg->msg_iter, size);
-	while (copied < size) {
-		struct sk_buff *batch[NC_VNS_BATCH];
-		struct nc_vns_batch *b = NULL;
-		size_t batched = 0;
-		int n = 0, i, ret = 0;
-
-		if (vns)
-			b = nc_vns_batch_new(nsk->nn, sk);
-		do {
-			size_t chunk = min_t(size_t, size - copied - batched,
-					     READ_ONCE(nsk->nn->frame_size));
-			void __user *ua = NULL;
-
-			if (b && iter_iov_len(&msg->msg_iter)) {
-				chunk = min(chunk, iter_iov_len(&msg->msg_iter));
-				ua = iter_iov_addr(&msg->msg_iter);
-			}
-			/*
-			 * Paged: the channel splices the pages into TCP, so
-			 * this is the only copy. Small writes are linear (a
-			 * page, zeroed, costs more than TCP's copy of them).
-			 * Only a batch's first skb may wait for buffer space.
-			 */
-			skb = nc_tx_skb_alloc(sk, chunk, noblock || n, &err);
-			if (!skb)
-				break;
-			if (ua) {
-				ret = nc_vns_copy(b, skb, 0, ua, chunk, false);
-				iov_iter_advance(&msg->msg_iter, chunk);
-			} else if (skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter,
-							       chunk)) {
-				ret = -EFAULT;
-			}
-			NC_TX_CB(skb)->queued_ns = queued_ns;
-			NC_TX_CB(skb)->msg_bytes = min_t(size_t, size, U32_MAX);
-			batch[n++] = skb;
-			batched += chunk;
-		} while (!ret && b && n < NC_VNS_BATCH && copied + batched < size);
-		if (b) {
-			int werr = nc_vns_wait(b);
-
-			ret = ret ?: werr;
-		}
-		if (ret) {
-			for (i = 0; i < n; i++)
-				kfree_skb(batch[i]);
-			err = ret;
-			break;
-		}
-		if (!n)
-			break;
-
-		spin_lock_bh(&peer->lock);
-		if (peer->state == NC_PEER_DEAD || atomic_read(&nsk->unlinked) ||
-		    nsk->fin_queued) {
-			spin_unlock_bh(&peer->lock);
-			for (i = 0; i < n; i++)
-				kfree_skb(batch[i]);
-			err = sock_error(sk) ?: -EPIPE;
-			break;
-		}
-		/* nothing queued before: send it from here (nc_peer_push()) */
-		idle = skb_queue_empty(&nsk->txq);
-		for (i = 0; i < n; i++)
-			__skb_queue_tail(&nsk->txq, batch[i]);
-		nsk->tx_bytes += batched;
-		nc_sock_tx_ready_locked(nsk);
-		spin_unlock_bh(&peer->lock);
-		copied += batched;
-		if (idle)
-			nc_peer_push(peer, nsk);
-		else
-			nc_peer_kick(peer, nsk);
-		/* a batch cut short by buffer space: the next one may wait */
-		if (!skb && !(err == -EAGAIN && !noblock && n))
-			break;
-		err = 0;
-	}
-	if (copied)
-		err = copied;
-	else
-		err = nc_send_error(sk, flags, err);
-out:
-	mutex_unlock(&nsk->send_mutex);
-	return err;
-}
-
-/* Credit back what the reader consumed, once it is worth a frame. */
-static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
-{
-	u32 credit = 0;
-
-	spin_lock_bh(&nsk->lock);
-	nsk->rcv_unacked += consumed;
-	if (nsk->rcv_unacked >= nsk->rcv_window / 4 ||
-	    (skb_queue_empty(&nsk->inet.sk.sk_receive_queue) &&
-	     nsk->rcv_unacked >= nsk->rcv_window / 16)) {
-		credit = nsk->rcv_unacked;
-		nsk->rcv_budget += credit;
-		nsk->rcv_unacked = 0;
-	}
-	spin_unlock_bh(&nsk->lock);
-	if (credit && nc_sk_connected(&nsk->inet.sk)) {
-		trace_nc_credit(nsk->id, credit, false);
-		nc_send_ctrl(nsk, NC_CTRL_CREDIT, credit);
-	}
-}
-
-/* The reader took @bytes from the head of the receive queue. */
-static void nc_recv_consume(struct nc_sock *nsk, size_t bytes)
-{
-	struct sock *sk = &nsk->inet.sk;
-	struct sk_buff_head done;
-	struct sk_buff *skb;
-	size_t total = bytes;
-	u32 n, extra = 0;
-
-	__skb_queue_head_init(&done);
-	spin_lock_bh(&nsk->lock);
-	while (bytes && (skb = skb_peek(&sk->sk_receive_queue))) {
-		n = min_t(size_t, skb->len - NC_SKB_CB(skb)->off, bytes);
-		NC_SKB_CB(skb)->off += n;
-		bytes -= n;
-		if (NC_SKB_CB(skb)->off == skb->len) {
-			__skb_unlink(skb, &sk->sk_receive_queue);
-			__skb_queue_tail(&done, skb);
-			/* a short frame used more credit than its bytes */
-			extra += nc_frame_cost(skb->len) - skb->len;
-		}
-	}
-	nsk->rcv_bytes -= total - bytes;
-	spin_unlock_bh(&nsk->lock);
-	/* frees the receive-buffer charge outside the lock */
-	__skb_queue_purge(&done);
-	nc_sock_credit(nsk, total + extra);
-}
-
-/*
- * Copy up to @want queued bytes to the reader with the VNS workers. Only
- * readers unlink skbs and recv_mutex makes us the only one, so the skbs we
- * walk stay while the workers copy. Returns bytes copied or -EFAULT.
- */
-static int nc_recv_vns(struct nc_sock *nsk, struct msghdr *msg, size_t want)
-{
-	struct sock *sk = &nsk->inet.sk;
-	struct nc_vns_batch *b;
-	struct sk_buff *skb;
-	size_t done = 0, n;
-	int err, werr;
-	u32 off;
-
-	b = nc_vns_batch_new(nsk->nn, sk);
-	if (!b)
-		return 0;	/* the caller copies inline */
-	spin_lock_bh(&nsk->lock);
-	skb = skb_peek(&sk->sk_receive_queue);
-	off = skb ? NC_SKB_CB(skb)->off : 0;
-	spin_unlock_bh(&nsk->lock);
-	err = 0;
-	while (skb && done < want && !nc_vns_full(b)) {
-		n = min3((size_t)(skb->len - off), want - done,
-			 iter_iov_len(&msg->msg_iter));
-		if (!n)
-			break;
-		err = nc_vns_copy(b, skb, off, iter_iov_addr(&msg->msg_iter),
-				  n, true);
-		if (err)
-			break;
-		iov_iter_advance(&msg->msg_iter, n);
-		done += n;
-		off += n;
-		if (off == skb->len) {
-			spin_lock_bh(&nsk->lock);
-			skb = skb_peek_next(skb, &sk->sk_receive_queue);
-			spin_unlock_bh(&nsk->lock);
-			off = 0;
-		}
-	}
-	werr = nc_vns_wait(b);
-	err = err ?: werr;
-	if (err)
-		return err;
-	nc_recv_consume(nsk, done);
-	return done;
-}
-
-static bool nc_rx_wakeup(struct sock *sk)
-{
-	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
-	       READ_ONCE(sk->sk_err) ||
-	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
-	       READ_ONCE(sk->sk_state) == TCP_CLOSE;
-}
-
-static int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
-		      int flags)
-{
-	struct sock *sk = sock->sk;
-	struct nc_sock *nsk = nc_sk(sk);
-	bool peek = flags & MSG_PEEK;
-	size_t copied = 0, target;
-	struct sk_buff *skb;
-	u32 off, n, skipped;
-	int err = 0, ret;
-	long timeo;
-	bool vns;
-
-	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_TRUNC |
-		      MSG_NOSIGNAL | MSG_CMSG_COMPAT))
-		return -EOPNOTSUPP;
-	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
-		return -ENOTCONN;
-	if (mutex_lock_interruptible(&nsk->recv_mutex))
-		return -ERESTARTSYS;
-
-	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	target = sock_rcvlowat(sk, flags & MSG_WAITALL, size);
-	vns = !peek && !(flags & MSG_TRUNC) &&
-	      nc_vns_use(nsk->nn, &msg->msg_iter, size);
-	while (copied < size) {
-		/* find the next unread byte (past what a peek already saw) */
-		spin_lock_bh(&nsk->lock);
-		skipped = 0;
-		skb_queue_walk(&sk->sk_receive_queue, skb) {
-			u32 avail = skb->len - NC_SKB_CB(skb)->off;
-
-			if (!peek || skipped + avail > copied)
-				break;
-			skipped += avail;
-		}
-		if (skb == (struct sk_buff *)&sk->sk_receive_queue)
-			skb = NULL;
-		spin_unlock_bh(&nsk->lock);
-
-		if (skb && vns && READ_ONCE(nsk->rcv_bytes) >=
-			   READ_ONCE(nsk->nn->copy_threshold)) {
-			ret = nc_recv_vns(nsk, msg, size - copied);
-			if (ret < 0) {
-				err = ret;
-				break;
-			}
-			copied += ret;
-			/* 0: an empty iovec segment; the inline copy skips it */
-			if (ret)
-				continue;
-		}
-		if (skb) {
-			off = NC_SKB_CB(skb)->off + (peek ? copied - skipped : 0);
-			n = min_t(size_t, skb->len - off, size - copied);
-			/*
-			 * Only readers unlink from the head, and recv_mutex
-			 * makes us the only reader: @skb stays.
-			 */
-			if (!(flags & MSG_TRUNC) &&
-			    skb_copy_datagram_iter(skb, off, &msg->msg_iter, n)) {
-				err = -EFAULT;
-				break;
-			}
-			copied += n;
-			if (!peek)
-				nc_recv_consume(nsk, n);
-			continue;
-		}
-		if (copied >= target)
-			break;
-		if (READ_ONCE(sk->sk_err)) {
-			err = copied ? 0 : sock_error(sk);
-			break;
-		}
-		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) {
-			/*
-			 * A reset sets sk_err before sk_shutdown: one that
-			 * came since we looked at sk_err is an error, not EOF.
-			 */
-			smp_rmb();
-			if (!copied && READ_ONCE(sk->sk_err))
-				err = sock_error(sk);
-			break;
-		}
-		if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
-			/*
-			 * A reset may have come since we looked at sk_err
-			 * and sk_shutdown: it set both before the state.
-			 */
-			smp_rmb();
-			if (!nsk->peer)
-				err = -ENOTCONN;	/* never connected */
-			else if (!copied && READ_ONCE(sk->sk_err))
-				err = sock_error(sk);
-			break;
-		}
-		err = nc_wait(sk, &timeo, nc_rx_wakeup, false);
-		if (err)
-			break;
-	}
-	mutex_unlock(&nsk->recv_mutex);
-	if (copied)
-		return copied;
 	return err;
 }
 

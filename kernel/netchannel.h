@@ -449,7 +449,7 @@ u64 nc_stat_read(struct nc_net *nn, enum nc_stat s);
 /* nc_main.c */
 extern const char *const nc_stat_names[NC_STAT_MAX];
 
-/* nc_sock.c */
+/* the VNS: nc_sock.c (life, connection), nc_sock_rx.c (frames from the peer) */
 int nc_sock_register(void);
 void nc_sock_unregister(void);
 struct nc_sock *nc_sock_lookup(struct nc_net *nn, u32 id);
@@ -475,26 +475,26 @@ int nc_vns_copy(struct nc_vns_batch *b, struct sk_buff *skb, u32 off,
 int nc_vns_wait(struct nc_vns_batch *b);
 bool nc_vns_use(struct nc_net *nn, const struct iov_iter *iter, size_t len);
 
-/* nc_chan.c */
+/* the NetDriver: nc_chan.c (channels), nc_peer.c (peers), nc_output.c */
 int nc_net_listen_start(struct nc_net *nn);
-void nc_net_stop(struct nc_net *nn);
 void nc_net_chan_init(struct nc_net *nn);
+int nc_proc_channels_show(struct seq_file *seq, void *v);
+void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
+			 const char *fmt, ...) __printf(3, 4);
+void nc_net_stop(struct nc_net *nn);
 int nc_chan_register(void);
 void nc_chan_unregister(void);
 struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr);
 void nc_peer_put(struct nc_peer *peer);
 void nc_peer_kill(struct nc_peer *peer, int err);
+struct nc_channel *nc_peer_pick_home(struct nc_peer *peer);
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f);
 int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 		       const struct nc_frame *f);
 void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk);
 void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk);
-struct nc_channel *nc_peer_pick_home(struct nc_peer *peer);
-int nc_proc_channels_show(struct seq_file *seq, void *v);
-void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
-			 const char *fmt, ...) __printf(3, 4);
 
-/* nc_sched.c: the policy side; see the locking comment at its top */
+/* the NetScheduler, nc_sched.c (nc_sched_bpf.c: the struct_ops type) */
 int nc_sched_register(void);
 void nc_sched_unregister(void);
 void nc_sched_sock_attach(struct nc_sock *nsk);

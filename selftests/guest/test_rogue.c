@@ -378,7 +378,7 @@ static void test_unknown_socket(void **state)
 
 /*
  * The OPEN flood limit is a rate: more than FLOOD_LIMIT OPENs within one
- * second on one channel (NC_OPEN_FLOOD in kernel/nc_chan.c: a counter that
+ * second on one channel (NC_OPEN_FLOOD in kernel/nc_driver.h: a counter that
  * starts when the channel is accepted and restarts with the first OPEN
  * after a second has passed). The kernel counts an OPEN when its receive
  * work gets to it, so the rate that counts is the one the host processes
@@ -409,7 +409,7 @@ static void test_unknown_socket(void **state)
  * multi-threaded TCG: the verdict came 0.03-0.15 s after the connect(),
  * at the 4097th OPEN.
  */
-#define FLOOD_LIMIT	4096	/* NC_OPEN_FLOOD in kernel/nc_chan.c */
+#define FLOOD_LIMIT	4096	/* NC_OPEN_FLOOD in kernel/nc_driver.h */
 #define FLOOD_SAMPLE_MS	5
 #define FLOOD_WINDOW	1.1	/* s: the kernel's second, HZ + 1 jiffies, and
 				 * jiffies may lag the clock a little in TCG */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NetDriver internals: what its files (nc_chan.c, nc_input.c,
+ * nc_output.c, nc_peer.c) share with each other and nothing else. The
+ * other layers see the NetDriver through netchannel.h only.
+ */
+#ifndef _NC_DRIVER_H
+#define _NC_DRIVER_H
+
+#include "netchannel.h"
+
+#define NC_RX_BUDGET		64	/* frames per run of the receive work */
+#define NC_TX_BUDGET		64	/* frames per run of the transmit work */
+#define NC_MAX_PENDING		128	/* accepted channels without HELLO */
+#define NC_OPEN_FLOOD		4096	/* OPENs per second on one channel */
+#define NC_USER_TIMEOUT_MS	10000	/* unacked data this long kills it */
+#define NC_MAX_CTRL_UNOWNED	1024	/* RESETs of no socket waiting to go */
+
+/* nc_chan.c: one channel's life */
+struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock);
+void nc_chan_install(struct nc_channel *ch);
+bool nc_chan_ctrl_pop(struct nc_channel *ch, struct nc_frame *f);
+void nc_chan_stop(struct nc_channel *ch);
+void nc_chan_free(struct nc_channel *ch);
+
+/* nc_input.c */
+void nc_chan_rx_workfn(struct work_struct *work);
+bool nc_chan_rx_read(struct nc_channel *ch, gfp_t gfp);
+
+/* nc_output.c */
+void nc_chan_tx_workfn(struct work_struct *work);
+void nc_chan_tx_drop(struct nc_channel *ch);
+int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
+		       const void *payload);
+
+/* nc_peer.c */
+struct nc_peer *nc_peer_alloc(struct nc_net *nn, __be32 addr, u64 group,
+			      int nr, bool initiator);
+void nc_peer_route_workfn(struct work_struct *work);
+
+#endif /* _NC_DRIVER_H */

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NetDriver, transmit: control frames first, then DATA frames that the
+ * NetScheduler picks among the peer's ready sockets, cut within the
+ * socket's credit, and handed to the channel's TCP socket without blocking
+ * (a per-channel cursor keeps a frame TCP took only part of).
+ */
+#include <linux/net.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "netchannel.h"
+#include "nc_driver.h"
+#include "nc_trace.h"
+
+/*
+ * Queue the control frame @f in slot @c on @ch (see struct nc_ctrl). A slot
+ * already queued keeps its place; a CREDIT adds its credit to it. Fails only
+ * when the channel is dead, and then its group is dying. Any context.
+ */
+int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
+		       const struct nc_frame *f)
+{
+	spin_lock_bh(&ch->ctrl_lock);
+	if (atomic_read(&ch->dead)) {
+		spin_unlock_bh(&ch->ctrl_lock);
+		return -ENOTCONN;
+	}
+	if (c->queued) {
+		if (f->type == NC_FT_CREDIT && c->f.type == NC_FT_CREDIT)
+			c->f.arg += f->arg;
+	} else {
+		c->f = *f;
+		c->queued = true;
+		if (c->nsk)
+			sock_hold(&c->nsk->inet.sk);
+		list_add_tail(&c->node, &ch->ctrlq);
+		WRITE_ONCE(ch->ctrlq_len, ch->ctrlq_len + 1);
+		if (!c->nsk)
+			WRITE_ONCE(ch->ctrl_unowned, ch->ctrl_unowned + 1);
+	}
+	spin_unlock_bh(&ch->ctrl_lock);
+	queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	return 0;
+}
+
+/*
+ * A control frame that belongs to no socket (a RESET answering a frame for a
+ * socket that is gone or an OPEN refused). The receive work, process
+ * context: the allocation may sleep, so it does not fail short of the OOM
+ * killer. Their number is bounded by the receive work, which stops reading
+ * the channel while NC_MAX_CTRL_UNOWNED of them wait (nc_chan_rx_throttle()).
+ */
+int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
+{
+	struct nc_ctrl *c;
+	int err;
+
+	might_sleep();
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&c->node);
+	err = nc_chan_queue_ctrl(ch, c, f);
+	if (err)
+		kfree(c);
+	return err;
+}
+
+/*
+ * The next frame channel @ch sends: the NetScheduler (nc_sched_pick()) picks
+ * the socket, we cut the frame within the socket's credit and the host's
+ * frame size, so sockets sharing the channels interleave frame by frame and
+ * none waits behind another's large write.
+ *
+ * Returns the frame in @f and, for DATA, the skb holding its payload at
+ * @off (a reference the caller drops). For a CLOSE, *@fin_nsk is set and
+ * holds a reference.
+ */
+static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
+			       struct nc_frame *f, struct sk_buff **skbp,
+			       u32 *off, struct nc_sock **fin_nsk)
+{
+	int frame_size = READ_ONCE(peer->nn->frame_size);
+	struct nc_sock *nsk;
+	struct sk_buff *skb;
+	u32 n;
+
+	spin_lock_bh(&peer->lock);
+	while ((nsk = nc_sched_pick(peer, ch))) {
+		skb = skb_peek(&nsk->txq);
+		if (skb && nsk->snd_credit >= NC_FRAME_MIN_COST) {
+			n = nc_sock_frame_len(nsk, skb, frame_size);
+			*f = (struct nc_frame){
+				.type = NC_FT_DATA, .len = n,
+				.src_id = nsk->id, .dst_id = nsk->remote_id,
+				.seq = nsk->snd_nxt++,
+			};
+			*off = nsk->tx_off;
+			nsk->snd_credit -= nc_frame_cost(n);
+			nsk->tx_off += n;
+			nsk->tx_bytes -= n;
+			if (nsk->tx_off == skb->len) {
+				/* the queue's reference becomes the caller's */
+				__skb_unlink(skb, &nsk->txq);
+				nsk->tx_off = 0;
+			} else {
+				skb_get(skb);
+			}
+			*skbp = skb;
+			nc_sock_tx_ready_locked(nsk);	/* more to send? */
+			spin_unlock_bh(&peer->lock);
+			return true;
+		}
+		if (!skb && nsk->fin_queued && !nsk->fin_sent) {
+			*f = (struct nc_frame){
+				.type = NC_FT_CLOSE,
+				.src_id = nsk->id, .dst_id = nsk->remote_id,
+				.seq = nsk->snd_nxt,
+			};
+			nsk->fin_sent = true;
+			nc_sched_ready_del(peer, nsk);
+			sock_hold(&nsk->inet.sk);
+			*fin_nsk = nsk;
+			spin_unlock_bh(&peer->lock);
+			return true;
+		}
+		/* nothing it can send now; CREDIT or sendmsg re-adds it */
+		nc_sched_ready_del(peer, nsk);
+	}
+	spin_unlock_bh(&peer->lock);
+	return false;
+}
+
+/*
+ * The payload bytes [@off, @off + @len) of @skb as page pieces in @bv, at
+ * most @max of them: how many, with their bytes in *@bytes. Socket skbs
+ * are built paged (nc_sendmsg()), so TCP can take the pages by reference.
+ */
+static int nc_skb_bvec(const struct sk_buff *skb, u32 off, u32 len,
+		       struct bio_vec *bv, int max, size_t *bytes)
+{
+	int i, n = 0;
+
+	*bytes = 0;
+	if (WARN_ON_ONCE(off < skb_headlen(skb)))
+		return -EINVAL;		/* linear data is slab memory */
+	off -= skb_headlen(skb);
+	for (i = 0; i < skb_shinfo(skb)->nr_frags && len && n < max; i++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+		u32 size = skb_frag_size(frag), take;
+
+		if (off >= size) {
+			off -= size;
+			continue;
+		}
+		take = min(size - off, len);
+		bvec_set_page(&bv[n++], skb_frag_page(frag), take,
+			      skb_frag_off(frag) + off);
+		*bytes += take;
+		len -= take;
+		off = 0;
+	}
+	return n;
+}
+
+/*
+ * Hand the rest of @ch's current frame to TCP, without blocking: the
+ * header is copied (32 bytes), the payload's pages are spliced (a small
+ * linear payload is copied). 0 once all
+ * of it is in; -EAGAIN when TCP has no room (the frame stays, and
+ * nc_chan_write_space() brings the work back); another error if the
+ * channel broke. Channel socket locked.
+ */
+/* Copy @len bytes at @buf into TCP, without blocking: bytes taken, or < 0. */
+static int nc_chan_tx_copy(struct sock *sk, void *buf, size_t len, int flags)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL | flags };
+	struct kvec v = { .iov_base = buf, .iov_len = len };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &v, 1, len);
+	return tcp_sendmsg_locked(sk, &msg, len);
+}
+
+static int nc_chan_tx_push(struct nc_channel *ch)
+{
+	struct nc_tx_frame *t = &ch->tx;
+	struct sock *sk = ch->sock->sk;
+	struct bio_vec bv[MAX_SKB_FRAGS];
+	struct msghdr msg = {};
+	size_t bytes;
+	int ret, n;
+
+	while (t->sent < NC_FRAME_HDR_LEN) {
+		/* MSG_MORE: no segment of the header alone */
+		ret = nc_chan_tx_copy(sk, t->hdr + t->sent,
+				      NC_FRAME_HDR_LEN - t->sent,
+				      t->len ? MSG_MORE : 0);
+		if (ret < 0)
+			return ret;
+		t->sent += ret;
+	}
+	while (t->sent < NC_FRAME_HDR_LEN + t->len) {
+		u32 done = t->sent - NC_FRAME_HDR_LEN;
+
+		if (!skb_is_nonlinear(t->skb)) {
+			/* a small write: copied (see NC_TX_COPYBREAK) */
+			ret = nc_chan_tx_copy(sk, t->skb->data + t->off + done,
+					      t->len - done, 0);
+			if (ret < 0)
+				return ret;
+			t->sent += ret;
+			continue;
+		}
+		n = nc_skb_bvec(t->skb, t->off + done, t->len - done, bv,
+				ARRAY_SIZE(bv), &bytes);
+		if (n <= 0)
+			return n ?: -EINVAL;
+		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_SPLICE_PAGES;
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, n, bytes);
+		ret = tcp_sendmsg_locked(sk, &msg, bytes);
+		if (ret < 0)
+			return ret;
+		t->sent += ret;
+	}
+	return 0;
+}
+
+/* A frame is all in TCP: the transmit twin of nc_chan_rx_count(). */
+static void nc_chan_tx_count(struct nc_channel *ch, const struct nc_frame *f)
+{
+	trace_nc_frame_tx(ch->idx, f->type, f->src_id, f->dst_id, f->seq,
+			  f->len);
+	WRITE_ONCE(ch->frames_tx, ch->frames_tx + 1);
+	WRITE_ONCE(ch->bytes_tx, ch->bytes_tx + f->len);
+	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
+	nc_stat_add(ch->nn, NC_STAT_BYTES_TX, f->len);
+}
+
+/*
+ * The HELLO of a channel we connected, before its callbacks are installed
+ * (nothing else sends on it yet): blocking, copied.
+ */
+int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
+		       const void *payload)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	u8 hdr[NC_FRAME_HDR_LEN];
+	struct kvec iov[2] = {
+		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)payload, .iov_len = f->len },
+	};
+	int ret;
+
+	nc_frame_encode(f, hdr);
+	ret = kernel_sendmsg(ch->sock, &msg, iov, 2, sizeof(hdr) + f->len);
+	if (ret < 0)
+		return ret;
+	if (ret != sizeof(hdr) + f->len)
+		return -EPIPE;	/* a blocking send stops short only on error */
+	nc_chan_tx_count(ch, f);
+	return 0;
+}
+
+/* Take the next frame for @ch: a control frame, else the NetScheduler's. */
+static bool nc_chan_tx_next(struct nc_channel *ch)
+{
+	struct nc_tx_frame *t = &ch->tx;
+	struct nc_sock *fin_nsk;
+	struct sk_buff *skb;
+	struct nc_frame f;
+	u32 off;
+
+	for (;;) {
+		skb = NULL;
+		fin_nsk = NULL;
+		off = 0;
+		if (nc_chan_ctrl_pop(ch, &f))
+			break;
+		if (!READ_ONCE(ch->peer) ||
+		    !nc_peer_next_frame(ch->peer, ch, &f, &skb, &off, &fin_nsk))
+			return false;
+		/*
+		 * A CLOSE goes behind the socket's ACCEPT on its home channel:
+		 * a socket that closes at once must not overtake its ACCEPT.
+		 */
+		if (!fin_nsk || fin_nsk->home == ch)
+			break;
+		nc_chan_queue_ctrl(fin_nsk->home,	/* fails only dying */
+				   &fin_nsk->ctrl[NC_CTRL_CLOSE], &f);
+		nc_sock_fin_sent(fin_nsk);
+		sock_put(&fin_nsk->inet.sk);
+	}
+	t->f = f;
+	nc_frame_encode(&f, t->hdr);
+	t->skb = skb;
+	t->off = off;
+	t->len = f.len;
+	t->sent = 0;
+	t->fin_nsk = fin_nsk;
+	t->busy = true;
+	return true;
+}
+
+/* The current frame is all in TCP. */
+static void nc_chan_tx_done(struct nc_channel *ch)
+{
+	struct nc_tx_frame *t = &ch->tx;
+
+	nc_chan_tx_count(ch, &t->f);
+	/* TCP holds the pages; this frees the socket's send-buffer charge */
+	consume_skb(t->skb);
+	if (t->fin_nsk) {
+		nc_sock_fin_sent(t->fin_nsk);
+		sock_put(&t->fin_nsk->inet.sk);
+	}
+	t->skb = NULL;
+	t->fin_nsk = NULL;
+	t->busy = false;
+}
+
+/* Forget a frame that will never be sent: the channel is gone. */
+void nc_chan_tx_drop(struct nc_channel *ch)
+{
+	struct nc_tx_frame *t = &ch->tx;
+
+	if (!t->busy)
+		return;
+	kfree_skb(t->skb);
+	if (t->fin_nsk)
+		sock_put(&t->fin_nsk->inet.sk);
+	t->skb = NULL;
+	t->fin_nsk = NULL;
+	t->busy = false;
+}
+
+/*
+ * Send frames on @ch until TCP has no room, nothing is left, or @budget
+ * frames went: 0 when nothing is left, -EAGAIN when TCP is full (the frame
+ * waits in @ch->tx; nc_chan_write_space() brings the work back), 1 when the
+ * budget ran out, another negative errno if the channel broke. Process
+ * context; owns the channel socket's lock, and with it @ch->tx, meanwhile.
+ */
+static int nc_chan_tx_run(struct nc_channel *ch, int budget)
+{
+	struct sock *sk = ch->sock->sk;
+	int ret = 0;
+
+	lock_sock(sk);
+	while (!atomic_read(&ch->dead)) {
+		if (!budget--) {
+			ret = 1;
+			break;
+		}
+		if (!ch->tx.busy && !nc_chan_tx_next(ch))
+			break;
+		ret = nc_chan_tx_push(ch);
+		if (ret)
+			break;
+		nc_chan_tx_done(ch);
+	}
+	release_sock(sk);
+	return ret;
+}
+
+/* What a run of the transmit path that ended with @ret leaves to do. */
+static void nc_chan_tx_after(struct nc_channel *ch, int ret)
+{
+	struct nc_peer *peer = READ_ONCE(ch->peer);
+
+	if (ret == 1) {
+		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	} else if (ret == -EAGAIN) {
+		/* full: another channel takes what waits */
+		if (peer && READ_ONCE(peer->nr_ready) && peer->nr > 1)
+			nc_peer_kick(peer, NULL);
+	} else if (ret && peer) {
+		nc_peer_kill(peer, ECONNRESET);
+	}
+}
+
+void nc_chan_tx_workfn(struct work_struct *work)
+{
+	struct nc_channel *ch = container_of(work, struct nc_channel, tx_work);
+
+	nc_chan_tx_after(ch, nc_chan_tx_run(ch, NC_TX_BUDGET));
+}
+
+/*
+ * The channel @nsk's next frame should go on (its pin, or the next in
+ * turn), or NULL if none is up. The caller holds @peer, and a peer's
+ * channels are freed only with it (nc_peer_free_workfn()). Wakes one
+ * channel, not all: a channel that fills up passes the work on to the
+ * next (nc_chan_tx_after()), so more channels work only when one is not
+ * enough.
+ */
+static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
+					     struct nc_sock *nsk)
+{
+	struct nc_channel *ch = NULL;
+	int i, idx;
+
+	spin_lock_bh(&peer->lock);
+	if (peer->state == NC_PEER_READY) {
+		if (nsk && nsk->chan_pin >= 0 && nsk->chan_pin < peer->nr &&
+		    peer->ch[nsk->chan_pin] &&
+		    !atomic_read(&peer->ch[nsk->chan_pin]->dead))
+			ch = peer->ch[nsk->chan_pin];
+		for (i = 0; !ch && i < peer->nr; i++) {
+			idx = peer->rr++ % peer->nr;
+			if (peer->ch[idx] && !atomic_read(&peer->ch[idx]->dead))
+				ch = peer->ch[idx];
+		}
+	}
+	spin_unlock_bh(&peer->lock);
+	return ch;
+}
+
+/* Frames wait for the channels: wake one (see nc_peer_tx_channel()). */
+void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk)
+{
+	struct nc_channel *ch = nc_peer_tx_channel(peer, nsk);
+
+	if (ch)
+		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+}
+
+/*
+ * The transmit fast path, from sendmsg() once @nsk queued frames after its
+ * queue was empty: if no other socket waits on the peer and the channel's
+ * work is not about to run, the writer sends them itself, as TCP's sendmsg
+ * does: no work item, no wakeup. Otherwise it wakes one channel. A writer
+ * that keeps its queue full (a bulk stream) leaves the sending to the
+ * channel's work, which runs beside its next copy.
+ */
+void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk)
+{
+	struct nc_channel *ch;
+
+	if (READ_ONCE(peer->nr_ready) > 1) {
+		nc_peer_kick(peer, nsk);
+		return;
+	}
+	ch = nc_peer_tx_channel(peer, nsk);
+	if (!ch)
+		return;
+	if (work_pending(&ch->tx_work))
+		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	else
+		nc_chan_tx_after(ch, nc_chan_tx_run(ch, NC_TX_BUDGET));
+}

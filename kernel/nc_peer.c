@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NetDriver, peers: the group of channels to one host, how it is
+ * connected (the initiator opens every channel, each says HELLO), killed
+ * and freed, and what notices that a host went away.
+ */
+#include <linux/net.h>
+#include <linux/random.h>
+#include <net/route.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "netchannel.h"
+#include "nc_driver.h"
+#include "nc_trace.h"
+
+/* A channel for a socket's control frames; caller holds peer->lock. */
+struct nc_channel *nc_peer_pick_home(struct nc_peer *peer)
+{
+	int i, n = peer->nr;
+
+	lockdep_assert_held(&peer->lock);
+	for (i = 0; i < n; i++) {
+		struct nc_channel *ch = peer->ch[(peer->rr + i) % n];
+
+		if (ch && !atomic_read(&ch->dead)) {
+			peer->rr += i + 1;
+			return ch;
+		}
+	}
+	return NULL;
+}
+
+static void nc_peer_free_workfn(struct work_struct *work);
+static void nc_peer_destroy_workfn(struct work_struct *work);
+static void nc_peer_connect_workfn(struct work_struct *work);
+
+/* A new peer, on nn->peers with the list's reference; under nn->lock. */
+struct nc_peer *nc_peer_alloc(struct nc_net *nn, __be32 addr, u64 group,
+			      int nr, bool initiator)
+{
+	struct nc_peer *peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+
+	lockdep_assert_held(&nn->lock);
+	if (!peer)
+		return NULL;
+	peer->nn = nn;
+	refcount_set(&peer->ref, 1);
+	peer->addr = addr;
+	peer->group = group;
+	peer->initiator = initiator;
+	peer->nr = nr;
+	peer->state = initiator ? NC_PEER_CONNECTING : NC_PEER_READY;
+	spin_lock_init(&peer->lock);
+	peer->ready = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&peer->served);
+	INIT_LIST_HEAD(&peer->socks);
+	INIT_LIST_HEAD(&peer->waiting);
+	INIT_WORK(&peer->connect_work, nc_peer_connect_workfn);
+	INIT_WORK(&peer->destroy_work, nc_peer_destroy_workfn);
+	INIT_WORK(&peer->free_work, nc_peer_free_workfn);
+	atomic_inc(&nn->nr_peers);
+	list_add(&peer->node, &nn->peers);
+	return peer;
+}
+
+static void nc_peer_free_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(work, struct nc_peer, free_work);
+	struct nc_net *nn = peer->nn;
+	int i;
+
+	for (i = 0; i < peer->nr; i++)
+		if (peer->ch[i])
+			nc_chan_free(peer->ch[i]);
+	kfree(peer);
+	/* nc_net_stop() waits for every peer of the host to be gone */
+	if (atomic_dec_and_test(&nn->nr_peers))
+		wake_up_var(&nn->nr_peers);
+}
+
+void nc_peer_put(struct nc_peer *peer)
+{
+	/* channels must be released in process context */
+	if (refcount_dec_and_test(&peer->ref))
+		queue_work(nc_wq, &peer->free_work);
+}
+
+/*
+ * The group is dead (a channel failed, the peer misbehaved, the host is
+ * going away): every socket on it gets @err, new connects make a new group.
+ * Any context.
+ */
+void nc_peer_kill(struct nc_peer *peer, int err)
+{
+	int i;
+
+	spin_lock_bh(&peer->lock);
+	if (peer->state == NC_PEER_DEAD) {
+		spin_unlock_bh(&peer->lock);
+		return;
+	}
+	WRITE_ONCE(peer->state, NC_PEER_DEAD);
+	peer->err = err;
+	/* stop reading and sending now; destroy_work cleans up */
+	for (i = 0; i < peer->nr; i++)
+		if (peer->ch[i]) {
+			atomic_set(&peer->ch[i]->dead, 1);
+			trace_nc_channel(peer->addr, i, err);
+		}
+	spin_unlock_bh(&peer->lock);
+	nc_stat_inc(peer->nn, NC_STAT_PEERS_FAILED);
+	refcount_inc(&peer->ref);	/* the destroy work's */
+	queue_work(nc_wq, &peer->destroy_work);
+}
+
+/*
+ * Take the first socket off @list (peer->socks or peer->waiting), with a
+ * reference, or NULL. One at a time under peer->lock: a socket that closes
+ * meanwhile unlinks itself from the same list under the same lock, so the
+ * walk never sees a node that is being removed.
+ */
+static struct nc_sock *nc_peer_pop_sock(struct nc_peer *peer,
+					struct list_head *list)
+{
+	struct nc_sock *nsk;
+
+	spin_lock_bh(&peer->lock);
+	nsk = list_first_entry_or_null(list, struct nc_sock, peer_node);
+	if (nsk) {
+		list_del_init(&nsk->peer_node);
+		sock_hold(&nsk->inet.sk);
+	}
+	spin_unlock_bh(&peer->lock);
+	return nsk;
+}
+
+static void nc_peer_destroy_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(work, struct nc_peer, destroy_work);
+	struct nc_net *nn = peer->nn;
+	struct nc_sock *nsk;
+	bool listed = false;
+	int i;
+
+	cancel_work_sync(&peer->connect_work);
+	mutex_lock(&nn->lock);
+	if (!list_empty(&peer->node)) {
+		list_del_init(&peer->node);
+		listed = true;
+	}
+	mutex_unlock(&nn->lock);
+
+	for (i = 0; i < peer->nr; i++)
+		if (peer->ch[i])
+			nc_chan_stop(peer->ch[i]);
+
+	/*
+	 * Reset every socket that depended on the group. The peer is dead, so
+	 * no socket joins either list any more and the loops end.
+	 */
+	while ((nsk = nc_peer_pop_sock(peer, &peer->socks)) ||
+	       (nsk = nc_peer_pop_sock(peer, &peer->waiting))) {
+		nc_sock_reset(nsk, peer->err);
+		sock_put(&nsk->inet.sk);
+	}
+	if (listed)
+		nc_peer_put(peer);
+	nc_peer_put(peer);	/* the destroy work's */
+}
+
+/* Connect the group's channels and say HELLO on each. */
+static void nc_peer_connect_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(work, struct nc_peer, connect_work);
+	struct nc_net *nn = peer->nn;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = peer->addr,
+		.sin_port = htons(READ_ONCE(nn->port)),
+	};
+	struct nc_channel *ch;
+	struct socket *sock;
+	struct nc_sock *nsk;
+	int i, err = 0;
+
+	for (i = 0; i < peer->nr; i++) {
+		u8 hello[NC_HELLO_PAYLOAD_LEN];
+		struct nc_frame f = {
+			.type = NC_FT_HELLO, .len = NC_HELLO_PAYLOAD_LEN,
+			.arg = NC_HELLO_ARG(i, peer->nr),
+		};
+
+		if (READ_ONCE(peer->state) == NC_PEER_DEAD)
+			return;
+		err = sock_create_kern(nn->net, AF_INET, SOCK_STREAM,
+				       IPPROTO_TCP, &sock);
+		if (err)
+			break;
+		tcp_sock_set_syncnt(sock->sk, 3);
+		err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
+		if (err) {
+			sock_release(sock);
+			break;
+		}
+		ch = nc_chan_alloc(nn, sock);
+		if (!ch) {
+			sock_release(sock);
+			err = -ENOMEM;
+			break;
+		}
+		ch->peer = peer;
+		ch->idx = i;
+		nc_hello_encode(peer->group, hello);
+		err = nc_chan_send_hello(ch, &f, hello);
+		if (err) {
+			nc_chan_free(ch);
+			break;
+		}
+		nc_chan_install(ch);
+		spin_lock_bh(&peer->lock);
+		peer->ch[i] = ch;
+		spin_unlock_bh(&peer->lock);
+		trace_nc_channel(peer->addr, i, 0);
+		nc_stat_inc(nn, NC_STAT_CHANNELS_OPEN);
+		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
+	}
+	if (err) {
+		if (err == -EINPROGRESS || err == -EALREADY)
+			err = -ETIMEDOUT;
+		nc_peer_kill(peer, -err);
+		return;
+	}
+
+	spin_lock_bh(&peer->lock);
+	if (peer->state == NC_PEER_DEAD) {
+		spin_unlock_bh(&peer->lock);
+		return;
+	}
+	WRITE_ONCE(peer->state, NC_PEER_READY);
+	spin_unlock_bh(&peer->lock);
+	/* the peer is ready, so connect() adds no socket to the list now */
+	while ((nsk = nc_peer_pop_sock(peer, &peer->waiting))) {
+		nc_sock_peer_ready(nsk);
+		sock_put(&nsk->inet.sk);
+	}
+}
+
+/*
+ * The channel group this host uses towards @addr, connected on first use.
+ * Returns a reference, or an ERR_PTR.
+ */
+struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr)
+{
+	struct nc_peer *peer;
+
+	mutex_lock(&nn->lock);
+	if (nn->dying) {
+		peer = ERR_PTR(-ENETDOWN);
+		goto out;
+	}
+	list_for_each_entry(peer, &nn->peers, node) {
+		if (peer->initiator && peer->addr == addr &&
+		    READ_ONCE(peer->state) != NC_PEER_DEAD) {
+			refcount_inc(&peer->ref);
+			goto out;
+		}
+	}
+	peer = nc_peer_alloc(nn, addr, get_random_u64(),
+			     clamp(READ_ONCE(nn->channels), 1, NC_MAX_CHANNELS),
+			     true);
+	if (!peer) {
+		peer = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	refcount_inc(&peer->ref);	/* the caller's */
+	queue_work(nc_wq, &peer->connect_work);
+out:
+	mutex_unlock(&nn->lock);
+	return peer;
+}
+
+/*
+ * The namespace is going away (or the module): no virtual socket is left
+ * here, since each holds the namespace. Tear down the listener, every peer
+ * and every pending channel, and wait until they are freed.
+ */
+void nc_net_stop(struct nc_net *nn)
+{
+	struct nc_channel *ch, *tmp;
+	struct socket *listener;
+	struct nc_peer *peer;
+	LIST_HEAD(pending);
+
+	mutex_lock(&nn->lock);
+	nn->dying = true;
+	listener = nn->listener;
+	nn->listener = NULL;
+	list_splice_init(&nn->pending, &pending);
+	mutex_unlock(&nn->lock);
+
+	if (listener) {
+		write_lock_bh(&listener->sk->sk_callback_lock);
+		listener->sk->sk_user_data = NULL;
+		write_unlock_bh(&listener->sk->sk_callback_lock);
+	}
+	/* a running accept work adds nothing more: nn->dying is set */
+	cancel_work_sync(&nn->accept_work);
+	if (listener)
+		sock_release(listener);
+	list_for_each_entry_safe(ch, tmp, &pending, node) {
+		nc_chan_stop(ch);
+		nc_chan_free(ch);
+	}
+	/*
+	 * The pending channels' receive work queues accept_work to reap them
+	 * when they die: cancel it again now that none can run.
+	 */
+	cancel_work_sync(&nn->accept_work);
+	cancel_work_sync(&nn->route_work);
+
+	mutex_lock(&nn->lock);
+	list_for_each_entry(peer, &nn->peers, node)
+		nc_peer_kill(peer, ENETDOWN);
+	mutex_unlock(&nn->lock);
+	wait_var_event(&nn->nr_peers, !atomic_read(&nn->nr_peers));
+}
+
+/*
+ * A device went away (as when the other end of a veth pair is in a
+ * namespace being deleted): a peer that is now unreachable is dead. TCP
+ * would retransmit into the void until the user timeout; we tell the
+ * sockets at once.
+ */
+void nc_peer_route_workfn(struct work_struct *work)
+{
+	struct nc_net *nn = container_of(work, struct nc_net, route_work);
+	struct nc_peer *peer;
+	struct rtable *rt;
+
+	mutex_lock(&nn->lock);
+	list_for_each_entry(peer, &nn->peers, node) {
+		rt = ip_route_output(nn->net, peer->addr, 0, 0, 0,
+				     RT_SCOPE_UNIVERSE);
+		if (IS_ERR(rt)) {
+			nc_peer_kill(peer, ECONNRESET);
+			continue;
+		}
+		ip_rt_put(rt);
+	}
+	mutex_unlock(&nn->lock);
+}
+
+static int nc_netdev_event(struct notifier_block *nb, unsigned long event,
+			   void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct nc_net *nn = nc_net(dev_net(dev));
+
+	if (event == NETDEV_UNREGISTER || event == NETDEV_DOWN)
+		queue_work(nc_wq, &nn->route_work);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nc_netdev_notifier = {
+	.notifier_call = nc_netdev_event,
+};
+
+int nc_chan_register(void)
+{
+	return register_netdevice_notifier(&nc_netdev_notifier);
+}
+
+void nc_chan_unregister(void)
+{
+	unregister_netdevice_notifier(&nc_netdev_notifier);
+}

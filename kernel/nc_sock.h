@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VNS internals: what the virtual socket's files (nc_sock.c, nc_sock_rx.c,
+ * nc_sock_io.c) share with each other and nothing else. The other layers
+ * see a virtual socket through netchannel.h only.
+ */
+#ifndef _NC_SOCK_H
+#define _NC_SOCK_H
+
+#include <net/tcp_states.h>
+
+#include "netchannel.h"
+
+/* per-skb state on the receive and out-of-order queues */
+struct nc_skb_cb {
+	u32 seq;
+	u32 off;	/* bytes already read */
+};
+
+#define NC_SKB_CB(skb) ((struct nc_skb_cb *)(skb)->cb)
+
+/* a connection that can carry data (and CREDIT) */
+static inline bool nc_sk_connected(const struct sock *sk)
+{
+	return (1 << READ_ONCE(sk->sk_state)) &
+	       (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1);
+}
+
+/* nc_sock.c: the socket's life and its connection */
+void nc_send_ctrl(struct nc_sock *nsk, enum nc_ctrl_kind kind, u32 arg);
+void nc_sock_abort(struct nc_sock *nsk, int err);
+int nc_wait(struct sock *sk, long *timeo, bool (*cond)(struct sock *sk),
+	    bool locked);
+bool nc_connect_done(struct sock *sk);
+
+/* nc_sock_io.c: the data calls */
+int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
+int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
+	       int flags);
+
+#endif /* _NC_SOCK_H */

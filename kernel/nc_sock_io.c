@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VNS, data: sendmsg() cuts a write into the socket's send queue for the
+ * NetScheduler; recvmsg() copies what arrived to the reader (inline or with
+ * the VNS copy workers, nc_vns.c) and credits it back to the sender.
+ */
+#include <linux/sched/signal.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "netchannel.h"
+#include "nc_sock.h"
+#include "nc_trace.h"
+
+static int nc_send_error(struct sock *sk, int flags, int err)
+{
+	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return err;
+}
+
+/*
+ * An skb for @len bytes of a write, charged to the send buffer: linear up
+ * to NC_TX_COPYBREAK (the channel copies it into TCP), paged above (the
+ * channel hands the pages to TCP). Its length is set; the data is not.
+ */
+static struct sk_buff *nc_tx_skb_alloc(struct sock *sk, size_t len,
+				       bool noblock, int *err)
+{
+	struct sk_buff *skb;
+
+	if (len <= NC_TX_COPYBREAK) {
+		skb = sock_alloc_send_skb(sk, len, noblock, err);
+		if (skb)
+			skb_put(skb, len);
+		return skb;
+	}
+	skb = sock_alloc_send_pskb(sk, 0, len, noblock, err,
+				   PAGE_ALLOC_COSTLY_ORDER);
+	if (skb) {
+		skb->data_len = len;
+		skb->len = len;
+	}
+	return skb;
+}
+
+int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
+{
+	struct sock *sk = sock->sk;
+	struct nc_sock *nsk = nc_sk(sk);
+	int flags = msg->msg_flags, err = 0;
+	bool noblock = flags & MSG_DONTWAIT;
+	u64 queued_ns = ktime_get_ns();
+	struct nc_peer *peer;
+	struct sk_buff *skb;
+	size_t copied = 0;
+	bool vns, idle;
+	long timeo;
+
+	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR |
+		      MSG_WAITALL | MSG_CMSG_COMPAT))
+		return -EOPNOTSUPP;
+	if (mutex_lock_interruptible(&nsk->send_mutex))
+		return -ERESTARTSYS;
+
+	timeo = sock_sndtimeo(sk, noblock);
+	if (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
+		err = nc_wait(sk, &timeo, nc_connect_done, false);
+		if (err)
+			goto out;
+	}
+	peer = nsk->peer;
+	err = sock_error(sk);
+	if (err) {
+		err = nc_send_error(sk, flags, err);
+		goto out;
+	}
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
+		err = nc_send_error(sk, flags, -EPIPE);
+		goto out;
+	}
+	if (!nc_sk_connected(sk) || !peer) {
+		err = -ENOTCONN;
+		goto out;
+	}
+
+	/*
+	 * Cut the write into skbs of one frame each. Large writes are copied
+	 * by the VNS workers, a batch of skbs at a time; small ones inline.
+	 */
+	vns = nc_vns_use(nsk->nn, &msg->msg_iter, size);
+	while (copied < size) {
+		struct sk_buff *batch[NC_VNS_BATCH];
+		struct nc_vns_batch *b = NULL;
+		size_t batched = 0;
+		int n = 0, i, ret = 0;
+
+		if (vns)
+			b = nc_vns_batch_new(nsk->nn, sk);
+		do {
+			size_t chunk = min_t(size_t, size - copied - batched,
+					     READ_ONCE(nsk->nn->frame_size));
+			void __user *ua = NULL;
+
+			if (b && iter_iov_len(&msg->msg_iter)) {
+				chunk = min(chunk, iter_iov_len(&msg->msg_iter));
+				ua = iter_iov_addr(&msg->msg_iter);
+			}
+			/*
+			 * Paged: the channel splices the pages into TCP, so
+			 * this is the only copy. Small writes are linear (a
+			 * page, zeroed, costs more than TCP's copy of them).
+			 * Only a batch's first skb may wait for buffer space.
+			 */
+			skb = nc_tx_skb_alloc(sk, chunk, noblock || n, &err);
+			if (!skb)
+				break;
+			if (ua) {
+				ret = nc_vns_copy(b, skb, 0, ua, chunk, false);
+				iov_iter_advance(&msg->msg_iter, chunk);
+			} else if (skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter,
+							       chunk)) {
+				ret = -EFAULT;
+			}
+			NC_TX_CB(skb)->queued_ns = queued_ns;
+			NC_TX_CB(skb)->msg_bytes = min_t(size_t, size, U32_MAX);
+			batch[n++] = skb;
+			batched += chunk;
+		} while (!ret && b && n < NC_VNS_BATCH && copied + batched < size);
+		if (b) {
+			int werr = nc_vns_wait(b);
+
+			ret = ret ?: werr;
+		}
+		if (ret) {
+			for (i = 0; i < n; i++)
+				kfree_skb(batch[i]);
+			err = ret;
+			break;
+		}
+		if (!n)
+			break;
+
+		spin_lock_bh(&peer->lock);
+		if (peer->state == NC_PEER_DEAD || atomic_read(&nsk->unlinked) ||
+		    nsk->fin_queued) {
+			spin_unlock_bh(&peer->lock);
+			for (i = 0; i < n; i++)
+				kfree_skb(batch[i]);
+			err = sock_error(sk) ?: -EPIPE;
+			break;
+		}
+		/* nothing queued before: send it from here (nc_peer_push()) */
+		idle = skb_queue_empty(&nsk->txq);
+		for (i = 0; i < n; i++)
+			__skb_queue_tail(&nsk->txq, batch[i]);
+		nsk->tx_bytes += batched;
+		nc_sock_tx_ready_locked(nsk);
+		spin_unlock_bh(&peer->lock);
+		copied += batched;
+		if (idle)
+			nc_peer_push(peer, nsk);
+		else
+			nc_peer_kick(peer, nsk);
+		/* a batch cut short by buffer space: the next one may wait */
+		if (!skb && !(err == -EAGAIN && !noblock && n))
+			break;
+		err = 0;
+	}
+	if (copied)
+		err = copied;
+	else
+		err = nc_send_error(sk, flags, err);
+out:
+	mutex_unlock(&nsk->send_mutex);
+	return err;
+}
+
+/* Credit back what the reader consumed, once it is worth a frame. */
+static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
+{
+	u32 credit = 0;
+
+	spin_lock_bh(&nsk->lock);
+	nsk->rcv_unacked += consumed;
+	if (nsk->rcv_unacked >= nsk->rcv_window / 4 ||
+	    (skb_queue_empty(&nsk->inet.sk.sk_receive_queue) &&
+	     nsk->rcv_unacked >= nsk->rcv_window / 16)) {
+		credit = nsk->rcv_unacked;
+		nsk->rcv_budget += credit;
+		nsk->rcv_unacked = 0;
+	}
+	spin_unlock_bh(&nsk->lock);
+	if (credit && nc_sk_connected(&nsk->inet.sk)) {
+		trace_nc_credit(nsk->id, credit, false);
+		nc_send_ctrl(nsk, NC_CTRL_CREDIT, credit);
+	}
+}
+
+/* The reader took @bytes from the head of the receive queue. */
+static void nc_recv_consume(struct nc_sock *nsk, size_t bytes)
+{
+	struct sock *sk = &nsk->inet.sk;
+	struct sk_buff_head done;
+	struct sk_buff *skb;
+	size_t total = bytes;
+	u32 n, extra = 0;
+
+	__skb_queue_head_init(&done);
+	spin_lock_bh(&nsk->lock);
+	while (bytes && (skb = skb_peek(&sk->sk_receive_queue))) {
+		n = min_t(size_t, skb->len - NC_SKB_CB(skb)->off, bytes);
+		NC_SKB_CB(skb)->off += n;
+		bytes -= n;
+		if (NC_SKB_CB(skb)->off == skb->len) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			__skb_queue_tail(&done, skb);
+			/* a short frame used more credit than its bytes */
+			extra += nc_frame_cost(skb->len) - skb->len;
+		}
+	}
+	nsk->rcv_bytes -= total - bytes;
+	spin_unlock_bh(&nsk->lock);
+	/* frees the receive-buffer charge outside the lock */
+	__skb_queue_purge(&done);
+	nc_sock_credit(nsk, total + extra);
+}
+
+/*
+ * Copy up to @want queued bytes to the reader with the VNS workers. Only
+ * readers unlink skbs and recv_mutex makes us the only one, so the skbs we
+ * walk stay while the workers copy. Returns bytes copied or -EFAULT.
+ */
+static int nc_recv_vns(struct nc_sock *nsk, struct msghdr *msg, size_t want)
+{
+	struct sock *sk = &nsk->inet.sk;
+	struct nc_vns_batch *b;
+	struct sk_buff *skb;
+	size_t done = 0, n;
+	int err, werr;
+	u32 off;
+
+	b = nc_vns_batch_new(nsk->nn, sk);
+	if (!b)
+		return 0;	/* the caller copies inline */
+	spin_lock_bh(&nsk->lock);
+	skb = skb_peek(&sk->sk_receive_queue);
+	off = skb ? NC_SKB_CB(skb)->off : 0;
+	spin_unlock_bh(&nsk->lock);
+	err = 0;
+	while (skb && done < want && !nc_vns_full(b)) {
+		n = min3((size_t)(skb->len - off), want - done,
+			 iter_iov_len(&msg->msg_iter));
+		if (!n)
+			break;
+		err = nc_vns_copy(b, skb, off, iter_iov_addr(&msg->msg_iter),
+				  n, true);
+		if (err)
+			break;
+		iov_iter_advance(&msg->msg_iter, n);
+		done += n;
+		off += n;
+		if (off == skb->len) {
+			spin_lock_bh(&nsk->lock);
+			skb = skb_peek_next(skb, &sk->sk_receive_queue);
+			spin_unlock_bh(&nsk->lock);
+			off = 0;
+		}
+	}
+	werr = nc_vns_wait(b);
+	err = err ?: werr;
+	if (err)
+		return err;
+	nc_recv_consume(nsk, done);
+	return done;
+}
+
+static bool nc_rx_wakeup(struct sock *sk)
+{
+	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
+	       READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	       READ_ONCE(sk->sk_state) == TCP_CLOSE;
+}
+
+int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
+	       int flags)
+{
+	struct sock *sk = sock->sk;
+	struct nc_sock *nsk = nc_sk(sk);
+	bool peek = flags & MSG_PEEK;
+	size_t copied = 0, target;
+	struct sk_buff *skb;
+	u32 off, n, skipped;
+	int err = 0, ret;
+	long timeo;
+	bool vns;
+
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_TRUNC |
+		      MSG_NOSIGNAL | MSG_CMSG_COMPAT))
+		return -EOPNOTSUPP;
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
+		return -ENOTCONN;
+	if (mutex_lock_interruptible(&nsk->recv_mutex))
+		return -ERESTARTSYS;
+
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, size);
+	vns = !peek && !(flags & MSG_TRUNC) &&
+	      nc_vns_use(nsk->nn, &msg->msg_iter, size);
+	while (copied < size) {
+		/* find the next unread byte (past what a peek already saw) */
+		spin_lock_bh(&nsk->lock);
+		skipped = 0;
+		skb_queue_walk(&sk->sk_receive_queue, skb) {
+			u32 avail = skb->len - NC_SKB_CB(skb)->off;
+
+			if (!peek || skipped + avail > copied)
+				break;
+			skipped += avail;
+		}
+		if (skb == (struct sk_buff *)&sk->sk_receive_queue)
+			skb = NULL;
+		spin_unlock_bh(&nsk->lock);
+
+		if (skb && vns && READ_ONCE(nsk->rcv_bytes) >=
+			   READ_ONCE(nsk->nn->copy_threshold)) {
+			ret = nc_recv_vns(nsk, msg, size - copied);
+			if (ret < 0) {
+				err = ret;
+				break;
+			}
+			copied += ret;
+			/* 0: an empty iovec segment; the inline copy skips it */
+			if (ret)
+				continue;
+		}
+		if (skb) {
+			off = NC_SKB_CB(skb)->off + (peek ? copied - skipped : 0);
+			n = min_t(size_t, skb->len - off, size - copied);
+			/*
+			 * Only readers unlink from the head, and recv_mutex
+			 * makes us the only reader: @skb stays.
+			 */
+			if (!(flags & MSG_TRUNC) &&
+			    skb_copy_datagram_iter(skb, off, &msg->msg_iter, n)) {
+				err = -EFAULT;
+				break;
+			}
+			copied += n;
+			if (!peek)
+				nc_recv_consume(nsk, n);
+			continue;
+		}
+		if (copied >= target)
+			break;
+		if (READ_ONCE(sk->sk_err)) {
+			err = copied ? 0 : sock_error(sk);
+			break;
+		}
+		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) {
+			/*
+			 * A reset sets sk_err before sk_shutdown: one that
+			 * came since we looked at sk_err is an error, not EOF.
+			 */
+			smp_rmb();
+			if (!copied && READ_ONCE(sk->sk_err))
+				err = sock_error(sk);
+			break;
+		}
+		if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
+			/*
+			 * A reset may have come since we looked at sk_err
+			 * and sk_shutdown: it set both before the state.
+			 */
+			smp_rmb();
+			if (!nsk->peer)
+				err = -ENOTCONN;	/* never connected */
+			else if (!copied && READ_ONCE(sk->sk_err))
+				err = sock_error(sk);
+			break;
+		}
+		err = nc_wait(sk, &timeo, nc_rx_wakeup, false);
+		if (err)
+			break;
+	}
+	mutex_unlock(&nsk->recv_mutex);
+	if (copied)
+		return copied;
+	return err;
+}
