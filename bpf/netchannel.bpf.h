@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>	/* bpf_ntohs() for sk->peer_port and friends */
 
 #include "../kernel/netsched.h"
 
@@ -18,9 +19,13 @@
 #define EINVAL 22
 #endif
 
-/* Define one callback: NETSCHED_OPS(sock_init, struct netsched_sock *sk). */
-#define NETSCHED_OPS(name, args...) \
+/*
+ * Define one callback: NETSCHED_OP(prio_sock_init, struct netsched_sock *sk).
+ * NETSCHED_OPS is the older name of the same macro.
+ */
+#define NETSCHED_OP(name, args...) \
 	SEC("struct_ops/" #name) BPF_PROG(name, ##args)
+#define NETSCHED_OPS(name, args...) NETSCHED_OP(name, ##args)
 
 /*
  * Declare the policy's struct_ops map. Use as
@@ -57,6 +62,33 @@ static __always_inline u32 netsched_cgroup_value(void *map,
 	u32 *v = bpf_map_lookup_elem(map, &cgid);
 
 	return v ? *v : dflt;
+}
+
+/* The set of channels numbered @first to @last (inclusive), for select_channels(). */
+static __always_inline u64 netsched_channels(u32 first, u32 last)
+{
+	u64 hi = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
+
+	return first > 63 ? 0 : hi & ~((1ULL << first) - 1);
+}
+
+/* The rank "class first, then time": @class in the top 8 bits. */
+static __always_inline u64 netsched_rank_class_time(u32 class, u64 now_ns)
+{
+	u64 c = class < 255 ? class : 255;
+
+	return c << 56 | (now_ns & ((1ULL << 56) - 1));
+}
+
+/* @sk's ports, in host order */
+static __always_inline u16 netsched_peer_port(const struct netsched_sock *sk)
+{
+	return bpf_ntohs(sk->peer_port);
+}
+
+static __always_inline u16 netsched_local_port(const struct netsched_sock *sk)
+{
+	return bpf_ntohs(sk->local_port);
 }
 
 #endif /* __NETCHANNEL_BPF_H */

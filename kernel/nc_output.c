@@ -387,8 +387,8 @@ void nc_chan_tx_workfn(struct work_struct *work)
 }
 
 /*
- * The channel @nsk's next frame should go on (its pin, or the next in
- * turn), or NULL if none is up. The caller holds @peer, and a peer's
+ * The channel @nsk's next frame should go on (the next in turn of those
+ * its set allows; any for a NULL @nsk), or NULL if none is up. The caller holds @peer, and a peer's
  * channels are freed only with it (nc_peer_free_workfn()). Wakes one
  * channel, not all: a channel that fills up passes the work on to the
  * next (nc_chan_tx_after()), so more channels work only when one is not
@@ -402,13 +402,10 @@ static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
 
 	spin_lock_bh(&peer->lock);
 	if (peer->state == NC_PEER_READY) {
-		if (nsk && nsk->chan_pin >= 0 && nsk->chan_pin < peer->nr &&
-		    peer->ch[nsk->chan_pin] &&
-		    !atomic_read(&peer->ch[nsk->chan_pin]->dead))
-			ch = peer->ch[nsk->chan_pin];
 		for (i = 0; !ch && i < peer->nr; i++) {
 			idx = peer->rr++ % peer->nr;
-			if (peer->ch[idx] && !atomic_read(&peer->ch[idx]->dead))
+			if (peer->ch[idx] && !atomic_read(&peer->ch[idx]->dead) &&
+			    (!nsk || nc_sched_chan_allowed(peer, nsk, idx)))
 				ch = peer->ch[idx];
 		}
 	}

@@ -14,16 +14,22 @@
 #include "nc_driver.h"
 #include "nc_trace.h"
 
-/* A channel for a socket's control frames; caller holds peer->lock. */
-struct nc_channel *nc_peer_pick_home(struct nc_peer *peer)
+/*
+ * A channel for @nsk's control frames, within its set (see
+ * nc_sched_chan_allowed()), in turn; caller holds peer->lock.
+ */
+struct nc_channel *nc_peer_pick_home(struct nc_peer *peer,
+				     const struct nc_sock *nsk)
 {
 	int i, n = peer->nr;
 
 	lockdep_assert_held(&peer->lock);
 	for (i = 0; i < n; i++) {
-		struct nc_channel *ch = peer->ch[(peer->rr + i) % n];
+		u32 idx = (peer->rr + i) % n;
+		struct nc_channel *ch = peer->ch[idx];
 
-		if (ch && !atomic_read(&ch->dead)) {
+		if (ch && !atomic_read(&ch->dead) &&
+		    nc_sched_chan_allowed(peer, nsk, idx)) {
 			peer->rr += i + 1;
 			return ch;
 		}

@@ -126,15 +126,67 @@ void nc_sched_sock_detach(struct nc_sock *nsk)
 	spin_unlock_bh(&nc_sock_list_lock);
 }
 
-/* Offer every live socket to @p, which is already published. */
+/*
+ * sock_connected() and select_channels() of @p for @nsk, once per policy;
+ * without a policy (or with one that has no select_channels()) the socket
+ * may use every channel.
+ */
+static void nc_sched_sock_connected_locked(struct nc_policy *p,
+					   struct nc_sock *nsk, u32 nr)
+{
+	u64 mask = NETSCHED_CHANNELS_ALL;
+	u64 valid = nr >= 64 ? ~0ULL : BIT_ULL(nr) - 1;
+
+	lockdep_assert_held(&nc_sock_list_lock);
+	nsk->sched_connected = true;
+	if (p && (nsk->sched_gen != p->gen || nsk->conn_gen == p->gen ||
+		  atomic_read(&p->ejecting)))
+		return;
+	if (p) {
+		nsk->conn_gen = p->gen;
+		if (p->ops->sock_connected)
+			p->ops->sock_connected(&nsk->sched);
+		if (p->ops->select_channels)
+			mask = p->ops->select_channels(&nsk->sched, nr) ?:
+			       NETSCHED_CHANNELS_ALL;
+		if (!(mask & valid)) {
+			nc_sched_eject(p, mask,
+				       "select_channels() returned %#llx, none of the %u channels",
+				       mask, nr);
+			mask = NETSCHED_CHANNELS_ALL;
+		}
+	}
+	WRITE_ONCE(nsk->chan_mask, mask);
+}
+
+/* @nsk's addresses are known, and its peer has @nr_channels channels. */
+void nc_sched_sock_connected(struct nc_sock *nsk, u32 nr_channels)
+{
+	spin_lock_bh(&nc_sock_list_lock);
+	rcu_read_lock();
+	nc_sched_sock_connected_locked(rcu_dereference(nc_policy), nsk,
+				       nr_channels);
+	rcu_read_unlock();
+	spin_unlock_bh(&nc_sock_list_lock);
+}
+
+/*
+ * Offer every live socket to @p, which is already published; or, when @p
+ * is NULL (the policy was disabled), give every socket all channels back.
+ */
 static void nc_sched_init_all_socks(struct nc_policy *p)
 {
 	struct nc_sock *nsk;
+	struct nc_peer *peer;
 
 	spin_lock_bh(&nc_sock_list_lock);
 	rcu_read_lock();
-	list_for_each_entry(nsk, &nc_sock_list, node)
+	list_for_each_entry(nsk, &nc_sock_list, node) {
 		nc_sched_sock_init_locked(p, nsk);
+		peer = READ_ONCE(nsk->peer);
+		if (nsk->sched_connected && peer)
+			nc_sched_sock_connected_locked(p, nsk, peer->nr);
+	}
 	rcu_read_unlock();
 	spin_unlock_bh(&nc_sock_list_lock);
 }
@@ -201,6 +253,7 @@ static void nc_sched_disable(enum netsched_exit_kind kind, const char *reason)
 	if (!p)
 		return;
 	synchronize_rcu();
+	nc_sched_init_all_socks(NULL);
 	nc_sched_rerank_all();
 	nc_policy_stop(p, kind, reason);
 }
@@ -442,10 +495,7 @@ struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch)
 	nc_sched_check_stall(peer);
 	for (node = rb_first_cached(&peer->ready); node; node = rb_next(node)) {
 		nsk = rb_entry(node, struct nc_sock, ready_rb);
-		/* a pin to a channel that is not up does not hold it back */
-		if (nsk->chan_pin >= 0 && nsk->chan_pin != ch->idx &&
-		    nsk->chan_pin < peer->nr && peer->ch[nsk->chan_pin] &&
-		    !atomic_read(&peer->ch[nsk->chan_pin]->dead))
+		if (!nc_sched_chan_allowed(peer, nsk, ch->idx))
 			continue;
 		rb_erase_cached(&nsk->ready_rb, &peer->ready);
 		nsk->queued = false;
@@ -459,24 +509,24 @@ struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch)
 	return NULL;
 }
 
-int nc_sched_select_channel(struct nc_sock *nsk, u32 nr_channels)
+/*
+ * May @nsk's frames go on channel @idx of @peer? Those of its set may; a
+ * set whose channels are all down does not hold the socket back, so then
+ * any channel may. peer->lock held, or a racy answer is fine.
+ */
+bool nc_sched_chan_allowed(const struct nc_peer *peer,
+			   const struct nc_sock *nsk, u32 idx)
 {
-	struct nc_policy *p;
-	int ret = -1;
+	u64 mask = READ_ONCE(nsk->chan_mask);
+	u32 i;
 
-	rcu_read_lock();
-	p = rcu_dereference(nc_policy);
-	if (p && p->ops->select_channel && !atomic_read(&p->ejecting)) {
-		ret = p->ops->select_channel(&nsk->sched, nr_channels);
-		if (ret < -1 || ret >= (int)nr_channels) {
-			nc_sched_eject(p, ret,
-				       "select_channel() returned %d of %u channels",
-				       ret, nr_channels);
-			ret = -1;
-		}
-	}
-	rcu_read_unlock();
-	return ret;
+	if (mask & BIT_ULL(idx))
+		return true;
+	for (i = 0; i < peer->nr; i++)
+		if ((mask & BIT_ULL(i)) && peer->ch[i] &&
+		    !atomic_read(&peer->ch[i]->dead))
+			return false;
+	return true;
 }
 
 int nc_sched_select_cpu(u32 kind, u32 index, int dflt)

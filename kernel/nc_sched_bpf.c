@@ -108,7 +108,8 @@ static void nc_stub_exit(struct netsched_exit_info *info) {}
 static s32 nc_stub_sock_init(struct netsched_sock *sk) { return 0; }
 static void nc_stub_sock_release(struct netsched_sock *sk) {}
 static u64 nc_stub_enqueue(struct netsched_sock *sk, struct netsched_tx *tx) { return 0; }
-static s32 nc_stub_select_channel(struct netsched_sock *sk, u32 nr) { return -1; }
+static void nc_stub_sock_connected(struct netsched_sock *sk) {}
+static u64 nc_stub_select_channels(struct netsched_sock *sk, u32 nr) { return 0; }
 static s32 nc_stub_select_cpu(u32 kind, u32 index) { return -1; }
 
 static struct netsched_ops nc_bpf_cfi_stubs = {
@@ -117,7 +118,8 @@ static struct netsched_ops nc_bpf_cfi_stubs = {
 	.sock_init = nc_stub_sock_init,
 	.sock_release = nc_stub_sock_release,
 	.enqueue = nc_stub_enqueue,
-	.select_channel = nc_stub_select_channel,
+	.sock_connected = nc_stub_sock_connected,
+	.select_channels = nc_stub_select_channels,
 	.select_cpu = nc_stub_select_cpu,
 };
 

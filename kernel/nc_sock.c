@@ -82,7 +82,7 @@ static int nc_sock_setup(struct sock *sk, u64 cgroup_id)
 	nsk->ooo = RB_ROOT;
 	INIT_LIST_HEAD(&nsk->node);
 	INIT_LIST_HEAD(&nsk->served_node);
-	nsk->chan_pin = -1;
+	nsk->chan_mask = NETSCHED_CHANNELS_ALL;
 	INIT_LIST_HEAD(&nsk->peer_node);
 	INIT_LIST_HEAD(&nsk->accept_q);
 	INIT_LIST_HEAD(&nsk->accept_node);
@@ -103,7 +103,7 @@ static int nc_sock_setup(struct sock *sk, u64 cgroup_id)
 	nsk->sched.id = id | ((u64)(u32)net->net_cookie << 32);
 	nsk->sched.cgroup_id = cgroup_id;
 	nsk->sched.netns_cookie = net->net_cookie;
-	nsk->sched.weight = 100;
+	nsk->sched.weight = NETSCHED_WEIGHT_DFL;
 	atomic_inc(&nn->nr_socks);
 	nc_sched_sock_attach(nsk);
 	return 0;
@@ -413,7 +413,7 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 	nsk->rcv_budget = nsk->rcv_window;
 	refcount_inc(&peer->ref);
 	nsk->peer = peer;
-	nsk->chan_pin = nc_sched_select_channel(nsk, peer->nr);
+	nc_sched_sock_connected(nsk, peer->nr);
 	inet_sk_set_state(sk, TCP_ESTABLISHED);
 
 	spin_lock_bh(&peer->lock);
@@ -462,15 +462,16 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 	};
 	struct nc_channel *home;
 
+	/* the policy sees the addresses, and its set holds the home channel */
+	nc_sched_sock_connected(nsk, peer->nr);
 	spin_lock_bh(&peer->lock);
-	home = peer->state == NC_PEER_READY ? nc_peer_pick_home(peer) : NULL;
+	home = peer->state == NC_PEER_READY ?
+	       nc_peer_pick_home(peer, nsk) : NULL;
 	if (home && READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
 		nsk->home = home;
 		list_add_tail(&nsk->peer_node, &peer->socks);
 	}
 	spin_unlock_bh(&peer->lock);
-	if (home)
-		nsk->chan_pin = nc_sched_select_channel(nsk, peer->nr);
 	if (!home) {
 		nc_sock_reset(nsk, peer->err ?: ECONNREFUSED);
 		return;
@@ -1018,13 +1019,15 @@ int nc_proc_socks_show(struct seq_file *seq, void *v)
 	struct nc_sock *nsk;
 	unsigned long id;
 
-	seq_puts(seq, "id       remote   state        local                 peer                  rcvq     txq      credit   window   class weight\n");
+	seq_puts(seq, "id       remote   state        local                 peer                  rcvq     txq      credit   window   class weight channels\n");
 	rcu_read_lock();
 	xa_for_each(&nn->socks, id, nsk) {
 		struct sock *sk = &nsk->inet.sk;
 		struct inet_sock *inet = &nsk->inet;
 
-		seq_printf(seq, "%-8u %-8u %-12s %15pI4:%-5u %15pI4:%-5u %-8u %-8u %-8lld %-8u %-5u %u\n",
+		u64 mask = READ_ONCE(nsk->chan_mask);
+
+		seq_printf(seq, "%-8u %-8u %-12s %15pI4:%-5u %15pI4:%-5u %-8u %-8u %-8lld %-8u %-5u %-6u ",
 			   nsk->id, nsk->remote_id,
 			   nc_state_str(READ_ONCE(sk->sk_state)),
 			   &inet->inet_saddr, ntohs(inet->inet_sport),
@@ -1034,6 +1037,10 @@ int nc_proc_socks_show(struct seq_file *seq, void *v)
 			   READ_ONCE(nsk->snd_credit), nsk->rcv_window,
 			   READ_ONCE(nsk->sched.class),
 			   READ_ONCE(nsk->sched.weight));
+		if (mask == NETSCHED_CHANNELS_ALL)
+			seq_puts(seq, "all\n");
+		else
+			seq_printf(seq, "%#llx\n", mask);
 	}
 	rcu_read_unlock();
 	seq_printf(seq, "total: %d\n", atomic_read(&nn->nr_socks));

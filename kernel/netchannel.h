@@ -323,6 +323,9 @@ struct nc_channel {
  * @sched: what the NetScheduler policy sees and sets
  * @sched_gen: generation of the policy whose sock_init() accepted this
  *	socket, 0 if none did; protected by nc_sock_list_lock
+ * @conn_gen: the same for sock_connected() and select_channels()
+ * @sched_connected: its addresses are known (nc_sched_sock_connected()
+ *	ran); protected by nc_sock_list_lock
  * @node: entry in nc_sock_list, protected by nc_sock_list_lock
  * @nn: the host
  * @id: our id, key in nn->socks; @remote_id: the other end's
@@ -338,7 +341,9 @@ struct nc_channel {
  * @fin_queued: send CLOSE once txq is empty; @fin_sent: it was picked
  * @ready_rb, @rank, @rank_seq: entry in peer->ready; @queued: it is there
  * @served_node, @served_ns: entry in peer->served, last service time
- * @chan_pin: the only channel its DATA may use, or -1 (policy's choice)
+ * @chan_mask: the channels its frames may use, bit i for channel i (the
+ *	policy's select_channels(); all by default). Written with WRITE_ONCE
+ *	under nc_sock_list_lock, read under peer->lock: either value is fine
  * @peer_node: entry in peer->socks
  *
  * Receive state, under @lock:
@@ -371,6 +376,8 @@ struct nc_sock {
 	struct inet_sock inet;
 	struct netsched_sock sched;
 	u64 sched_gen;
+	u64 conn_gen;
+	bool sched_connected;
 	struct list_head node;
 
 	struct nc_net *nn;
@@ -393,7 +400,7 @@ struct nc_sock {
 	bool queued;
 	struct list_head served_node;
 	u64 served_ns;
-	int chan_pin;
+	u64 chan_mask;
 	struct list_head peer_node;
 
 	u32 rcv_nxt;
@@ -487,7 +494,8 @@ void nc_chan_unregister(void);
 struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr);
 void nc_peer_put(struct nc_peer *peer);
 void nc_peer_kill(struct nc_peer *peer, int err);
-struct nc_channel *nc_peer_pick_home(struct nc_peer *peer);
+struct nc_channel *nc_peer_pick_home(struct nc_peer *peer,
+				     const struct nc_sock *nsk);
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f);
 int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 		       const struct nc_frame *f);
@@ -503,7 +511,9 @@ int nc_sched_proc_show(struct seq_file *seq, void *v);
 void nc_sched_ready_add(struct nc_peer *peer, struct nc_sock *nsk);
 void nc_sched_ready_del(struct nc_peer *peer, struct nc_sock *nsk);
 struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch);
-int nc_sched_select_channel(struct nc_sock *nsk, u32 nr_channels);
+void nc_sched_sock_connected(struct nc_sock *nsk, u32 nr_channels);
+bool nc_sched_chan_allowed(const struct nc_peer *peer,
+			   const struct nc_sock *nsk, u32 idx);
 int nc_sched_select_cpu(u32 kind, u32 index, int dflt);
 
 /*

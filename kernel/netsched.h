@@ -50,25 +50,40 @@ struct netsched_exit_info {
 	char reason[NETSCHED_REASON_LEN];
 };
 
+/* the weight of a socket no policy gave one */
+#define NETSCHED_WEIGHT_DFL	100
+
 /**
  * struct netsched_sock - the scheduler's view of one virtual socket
+ * @id: unique while the module is loaded
+ * @cgroup_id: cgroup v2 id of the task that created it (for an accepted
+ *	socket: of the task that created the listener)
+ * @netns_cookie: its namespace, that is its NetChannel host
+ * @peer_addr: the remote IPv4 address, network order; 0 until
+ *	sock_connected()
+ * @peer_port: the remote port, network order; 0 until sock_connected()
+ * @local_port: the local port, network order; 0 until bound
+ * @class: written by the policy: 0 is the highest class
+ * @weight: written by the policy: its relative share, default
+ *	NETSCHED_WEIGHT_DFL
+ * @policy_data: written by the policy, for its own use
  *
  * Passed to every per-socket callback. A policy may read all of it and may
- * write only the fields in the second group; the verifier enforces that
- * (see nc_bpf_btf_struct_access()).
+ * write only @class, @weight and @policy_data; the verifier enforces that
+ * (see nc_bpf_btf_struct_access()). NetChannel shows @class and @weight in
+ * /proc/net/netchannel/sockets and otherwise only hands them back to the
+ * policy.
  */
 struct netsched_sock {
-	/* read-only */
-	u64 id;			/* unique while the module is loaded */
-	u64 cgroup_id;		/* cgroup v2 id of the creating task */
-	u64 netns_cookie;	/* the namespace (= NetChannel host) */
-	__be32 peer_addr;	/* 0 until connected */
+	u64 id;
+	u64 cgroup_id;
+	u64 netns_cookie;
+	__be32 peer_addr;
 	__be16 peer_port;
 	__be16 local_port;
-	/* written by the policy, read by NetChannel */
-	u32 class;		/* 0 is the highest class */
-	u32 weight;		/* relative share, default 100 */
-	u64 policy_data;	/* free for the policy's own use */
+	u32 class;
+	u32 weight;
+	u64 policy_data;
 };
 
 /**
@@ -101,38 +116,67 @@ enum netsched_cpu_kind {
 #define NETSCHED_TIMEOUT_DFL_MS	5000
 #define NETSCHED_TIMEOUT_MAX_MS	60000
 
+/* select_channels(): every channel of the peer */
+#define NETSCHED_CHANNELS_ALL	(~0ULL)
+
 /**
  * struct netsched_ops - a NetScheduler policy
  *
  * Every callback is optional; when one is NULL, NetChannel's native policy
- * decides. Callbacks are called in process or softirq-safe context with RCU
- * held and must not sleep.
+ * decides. Every callback runs with RCU held and must not sleep (the
+ * verifier refuses sleepable programs); the context of each is given
+ * below. "Process" means a task or a kworker, never in interrupt.
+ *
+ * The order for one socket under one policy:
+ *
+ *	connecting:	sock_init, [connect()] sock_connected, select_channels,
+ *			enqueue..., sock_release
+ *	accepted:	sock_init, sock_connected, select_channels (all three
+ *			before accept() returns it), enqueue..., sock_release
+ *	listening:	sock_init, sock_release
+ *
+ * A policy attached while sockets exist gets sock_init for each, then
+ * sock_connected and select_channels for each that is past that point,
+ * then enqueue for those that wait to send. Each is called at most once
+ * per socket and policy, except enqueue.
  */
 struct netsched_ops {
 	/**
 	 * @init: the policy is being attached. Return 0, or a negative errno
 	 * to refuse the attachment (the link creation then fails with it).
+	 * Process context, under the NetScheduler's mutex.
 	 */
 	s32 (*init)(void);
 
 	/**
 	 * @exit: the policy stops being used, for the reason in @info. Called
 	 * exactly once for every successful init(), after the last other
-	 * callback has returned.
+	 * callback has returned. Process context.
 	 */
 	void (*exit)(struct netsched_exit_info *info);
 
 	/**
 	 * @sock_init: a virtual socket was created, or existed when the policy
-	 * was attached. The policy may set @sk->class, @sk->weight and
+	 * was attached. Its addresses may not be known yet (see
+	 * sock_connected). The policy may set @sk->class, @sk->weight and
 	 * @sk->policy_data (here or in later callbacks; NetChannel only reads
 	 * them through the policy). Must return 0; anything else ejects it.
+	 * Process context, bottom halves disabled.
 	 */
 	s32 (*sock_init)(struct netsched_sock *sk);
 
 	/**
+	 * @sock_connected: @sk's addresses and ports are known: it connects
+	 * (before its OPEN goes out), or it was accepted (before its first
+	 * frame). The place to classify by port or peer address. Process
+	 * context, bottom halves disabled.
+	 */
+	void (*sock_connected)(struct netsched_sock *sk);
+
+	/**
 	 * @sock_release: a virtual socket that went through this policy's
-	 * sock_init() is being destroyed.
+	 * sock_init() is being destroyed. Process context, bottom halves
+	 * disabled.
 	 */
 	void (*sock_release)(struct netsched_sock *sk);
 
@@ -142,22 +186,31 @@ struct netsched_ops {
 	 * socket is ranked again, and each peer's @tx->vtime restarts at 0).
 	 * Return the frame's rank: among the sockets ready on a peer, the
 	 * lowest rank is sent next (ties in arrival order). Called with the
-	 * peer's lock held. Default: round robin, one frame each.
+	 * peer's lock held, in process context (a writer, a channel's work)
+	 * or in softirq (a CREDIT that arrived in a channel's data_ready).
+	 * Default: round robin, one frame each.
 	 */
 	u64 (*enqueue)(struct netsched_sock *sk, struct netsched_tx *tx);
 
 	/**
-	 * @select_channel: @sk connects (or was accepted) over a peer with
-	 * @nr_channels channels. Return the index of the one channel its data
-	 * must use, or -1 to use them all (the default). Any other value
-	 * ejects the policy.
+	 * @select_channels: the channels @sk's frames may use, out of the
+	 * @nr_channels of its peer: bit i stands for channel i. Called after
+	 * sock_connected(), and again for every connected socket when a
+	 * policy is attached (an ejection or detach gives every socket all
+	 * channels back). Return NETSCHED_CHANNELS_ALL (or 0) for all of
+	 * them, the default. A set that names none of the @nr_channels
+	 * ejects the policy. When every channel of the set is down, the
+	 * socket falls back to the others rather than stall. The channel
+	 * for its control frames is taken from the set too. Process context,
+	 * bottom halves disabled.
 	 */
-	s32 (*select_channel)(struct netsched_sock *sk, u32 nr_channels);
+	u64 (*select_channels)(struct netsched_sock *sk, u32 nr_channels);
 
 	/**
 	 * @select_cpu: choose the core for work of @kind (an enum
 	 * netsched_cpu_kind) number @index. Return an online CPU, or -1 for
-	 * the default spread. Anything else ejects the policy.
+	 * the default spread. Anything else ejects the policy. Process
+	 * context, when the channel or worker is created.
 	 */
 	s32 (*select_cpu)(u32 kind, u32 index);
 

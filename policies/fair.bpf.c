@@ -39,7 +39,7 @@
 
 char _license[] SEC("license") = "GPL";
 
-#define DEFAULT_WEIGHT	100
+#define DEFAULT_WEIGHT	NETSCHED_WEIGHT_DFL
 #define MAX_WEIGHT	1000
 
 /* cgroup id -> weight (1..1000); filled by `ncload set-weight CGROUP W` */

@@ -10,8 +10,14 @@
  * first, always prefers a lower class and serves sockets of one class in
  * the order they became ready (FIFO, which is round robin for sockets that
  * keep sending). A latency-sensitive app in class 0 thus never waits for a
- * bulk app of class 2 in the scheduler: it waits only for the frame being
- * sent and the bytes the channels already hold.
+ * bulk app of class 2 in the scheduler.
+ *
+ * Nor does it wait behind them in a channel: a frame sent waits for the
+ * bytes its channel's TCP already holds. So when a peer has two channels
+ * or more, class 0 gets channel 0 to itself and every other class uses
+ * the rest (select_channels()), as the NetChannel prototype kept separate
+ * channels for latency and for throughput traffic. With one channel all
+ * classes share it.
  *
  *	ncload attach priority
  *	ncload set-class /sys/fs/cgroup/lapp 0
@@ -60,8 +66,18 @@ u64 NETSCHED_OPS(priority_enqueue, struct netsched_sock *sk,
 	return class << CLOCK_BITS | (tx->now_ns & CLOCK_MASK);
 }
 
+u64 NETSCHED_OPS(priority_select_channels, struct netsched_sock *sk,
+		 u32 nr_channels)
+{
+	if (nr_channels < 2)
+		return NETSCHED_CHANNELS_ALL;
+	return sk->class == 0 ? netsched_channels(0, 0) :
+				netsched_channels(1, nr_channels - 1);
+}
+
 NETSCHED_POLICY(priority,
 	.sock_init = (void *)priority_sock_init,
 	.enqueue = (void *)priority_enqueue,
+	.select_channels = (void *)priority_select_channels,
 	.timeout_ms = 10000,
 );

@@ -6,9 +6,9 @@
  *   per-cgroup map like priority's; default class 1), so while sockets of
  *   class 0 keep a peer's channels busy, a class 1 socket is never served.
  *   timeout_ms is short (1 s) so the watchdog ejects it quickly.
- * - an invalid return: select_channel() returns bad_channel when user space
- *   sets it (0 = behave: -1, use every channel), e.g. 1000, which is no
- *   channel index and must get the policy ejected.
+ * - an invalid return: select_channels() returns bad_channels when user
+ *   space sets it (0 = behave: every channel), e.g. 1ULL << 40, a set
+ *   that names none of the peer's channels and must get it ejected.
  */
 #include "netchannel.bpf.h"
 
@@ -16,7 +16,7 @@ char _license[] SEC("license") = "GPL";
 
 NETSCHED_CGROUP_MAP(cgrp_class);
 
-int bad_channel;
+unsigned long long bad_channels;
 int exit_kind = -1;
 long long exit_code;
 
@@ -32,10 +32,10 @@ u64 NETSCHED_OPS(starve_enqueue, struct netsched_sock *sk,
 	return sk->class;
 }
 
-s32 NETSCHED_OPS(starve_select_channel, struct netsched_sock *sk,
+u64 NETSCHED_OPS(starve_select_channels, struct netsched_sock *sk,
 		 u32 nr_channels)
 {
-	return bad_channel ? bad_channel : -1;
+	return bad_channels ? bad_channels : NETSCHED_CHANNELS_ALL;
 }
 
 void NETSCHED_OPS(starve_exit, struct netsched_exit_info *info)
@@ -47,7 +47,7 @@ void NETSCHED_OPS(starve_exit, struct netsched_exit_info *info)
 NETSCHED_POLICY(nc_test_starve,
 	.sock_init = (void *)starve_sock_init,
 	.enqueue = (void *)starve_enqueue,
-	.select_channel = (void *)starve_select_channel,
+	.select_channels = (void *)starve_select_channels,
 	.exit = (void *)starve_exit,
 	.timeout_ms = 1000,
 );
