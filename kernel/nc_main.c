@@ -260,8 +260,16 @@ static int __init nc_init(void)
 {
 	int err;
 
-	/* channel work may block in TCP sendmsg: not WQ_MEM_RECLAIM-safe */
-	nc_wq = alloc_workqueue("netchannel", WQ_HIGHPRI, 0);
+	/*
+	 * Channel work may block in TCP sendmsg: not WQ_MEM_RECLAIM-safe.
+	 * Not WQ_HIGHPRI either: bulk channel work at nice -20 would run
+	 * ahead of every app, a latency-sensitive one included; at normal
+	 * priority the CPU scheduler's own priorities (nice, cgroup weights)
+	 * still decide. What must not wait, a short message of a socket
+	 * alone on its channels, is sent by the writer itself and received
+	 * in softirq (nc_peer_push(), nc_chan_data_ready()).
+	 */
+	nc_wq = alloc_workqueue("netchannel", 0, 0);
 	if (!nc_wq)
 		return -ENOMEM;
 	err = register_pernet_subsys(&nc_net_ops);

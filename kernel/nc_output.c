@@ -335,9 +335,28 @@ void nc_chan_tx_drop(struct nc_channel *ch)
 }
 
 /*
+ * Late binding: a frame is bound to a channel (picked, and so taken from
+ * the NetScheduler's order) only once the channel's TCP socket has room
+ * for it under its notsent_lowat (net.netchannel.channel_queue), so what a
+ * policy decides applies to the next frame, not after a queue drains. When
+ * there is no room, SOCK_NOSPACE makes TCP call nc_chan_write_space() once
+ * the unsent bytes fall to half of the limit. The socket is owned, so the
+ * ACKs that free room wait in its backlog, which release_sock() processes
+ * after the bit is set: no wakeup is lost.
+ */
+static bool nc_chan_tx_room(struct sock *sk)
+{
+	if (sk_stream_memory_free(sk))
+		return true;
+	set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+	return false;
+}
+
+/*
  * Send frames on @ch until TCP has no room, nothing is left, or @budget
- * frames went: 0 when nothing is left, -EAGAIN when TCP is full (the frame
- * waits in @ch->tx; nc_chan_write_space() brings the work back), 1 when the
+ * frames went: 0 when nothing is left, -EAGAIN when TCP is full (a frame
+ * it took only part of waits in @ch->tx, and nc_chan_write_space() brings
+ * the work back; see nc_chan_tx_room()), 1 when the
  * budget ran out, another negative errno if the channel broke. Process
  * context; owns the channel socket's lock, and with it @ch->tx, meanwhile.
  */
@@ -350,6 +369,10 @@ static int nc_chan_tx_run(struct nc_channel *ch, int budget)
 	while (!atomic_read(&ch->dead)) {
 		if (!budget--) {
 			ret = 1;
+			break;
+		}
+		if (!ch->tx.busy && !nc_chan_tx_room(sk)) {
+			ret = -EAGAIN;
 			break;
 		}
 		if (!ch->tx.busy && !nc_chan_tx_next(ch))
@@ -424,7 +447,8 @@ void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk)
 
 /*
  * The transmit fast path, from sendmsg() once @nsk queued frames after its
- * queue was empty: if no other socket waits on the peer and the channel's
+ * queue was empty: if no other socket waits on the peer (or @nsk has a set
+ * of channels of its own, as priority gives class 0) and the channel's
  * work is not about to run, the writer sends them itself, as TCP's sendmsg
  * does: no work item, no wakeup. Otherwise it wakes one channel. A writer
  * that keeps its queue full (a bulk stream) leaves the sending to the
@@ -434,7 +458,8 @@ void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk)
 {
 	struct nc_channel *ch;
 
-	if (READ_ONCE(peer->nr_ready) > 1) {
+	if (READ_ONCE(peer->nr_ready) > 1 &&
+	    READ_ONCE(nsk->chan_mask) == NETSCHED_CHANNELS_ALL) {
 		nc_peer_kick(peer, nsk);
 		return;
 	}
