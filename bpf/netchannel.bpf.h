@@ -41,17 +41,21 @@
 	}
 
 /*
- * A per-cgroup setting: cgroup v2 id -> u32. ncload pins a policy's maps
- * under /sys/fs/bpf/netchannel/maps/ and `ncload set-class` / `set-weight`
- * fill the maps named cgrp_class / cgrp_weight.
+ * A per-cgroup setting: cgroup v2 id -> u32, whose values the policy
+ * accepts from @lo to @hi. ncload pins a policy's maps under
+ * /sys/fs/bpf/netchannel/maps/, and `ncload set NAME CGROUP VALUE` fills
+ * one, refusing values out of the range, which it reads from the BTF decl
+ * tag put here on the map (set-class and set-weight are `set cgrp_class`
+ * and `set cgrp_weight`). Adding a setting never means editing ncload.
  */
-#define NETSCHED_CGROUP_MAP(name)					\
+#define NETSCHED_CGROUP_MAP(name, lo, hi)				\
 	struct {							\
 		__uint(type, BPF_MAP_TYPE_HASH);			\
 		__uint(max_entries, 1024);				\
 		__type(key, u64);					\
 		__type(value, u32);					\
-	} name SEC(".maps")
+	} name SEC(".maps")						\
+	__attribute__((btf_decl_tag("netsched_range:" #lo ":" #hi)))
 
 /* What @map holds for @sk's cgroup, or @dflt when nothing is set. */
 static __always_inline u32 netsched_cgroup_value(void *map,

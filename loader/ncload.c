@@ -11,9 +11,10 @@
  *
  * The policy's own maps (every map but its struct_ops map and the .data,
  * .bss and .rodata sections) are pinned under /sys/fs/bpf/netchannel/maps/
- * by name while it is attached, so that `set-class` and `set-weight` (and
- * bpftool) can configure it: they write cgroup id -> value into the pinned
- * map cgrp_class or cgrp_weight. `replace` keeps the entries of a map the
+ * by name while it is attached, so that `set` (and its aliases set-class
+ * and set-weight, and bpftool) can configure it: it writes cgroup id ->
+ * value into the pinned map, within the range the policy declared for the
+ * map in a BTF decl tag (NETSCHED_CGROUP_MAP()). `replace` keeps the entries of a map the
  * new policy declares with the same name and layout (it reuses the map),
  * and unpins the old policy's other maps; `detach` unpins them all.
  */
@@ -50,21 +51,29 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-/* what set-class and set-weight write, and the values the policies accept */
+/*
+ * A per-cgroup setting. `set MAP CGROUP VALUE` writes any map of the
+ * attached policy, in the range the policy declares for it (see
+ * NETSCHED_CGROUP_MAP() in bpf/netchannel.bpf.h); set-class and set-weight
+ * are its aliases for the maps priority and fair declare. @what and
+ * @policy only word the messages.
+ */
 struct cgrp_setting {
 	const char *cmd;
 	const char *map;
 	const char *what;
-	unsigned long min, max;
 	const char *policy;
 };
 
 static const struct cgrp_setting set_class = {
-	"set-class", "cgrp_class", "class", 0, 255, "priority",
+	"set-class", "cgrp_class", "class", "priority",
 };
 static const struct cgrp_setting set_weight = {
-	"set-weight", "cgrp_weight", "weight", 1, 1000, "fair",
+	"set-weight", "cgrp_weight", "weight", "fair",
 };
+
+/* the BTF decl tag NETSCHED_CGROUP_MAP() puts on the map: "netsched_range:LO:HI" */
+#define RANGE_TAG	"netsched_range:"
 
 static int verbose;
 
@@ -88,14 +97,15 @@ static void usage(FILE *f)
 "                   and the pinned maps with their number of entries\n"
 "                   (-v: the entries too)\n"
 "  list             list the built-in policies\n"
-"  set-class CGROUP CLASS\n"
+"  set MAP CGROUP VALUE\n"
 "                   sockets that tasks of CGROUP (a cgroup v2 directory,\n"
 "                   e.g. /sys/fs/cgroup/lapp) create from now on get\n"
-"                   CLASS, 0 (highest) to 255; writes the map cgrp_class\n"
-"                   of the attached policy (priority)\n"
+"                   VALUE from the attached policy's map MAP, within the\n"
+"                   range the policy declares for it (status shows it)\n"
+"  set-class CGROUP CLASS\n"
+"                   set cgrp_class CGROUP CLASS (priority: 0 is highest)\n"
 "  set-weight CGROUP WEIGHT\n"
-"                   the same for WEIGHT, 1 to 1000 (default 100), in the\n"
-"                   map cgrp_weight (fair)\n"
+"                   set cgrp_weight CGROUP WEIGHT (fair: default 100)\n"
 "\n"
 "Options:\n"
 "  -v, --verbose    show libbpf's messages; status lists map entries\n"
@@ -647,13 +657,52 @@ static int ncload_policy_active(char *name, size_t len)
 	return ret;
 }
 
-static int cmd_set(const struct cgrp_setting *set, const char *path,
-		   const char *value)
+/*
+ * The range the policy declared for map @fd (named @map): the BTF decl tag
+ * of its variable. 0, or -1 when it declared none.
+ */
+static int map_range(int fd, const char *map, unsigned long *lo,
+		     unsigned long *hi)
 {
+	struct bpf_map_info info;
+	__u32 len = sizeof(info), i, n;
+	struct btf *btf;
+	int ret = -1;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_map_get_info_by_fd(fd, &info, &len) || !info.btf_id)
+		return -1;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return -1;
+	n = btf__type_cnt(btf);
+	for (i = 1; i < n && ret; i++) {
+		const struct btf_type *t = btf__type_by_id(btf, i), *v;
+		const char *tag;
+
+		if (!btf_is_decl_tag(t) || btf_decl_tag(t)->component_idx != -1)
+			continue;
+		v = btf__type_by_id(btf, t->type);
+		tag = btf__name_by_offset(btf, t->name_off);
+		if (v && btf_is_var(v) &&
+		    !strcmp(btf__name_by_offset(btf, v->name_off), map) &&
+		    tag && !strncmp(tag, RANGE_TAG, strlen(RANGE_TAG)) &&
+		    sscanf(tag + strlen(RANGE_TAG), "%lu:%lu", lo, hi) == 2)
+			ret = 0;
+	}
+	btf__free(btf);
+	return ret;
+}
+
+/* set MAP CGROUP VALUE, and its aliases (@set names what they are for) */
+static int cmd_set(const struct cgrp_setting *set, const char *map,
+		   const char *path, const char *value)
+{
+	const char *what = set ? set->what : "value";
 	char mpath[PATH_MAX], name[64] = "";
+	unsigned long v, lo, hi;
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
-	unsigned long v;
 	char *end;
 	__u64 cgid;
 	__u32 val;
@@ -661,34 +710,52 @@ static int cmd_set(const struct cgrp_setting *set, const char *path,
 
 	errno = 0;
 	v = strtoul(value, &end, 10);
-	if (!*value || *end || errno || value[0] == '-' ||
-	    v < set->min || v > set->max)
-		return fail("%s '%s' out of range: %lu to %lu", set->what, value,
-			    set->min, set->max);
+	if (!*value || *end || errno || value[0] == '-' || v > UINT32_MAX)
+		return fail("%s '%s' is not a number from 0 to %u", what, value,
+			    UINT32_MAX);
+	if (strchr(map, '/') || !*map || strlen(map) >= 64)
+		return fail("'%s' is not a map name", map);
 	if (cgroup_id_of(path, &cgid))
 		return 1;
 	if (module_check())
 		return 1;
 	switch (ncload_policy_active(name, sizeof(name))) {
 	case -1:
-		return fail("no policy is attached; attach one with a map %s first, e.g. 'ncload attach %s'",
-			    set->map, set->policy);
+		if (set)
+			return fail("no policy is attached; attach one with a map %s first, e.g. 'ncload attach %s'",
+				    map, set->policy);
+		return fail("no policy is attached; attach one with a map %s first",
+			    map);
 	case 0:
 		return fail("policy '%s' was not attached by ncload, which pinned no maps of it; use 'bpftool map update name %s ...'",
-			    name, set->map);
+			    name, map);
 	}
-	map_pin_path(mpath, sizeof(mpath), set->map);
+	map_pin_path(mpath, sizeof(mpath), map);
 	fd = bpf_obj_get(mpath);
-	if (fd < 0)
-		return fail("the attached policy %s has no map %s (%s: %s); %s is for policies like %s",
-			    name, set->map, mpath, strerror(errno), set->cmd,
-			    set->policy);
+	if (fd < 0) {
+		if (set)
+			return fail("the attached policy %s has no map %s (%s: %s); %s is for policies like %s",
+				    name, map, mpath, strerror(errno), set->cmd,
+				    set->policy);
+		return fail("the attached policy %s has no map %s (%s: %s); 'ncload status' lists its maps",
+			    name, map, mpath, strerror(errno));
+	}
 	memset(&info, 0, sizeof(info));
 	if (bpf_map_get_info_by_fd(fd, &info, &len) || info.key_size != 8 ||
 	    info.value_size != 4) {
 		close(fd);
 		return fail("map %s of %s is not a map of cgroup id (8 bytes) -> %s (4 bytes)",
-			    set->map, name, set->what);
+			    map, name, what);
+	}
+	if (map_range(fd, map, &lo, &hi)) {
+		close(fd);
+		return fail("policy %s declares no range for map %s (declare it with NETSCHED_CGROUP_MAP(%s, LO, HI))",
+			    name, map, map);
+	}
+	if (v < lo || v > hi) {
+		close(fd);
+		return fail("%s '%s' out of range: %lu to %lu (what policy %s declares for %s)",
+			    what, value, lo, hi, name, map);
 	}
 	val = v;
 	if (bpf_map_update_elem(fd, &cgid, &val, BPF_ANY)) {
@@ -698,8 +765,8 @@ static int cmd_set(const struct cgrp_setting *set, const char *path,
 		return fail("cannot update %s: %s", mpath, strerror(err));
 	}
 	close(fd);
-	printf("%s %s (cgroup %llu): %s %lu\n", set->map, path,
-	       (unsigned long long)cgid, set->what, v);
+	printf("%s %s (cgroup %llu): %s %lu\n", map, path,
+	       (unsigned long long)cgid, what, v);
 	return 0;
 }
 
@@ -740,6 +807,7 @@ static void status_maps(void)
 	struct bpf_map_info info;
 	char path[PATH_MAX];
 	void *key, *next, *val;
+	unsigned long lo, hi;
 	struct dirent *de;
 	__u32 len, n;
 	int fd;
@@ -772,10 +840,14 @@ static void status_maps(void)
 				n++;
 			} while (!bpf_map_get_next_key(fd, key, next));
 		}
-		printf("map: %s (%s, %u of %u entries) %s\n", de->d_name,
+		printf("map: %s (%s, %u of %u entries) %s", de->d_name,
 		       info.type < sizeof(types) / sizeof(types[0]) &&
 		       types[info.type] ? types[info.type] : "other",
 		       n, info.max_entries, path);
+		if (!map_range(fd, de->d_name, &lo, &hi))
+			printf(" (ncload set %s CGROUP %lu..%lu)", de->d_name,
+			       lo, hi);
+		printf("\n");
 		if (verbose && key && next && val &&
 		    info.type != BPF_MAP_TYPE_PERCPU_HASH &&
 		    info.type != BPF_MAP_TYPE_PERCPU_ARRAY &&
@@ -862,10 +934,12 @@ int main(int argc, char **argv)
 		return cmd_status();
 	if (!strcmp(cmd, "list") && argc == 0)
 		return cmd_list();
+	if (!strcmp(cmd, "set") && argc == 3)
+		return cmd_set(NULL, argv[0], argv[1], argv[2]);
 	if (!strcmp(cmd, "set-class") && argc == 2)
-		return cmd_set(&set_class, argv[0], argv[1]);
+		return cmd_set(&set_class, set_class.map, argv[0], argv[1]);
 	if (!strcmp(cmd, "set-weight") && argc == 2)
-		return cmd_set(&set_weight, argv[0], argv[1]);
+		return cmd_set(&set_weight, set_weight.map, argv[0], argv[1]);
 	fprintf(stderr, "ncload: bad command or arguments: %s\n", cmd);
 	usage(stderr);
 	return 2;

@@ -43,7 +43,7 @@ char _license[] SEC("license") = "GPL";
 #define MAX_WEIGHT	1000
 
 /* cgroup id -> weight (1..1000); filled by `ncload set-weight CGROUP W` */
-NETSCHED_CGROUP_MAP(cgrp_weight);
+NETSCHED_CGROUP_MAP(cgrp_weight, 1, 1000);
 
 s32 NETSCHED_OPS(fair_sock_init, struct netsched_sock *sk)
 {

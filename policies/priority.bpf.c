@@ -48,7 +48,7 @@ char _license[] SEC("license") = "GPL";
 #define CLOCK_MASK	((1ULL << CLOCK_BITS) - 1)
 
 /* cgroup id -> class; filled by `ncload set-class CGROUP CLASS` */
-NETSCHED_CGROUP_MAP(cgrp_class);
+NETSCHED_CGROUP_MAP(cgrp_class, 0, 255);
 
 s32 NETSCHED_OPS(priority_sock_init, struct netsched_sock *sk)
 {

@@ -1348,6 +1348,15 @@ static void test_ncload_maps(void **state)
 	assert_int_equal(pinned_value("cgrp_class", CG_L), 0);
 	assert_int_equal(pinned_value("cgrp_class", CG_T), 7);
 	status_has("map: cgrp_class (hash, 2 of 1024 entries)");
+	status_has("(ncload set cgrp_class CGROUP 0..255)");
+	/* set-class is `set cgrp_class`, with the range priority declares */
+	assert_int_equal(ncload("set cgrp_class " CG_T " 255 >/dev/null"), 0);
+	assert_int_equal(pinned_value("cgrp_class", CG_T), 255);
+	ncload_fails("set cgrp_class " CG_T " 256");
+	ncload_fails("set cgrp_nosuch " CG_T " 1");	/* no such map */
+	ncload_fails("set ../link " CG_T " 1");
+	assert_int_equal(ncload("set cgrp_class " CG_T " >/dev/null 2>&1"), 2);
+	assert_int_equal(ncload("set-class " CG_T " 7 >/dev/null"), 0);
 
 	/* a policy without cgrp_class: its pins go, the new ones come */
 	assert_int_equal(ncload("replace fair >/dev/null"), 0);
@@ -1362,10 +1371,14 @@ static void test_ncload_maps(void **state)
 	assert_int_equal(pinned_value("cgrp_weight", CG_W3), 300);
 	status_has("map: cgrp_weight (hash, 1 of 1024 entries)");
 
+	/* a map of the right layout that declares no range is refused */
+	assert_int_equal(ncload("replace /nc/progs/nc_test_port.bpf.o >/dev/null"), 0);
+	ncload_fails("set cgrp_undeclared " CG_W3 " 1");
 	assert_int_equal(ncload("detach >/dev/null"), 0);
 	assert_int_equal(access(PIN_MAPS, F_OK), -1);
 	ncload_fails("set-weight " CG_W3 " 300");
 	assert_int_equal(nc_run("ncload --help | grep -q set-weight"), 0);
+	assert_int_equal(nc_run("ncload --help | grep -q 'set MAP CGROUP VALUE'"), 0);
 }
 
 int main(int argc, char **argv)

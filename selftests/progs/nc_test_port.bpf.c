@@ -13,6 +13,14 @@
 
 char _license[] SEC("license") = "GPL";
 
+/* a cgroup map declared without a range: ncload set must refuse it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, u64);
+	__type(value, u32);
+} cgrp_undeclared SEC(".maps");
+
 u16 lport;			/* host order; set by the test before attach */
 u64 nr_init, nr_connected, nr_select;
 u64 nr_enqueue[2];		/* per class */

@@ -14,7 +14,7 @@
 
 char _license[] SEC("license") = "GPL";
 
-NETSCHED_CGROUP_MAP(cgrp_class);
+NETSCHED_CGROUP_MAP(cgrp_class, 0, 255);
 
 unsigned long long bad_channels;
 int exit_kind = -1;
