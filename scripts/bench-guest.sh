@@ -18,6 +18,10 @@
 #   BENCH_SIZE=64          rr and L-app message size
 #   BENCH_TAPPS=2          T-apps next to the L-app
 #   BENCH_LAPP_INTERVAL=500  microseconds between L-app requests
+#   BENCH_LAPP_NICE=-20    nice value of the L-app, TCP and NetChannel alike
+#                          (as the paper's artifact: CPU priority is then
+#                          equal, and what remains is the stack)
+#   BENCH_LATENCY=latency  the second policy of the L-app/T-app rows
 #   BENCH_CHANNELS="1 2 4" channel / VNS worker counts of the bulk sweep
 #   BENCH_PRIORITY=priority            policy for the L-app/T-app rows
 #   BENCH_PRIORITY_SETUP=auto          shell command run after attaching it
@@ -47,6 +51,8 @@ WARMUP=${BENCH_WARMUP:-0.5}
 SIZE=${BENCH_SIZE:-64}
 TAPPS=${BENCH_TAPPS:-2}
 INTERVAL=${BENCH_LAPP_INTERVAL:-500}
+LAPP_NICE=${BENCH_LAPP_NICE:--20}
+LATENCY=${BENCH_LATENCY:-latency}
 CHANNELS=${BENCH_CHANNELS:-1 2 4}
 PRIORITY=${BENCH_PRIORITY:-priority}
 PRIORITY_SETUP=${BENCH_PRIORITY_SETUP-auto}
@@ -219,6 +225,7 @@ nc_server_restart() { # -> 0, or 1 with LAST_ERR
 
 mix_args=(mix --size "$SIZE" --interval "$INTERVAL" --warmup "$WARMUP" --seconds "$SECS"
 	--lapp-cgroup "$LAPP_CG" --tapp-cgroup "$TAPP_CG")
+[ "$LAPP_NICE" = 0 ] || mix_args+=(--lapp-nice "$LAPP_NICE")
 rr_args=(rr --size "$SIZE" --warmup "$WARMUP" --seconds "$SECS")
 
 # ------------------------------------------------------------------ servers
@@ -312,6 +319,35 @@ else
 	log "$LAST_ERR"
 	for k in prio99 prio999 prioput; do na "$k.nc" "$LAST_ERR"; done
 fi
+
+say "L-app next to $TAPPS T-apps, policy '$LATENCY'"
+if [ -n "$NC_DOWN" ]; then
+	for k in lat99 lat999 latput; do na "$k.nc" "$NC_DOWN"; done
+elif policy_attach "$LATENCY"; then
+	perf lapp_lat_netchannel netchannel "${mix_args[@]}" --tapps "$TAPPS" \
+		--cdf "$R/lapp_lat_netchannel.cdf"
+	cdf lapp_lat_netchannel
+	take lat99.nc lapp_lat_netchannel p99
+	take lat999.nc lapp_lat_netchannel p999
+	take latput.nc lapp_lat_netchannel throughput_bps 1e-9
+	"$NCLOAD" detach > /dev/null 2>&1 || true
+else
+	log "$LAST_ERR"
+	for k in lat99 lat999 latput; do na "$k.nc" "$LAST_ERR"; done
+fi
+
+# inflation: p99 next to the T-apps / p99 alone, each stack against its own
+ratio_of() { # KEY NUM DEN
+	if isnum "${V[$2]:-}" && isnum "${V[$3]:-}"; then
+		V[$1]=$(awk -v a="${V[$2]}" -v b="${V[$3]}" 'BEGIN { printf "%.4g", b ? a / b : 0 }')
+	else
+		V[$1]="n/a (${V[$2]:-not measured} / ${V[$3]:-not measured})"
+	fi
+}
+ratio_of infl.tcp tapps99.tcp alone99.tcp
+ratio_of infl.nc tapps99.nc alone99.nc
+ratio_of inflprio.nc prio99.nc alone99.nc
+ratio_of infllat.nc lat99.nc alone99.nc
 
 # The cost policy: BENCH_COST_POLICY, else the priority policy if ncload has
 # it, falling back to the test policy nc_test_count if it will not attach.
@@ -607,6 +643,12 @@ row tapps_tput tapput "T-app throughput next to the L-app, no policy" Gbit/s hig
 row lapp_prio_p99 prio99 "L-app p99, next to $TAPPS T-apps, policy $PRIORITY" us lower TCP tapps99.tcp
 row lapp_prio_p999 prio999 "L-app p99.9, next to $TAPPS T-apps, policy $PRIORITY" us lower TCP tapps999.tcp
 row prio_tput prioput "T-app throughput, policy $PRIORITY" Gbit/s higher TCP tapput.tcp
+row lapp_lat_p99 lat99 "L-app p99, next to $TAPPS T-apps, policy $LATENCY" us lower TCP tapps99.tcp
+row lapp_lat_p999 lat999 "L-app p99.9, next to $TAPPS T-apps, policy $LATENCY" us lower TCP tapps999.tcp
+row lat_tput latput "T-app throughput, policy $LATENCY" Gbit/s higher TCP tapput.tcp
+row lapp_infl infl "L-app p99 inflation (next to T-apps / alone), no policy" x lower
+row lapp_infl_prio inflprio "L-app p99 inflation, policy $PRIORITY" x lower "TCP" infl.tcp
+row lapp_infl_lat infllat "L-app p99 inflation, policy $LATENCY" x lower "TCP" infl.tcp
 row bpf_cost cost "rr rate with BPF policy $COST_NAME" req/s higher "NC native" rr.nc
 row swap_stall swap "max rr latency during live policy swaps" us lower "TCP max" rrmax.tcp
 row swap_stall_nc swap "max rr latency during live policy swaps" us lower "NC max, no swaps" rrmax.nc

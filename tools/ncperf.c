@@ -87,6 +87,7 @@ static struct opts {
 	double interval_us;
 	int tapps;
 	const char *lapp_cgroup;
+	int lapp_nice;		/* mix: nice value of the L-app; 0 leaves it */
 	const char *tapp_cgroup;
 	double timeout;
 	size_t bufsize;
@@ -167,6 +168,8 @@ static void usage(FILE *f)
 "  --tapps N        mix: number of T-apps (default 2, max %d)\n"
 "  --lapp-cgroup P  mix: move the L-app into cgroup P (a cgroup2 directory) by\n"
 "                   writing its pid to P/cgroup.procs before it opens a socket\n"
+"  --lapp-nice N    mix: run the L-app at nice N (-20..19), as the NetChannel\n"
+"                   paper's artifact runs its L-app at -20 (default: unchanged)\n"
 "  --tapp-cgroup P  mix: the same for every T-app. Note: `ip netns exec` mounts\n"
 "                   a fresh /sys, hiding /sys/fs/cgroup; mount cgroup2 a second\n"
 "                   time elsewhere (e.g. /run/nc-cgroup) and give paths there\n"
@@ -1271,6 +1274,11 @@ static void lapp_main(struct mix_shared *sh, uint64_t session, uint32_t nconns,
 	c->fd = -1;
 	if (o.lapp_cgroup && join_cgroup(o.lapp_cgroup, s->err, sizeof(s->err)))
 		goto out;
+	if (o.lapp_nice && setpriority(PRIO_PROCESS, 0, o.lapp_nice)) {
+		errf(s->err, sizeof(s->err), "setpriority(%d): %s", o.lapp_nice,
+		     strerror(errno));
+		goto out;
+	}
 	c->fd = client_connect(NCP_ECHO, o.size, nconns, session, s->err, sizeof(s->err));
 	if (c->fd < 0)
 		goto out;
@@ -1397,6 +1405,7 @@ static int client_mix(void)
 		jw_num(&j, "tapps", o.tapps);
 		jw_num(&j, "tapp_sockets", o.sockets);
 		jw_str(&j, "lapp_cgroup", o.lapp_cgroup);
+		jw_num(&j, "lapp_nice", o.lapp_nice);
 		jw_str(&j, "tapp_cgroup", o.tapp_cgroup);
 		jw_num(&j, "size", o.size);
 		jw_num(&j, "interval_us", o.interval_us);
@@ -1907,7 +1916,7 @@ static int json_check_main(int argc, char **argv)
 
 enum {
 	OPT_PROTO = 256, OPT_ADDR, OPT_PORT, OPT_MODE, OPT_SOCKETS, OPT_BYTES, OPT_SECONDS,
-	OPT_WARMUP, OPT_SIZE, OPT_INTERVAL, OPT_TAPPS, OPT_LCG, OPT_TCG, OPT_TIMEOUT,
+	OPT_WARMUP, OPT_SIZE, OPT_INTERVAL, OPT_TAPPS, OPT_LCG, OPT_LNICE, OPT_TCG, OPT_TIMEOUT,
 	OPT_BUFSIZE, OPT_JSON, OPT_ONCE, OPT_IDLE, OPT_BG, OPT_NONODELAY, OPT_CDF, OPT_TAG,
 };
 
@@ -1924,6 +1933,7 @@ static const struct option longopts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "tapps", required_argument, NULL, OPT_TAPPS },
 	{ "lapp-cgroup", required_argument, NULL, OPT_LCG },
+	{ "lapp-nice", required_argument, NULL, OPT_LNICE },
 	{ "tapp-cgroup", required_argument, NULL, OPT_TCG },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "bufsize", required_argument, NULL, OPT_BUFSIZE },
@@ -1987,6 +1997,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TAPPS: o.tapps = (int)parse_num("--tapps", optarg, 0, MAX_TAPPS); break;
 		case OPT_LCG: o.lapp_cgroup = optarg; break;
+		case OPT_LNICE:
+			o.lapp_nice = (int)parse_num("--lapp-nice", optarg, -20, 19);
+			break;
 		case OPT_TCG: o.tapp_cgroup = optarg; break;
 		case OPT_TIMEOUT: o.timeout = parse_num("--timeout", optarg, 0.01, 3600); break;
 		case OPT_BUFSIZE: {
@@ -2040,8 +2053,8 @@ int main(int argc, char **argv)
 		die_usage("--interval must be shorter than --timeout");
 	if (o.mode == MODE_MIX && o.tapps * o.sockets + 1 > 1024)
 		die_usage("mix: at most 1024 connections");
-	if ((o.lapp_cgroup || o.tapp_cgroup) && o.mode != MODE_MIX)
-		die_usage("--lapp-cgroup/--tapp-cgroup apply to mix only");
+	if ((o.lapp_cgroup || o.tapp_cgroup || o.lapp_nice) && o.mode != MODE_MIX)
+		die_usage("--lapp-cgroup/--tapp-cgroup/--lapp-nice apply to mix only");
 
 	signal(SIGPIPE, SIG_IGN);
 	if (o.role == ROLE_SERVER)
