@@ -88,7 +88,8 @@ static void nc_sched_sock_init_locked(struct nc_policy *p, struct nc_sock *nsk)
 	if (!p || nsk->sched_gen == p->gen || atomic_read(&p->ejecting))
 		return;
 	if (!p->ops->sock_init) {
-		nsk->sched_gen = p->gen;
+		/* pairs with nc_sched_rank() */
+		smp_store_release(&nsk->sched_gen, p->gen);
 		return;
 	}
 	ret = p->ops->sock_init(&nsk->sched);
@@ -97,7 +98,8 @@ static void nc_sched_sock_init_locked(struct nc_policy *p, struct nc_sock *nsk)
 			       ret, nsk->sched.id);
 		return;
 	}
-	nsk->sched_gen = p->gen;
+	/* pairs with nc_sched_rank(): enqueue() only after sock_init() */
+	smp_store_release(&nsk->sched_gen, p->gen);
 }
 
 void nc_sched_sock_attach(struct nc_sock *nsk)
@@ -361,18 +363,39 @@ static bool nc_ready_less(struct rb_node *a, const struct rb_node *b)
 	return x->rank_seq < y->rank_seq;
 }
 
-/* Rank @nsk's next frame: the policy's enqueue(), or round robin. */
+/*
+ * Rank @nsk's next frame: the policy's enqueue(), or round robin.
+ *
+ * A policy is published before it has seen every socket (sock_init()) and
+ * before the waiting ones are ranked again (nc_sched_rerank_all()), and
+ * the data path keeps running meanwhile. So it ranks only sockets it has
+ * initialised (round robin ranks the others until then), and it gets a
+ * virtual clock of its own: the peer's @vtime restarts at 0 the first time
+ * a policy ranks on that peer, and only ranks it gave move it (see
+ * nc_sched_pick()). Without that, a frame ranked in that window saw the
+ * old policy's clock (priority's class bits: ~2^56) and fair's finish tag
+ * of that socket kept it, so it starved for as long as fair ran.
+ */
 static void nc_sched_rank(struct nc_peer *peer, struct nc_sock *nsk)
 {
 	struct sk_buff *skb = skb_peek(&nsk->txq);
 	struct netsched_tx tx;
 	struct nc_policy *p;
+	u64 gen;
 
 	nsk->rank_seq = ++peer->seq;
 	nsk->rank = nsk->rank_seq;
+	nsk->rank_gen = 0;
 	rcu_read_lock();
 	p = rcu_dereference(nc_policy);
-	if (p && p->ops->enqueue && !atomic_read(&p->ejecting)) {
+	/* pairs with the store in nc_sched_sock_init_locked() */
+	gen = smp_load_acquire(&nsk->sched_gen);
+	if (p && p->ops->enqueue && !atomic_read(&p->ejecting) &&
+	    gen == p->gen) {
+		if (peer->vtime_gen != p->gen) {
+			peer->vtime = 0;
+			peer->vtime_gen = p->gen;
+		}
 		/* filled only for a policy: round robin needs none of it */
 		tx = (struct netsched_tx){
 			.now_ns = ktime_get_ns(),
@@ -387,6 +410,7 @@ static void nc_sched_rank(struct nc_peer *peer, struct nc_sock *nsk)
 							   READ_ONCE(nsk->nn->frame_size));
 		}
 		nsk->rank = p->ops->enqueue(&nsk->sched, &tx);
+		nsk->rank_gen = p->gen;
 	}
 	rcu_read_unlock();
 }
@@ -420,9 +444,11 @@ void nc_sched_ready_del(struct nc_peer *peer, struct nc_sock *nsk)
 
 /*
  * The policy changed: ranks given by the old one mean nothing to the new
- * one (or to round robin), so every waiting socket is ranked again, each
- * peer's virtual clock restarts, and the starvation clock restarts too: a
- * new policy answers only for what it did itself.
+ * one (or to round robin), so every waiting socket is ranked again (each
+ * peer's virtual clock restarts at the new policy's first rank there, see
+ * nc_sched_rank()), and the starvation clock restarts too: a new policy
+ * answers only for what it did itself. Called after the new policy has
+ * seen every socket (nc_sched_init_all_socks()).
  */
 static void nc_sched_rerank_all(void)
 {
@@ -430,14 +456,6 @@ static void nc_sched_rerank_all(void)
 	struct nc_peer *peer;
 
 	spin_lock_bh(&nc_sock_list_lock);
-	list_for_each_entry(nsk, &nc_sock_list, node) {
-		peer = READ_ONCE(nsk->peer);
-		if (!peer)
-			continue;
-		spin_lock(&peer->lock);
-		peer->vtime = 0;
-		spin_unlock(&peer->lock);
-	}
 	list_for_each_entry(nsk, &nc_sock_list, node) {
 		peer = READ_ONCE(nsk->peer);
 		if (!peer)
@@ -500,7 +518,8 @@ struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch)
 		rb_erase_cached(&nsk->ready_rb, &peer->ready);
 		nsk->queued = false;
 		peer->nr_ready--;
-		peer->vtime = nsk->rank;
+		if (nsk->rank_gen && nsk->rank_gen == peer->vtime_gen)
+			peer->vtime = nsk->rank;
 		nsk->served_ns = ktime_get_ns();
 		list_move_tail(&nsk->served_node, &peer->served);
 		trace_nc_sched_pick(ch->idx, nsk->id, nsk->rank, peer->nr_ready);

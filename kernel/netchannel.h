@@ -150,7 +150,9 @@ enum nc_peer_state {
  *	ordered by the rank the NetScheduler gave their next frame
  * @served: the same sockets, least recently served first (starvation)
  * @seq: tie-breaker and native round-robin clock
- * @vtime: rank of the last frame sent
+ * @vtime: rank of the last frame sent, as the policy of generation
+ *	@vtime_gen ranked it: a policy's virtual clock is never seen by
+ *	another one (nor set from ranks another policy gave)
  * @nr_ready: sockets in @ready
  * @socks: every socket attached to this peer
  * @waiting: connecting sockets waiting for the group to be ready
@@ -176,6 +178,7 @@ struct nc_peer {
 	struct list_head served;
 	u64 seq;
 	u64 vtime;
+	u64 vtime_gen;
 	u32 nr_ready;
 	struct list_head socks;
 	struct list_head waiting;
@@ -340,6 +343,7 @@ struct nc_channel {
  * @tx_bytes: bytes in @txq not yet sent
  * @fin_queued: send CLOSE once txq is empty; @fin_sent: it was picked
  * @ready_rb, @rank, @rank_seq: entry in peer->ready; @queued: it is there
+ * @rank_gen: generation of the policy that gave @rank (0: round robin)
  * @served_node, @served_ns: entry in peer->served, last service time
  * @chan_mask: the channels its frames may use, bit i for channel i (the
  *	policy's select_channels(); all by default). Written with WRITE_ONCE
@@ -397,6 +401,7 @@ struct nc_sock {
 	struct rb_node ready_rb;
 	u64 rank;
 	u64 rank_seq;
+	u64 rank_gen;
 	bool queued;
 	struct list_head served_node;
 	u64 served_ns;

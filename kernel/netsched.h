@@ -183,7 +183,8 @@ struct netsched_ops {
 	/**
 	 * @enqueue: @sk has a frame to send: it just became sendable, it
 	 * sent a frame and has more, or the policy changed (every waiting
-	 * socket is ranked again, and each peer's @tx->vtime restarts at 0).
+	 * socket is ranked again, and each peer's @tx->vtime restarts at 0;
+	 * a socket is ranked by a policy only after its sock_init()).
 	 * Return the frame's rank: among the sockets ready on a peer, the
 	 * lowest rank is sent next (ties in arrival order). Called with the
 	 * peer's lock held, in process context (a writer, a channel's work)
