@@ -103,6 +103,7 @@ static void nc_chan_write_space(struct sock *sk)
 	ch = sk->sk_user_data;
 	if (ch && !atomic_read(&ch->dead) && sk_stream_is_writeable(sk)) {
 		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		WRITE_ONCE(ch->tx_full, false);
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
 	}
 	read_unlock_bh(&sk->sk_callback_lock);

@@ -382,6 +382,8 @@ static int nc_chan_tx_run(struct nc_channel *ch, int budget)
 			break;
 		nc_chan_tx_done(ch);
 	}
+	/* before release_sock(): the write_space it may run clears it */
+	WRITE_ONCE(ch->tx_full, ret == -EAGAIN);
 	release_sock(sk);
 	return ret;
 }
@@ -394,7 +396,7 @@ static void nc_chan_tx_after(struct nc_channel *ch, int ret)
 	if (ret == 1) {
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
 	} else if (ret == -EAGAIN) {
-		/* full: another channel takes what waits */
+		/* full: another channel with room takes what waits */
 		if (peer && READ_ONCE(peer->nr_ready) && peer->nr > 1)
 			nc_peer_kick(peer, NULL);
 	} else if (ret && peer) {
@@ -411,7 +413,10 @@ void nc_chan_tx_workfn(struct work_struct *work)
 
 /*
  * The channel @nsk's next frame should go on (the next in turn of those
- * its set allows; any for a NULL @nsk), or NULL if none is up. The caller holds @peer, and a peer's
+ * its set allows; any for a NULL @nsk) among those whose TCP socket has
+ * room, or NULL if none is up or has room: a full channel's write_space
+ * wakes it, and it picks then. Kicking it before would only make it find
+ * TCP full again and kick the next one, round and round. The caller holds @peer, and a peer's
  * channels are freed only with it (nc_peer_free_workfn()). Wakes one
  * channel, not all: a channel that fills up passes the work on to the
  * next (nc_chan_tx_after()), so more channels work only when one is not
@@ -428,6 +433,7 @@ static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
 		for (i = 0; !ch && i < peer->nr; i++) {
 			idx = peer->rr++ % peer->nr;
 			if (peer->ch[idx] && !atomic_read(&peer->ch[idx]->dead) &&
+			    !READ_ONCE(peer->ch[idx]->tx_full) &&
 			    (!nsk || nc_sched_chan_allowed(peer, nsk, idx)))
 				ch = peer->ch[idx];
 		}

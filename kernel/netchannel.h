@@ -268,6 +268,9 @@ struct nc_tx_frame {
  * @dead: no more processing; set once
  * @saved_*: the TCP socket's callbacks before we took them over
  * @tx: the frame being sent
+ * @tx_full: its TCP socket had no room when the transmit path last ran;
+ *	set under the channel socket's lock, cleared by its write_space, so
+ *	no one kicks a channel that TCP will wake anyway (lockless reads)
  * @rx_hdr, @rx_got, @rx_need, @rx_frame, @rx_skb: receive state machine,
  *	written only under the channel socket's lock (see nc_chan_rx_read());
  *	a channel with a @peer has said (or, connected by us, sent) its HELLO
@@ -300,6 +303,7 @@ struct nc_channel {
 	void (*saved_state_change)(struct sock *sk);
 	void (*saved_write_space)(struct sock *sk);
 	struct nc_tx_frame tx;
+	bool tx_full;
 
 	u8 rx_hdr[NC_FRAME_HDR_LEN];
 	u32 rx_got;
