@@ -13,8 +13,8 @@
  * to shared memory. Each test prints what it measured ("# ..." lines).
  *
  * What each test asserts, and what it measured on the 2-vCPU TCG guest:
- * - priority: L-app p50 <= 1.1 x native's and <= 8 x idle (measured with
- *   two channels 0.29-0.46 x native, 1.9-2.5 x idle; see test_priority);
+ * - priority: L-app p50 <= 0.8 x native's and <= 5 x idle (measured with
+ *   two channels over 16 runs 0.29-0.56 x native, 1.8-3.4 x idle);
  * - fair: bytes of cgroups weighted 100:300 in [2.7, 3.3] over a link
  *   rate-limited to a quarter of one flow's throughput (measured 3.01-3.02;
  *   native 1.00-1.01);
@@ -574,7 +574,8 @@ static int test_teardown(void **state)
 
 #define NR_TAPPS	3	/* the T-app's connections */
 #define MIX_MS		3000	/* the L-app's run */
-#define PRIO_VS_IDLE	8	/* bound on p50 under load / idle p50, see below */
+#define PRIO_VS_IDLE	5	/* bound on p50 under load / idle p50, see below */
+#define PRIO_VS_NATIVE	0.8	/* bound on priority's p50 / native's p50 */
 #define PRIO_LINK_DIV	2	/* the link: one T-app flow's rate / this, */
 #define PRIO_LINK_MAX	80000	/* at most this many kbit/s (see below) */
 
@@ -656,10 +657,12 @@ static void print_rtt(const char *what, const struct rtt *r, double mbps)
  * idle), priority 2.5-3.2 ms (2.2-4.5x, 0.54-0.68x native); there the
  * L-app's frame waited behind the bulk bytes the shared channel's TCP
  * socket held. With two channels, priority gives class 0 channel 0 to
- * itself (2 runs): priority 1.9-2.5x idle, 0.29-0.46x native. What is left
- * is the tbf queue both channels share, and the CPUs. The bounds
- * (priority <= native within 10%, <= PRIO_VS_IDLE x idle) are to be
- * tightened once 20 runs give the spread.
+ * itself. Over 16 whole-suite runs (stock kernel, MTTCG): priority
+ * 1.77-3.41x idle, 0.29-0.56x native (median 0.35), native 4.4-8.4x idle;
+ * on the debug kernel 2.1x idle, 0.30x native. What is left is the tbf
+ * queue both channels share, and the CPUs. So this asserts priority <=
+ * PRIO_VS_NATIVE x native and <= PRIO_VS_IDLE x idle (it was 1.1x native
+ * and 8x idle with one channel), each about 1.4x above the worst run.
  */
 static int link_limit(unsigned int kbit);
 static double run_single(int ms);
@@ -699,12 +702,12 @@ static void test_priority(void **state)
 	assert_int_equal(ncload("detach >/dev/null"), 0);
 	link_limit(0);
 
-	printf("# L-app p50 / idle p50: native %.2fx, priority %.2fx (bound %dx); priority / native %.2f (bound 1.10)\n",
+	printf("# L-app p50 / idle p50: native %.2fx, priority %.2fx (bound %dx); priority / native %.2f (bound %.2f)\n",
 	       (double)nat.l.p50 / r_idle.p50, (double)prio.l.p50 / r_idle.p50,
-	       PRIO_VS_IDLE, (double)prio.l.p50 / nat.l.p50);
-	if (prio.l.p50 > 1.1 * nat.l.p50)
-		fail_msg("priority p50 %u us is worse than native's %u us", prio.l.p50,
-			 nat.l.p50);
+	       PRIO_VS_IDLE, (double)prio.l.p50 / nat.l.p50, PRIO_VS_NATIVE);
+	if (prio.l.p50 > PRIO_VS_NATIVE * nat.l.p50)
+		fail_msg("priority p50 %u us is over %.2fx native's %u us", prio.l.p50,
+			 PRIO_VS_NATIVE, nat.l.p50);
 	if (prio.l.p50 > PRIO_VS_IDLE * r_idle.p50)
 		fail_msg("priority p50 %u us is over %dx the idle p50 %u us",
 			 prio.l.p50, PRIO_VS_IDLE, r_idle.p50);
