@@ -39,7 +39,8 @@ static void nc_chan_rx_hello(struct nc_channel *ch, const struct nc_frame *f,
 	peer = nc_peer_alloc(nn, sin.sin_addr.s_addr, group, nr, false);
 	if (!peer) {
 		mutex_unlock(&nn->lock);
-		nc_chan_proto_error(ch, NC_STAT_ERR_HELLO, "out of memory");
+		/* not the peer's fault, but its HELLO is lost: it reconnects */
+		nc_chan_proto_error(ch, NC_STAT_RX_NOMEM, "out of memory");
 		return;
 	}
 found:
@@ -59,6 +60,29 @@ found:
 	spin_unlock_bh(&peer->lock);
 	trace_nc_channel(peer->addr, idx, 0);
 	mutex_unlock(&nn->lock);
+}
+
+/* The counter of a header that nc_frame_decode() refused with @err (< 0). */
+static enum nc_stat nc_frame_err_stat(int err)
+{
+	switch (-err) {
+	case NC_FERR_MAGIC:
+		return NC_STAT_ERR_BAD_MAGIC;
+	case NC_FERR_VERSION:
+		return NC_STAT_ERR_BAD_VERSION;
+	case NC_FERR_TYPE:
+		return NC_STAT_ERR_BAD_TYPE;
+	case NC_FERR_FLAGS:
+		return NC_STAT_ERR_BAD_FLAGS;
+	case NC_FERR_RESERVED:
+		return NC_STAT_ERR_BAD_RESERVED;
+	case NC_FERR_LEN:
+		return NC_STAT_ERR_BAD_LEN;
+	case NC_FERR_ID:
+		return NC_STAT_ERR_BAD_ID;
+	default:
+		return NC_STAT_ERR_BAD_ARG;
+	}
 }
 
 /* Too many OPENs in a second on one channel is an attack, not a load. */
@@ -131,16 +155,24 @@ static void nc_chan_rx_dispatch(struct nc_channel *ch, const struct nc_frame *f,
 					    nc_frame_type_str(f->type), f->dst_id);
 			goto out;
 		}
-		/* a socket closed here: tell the sender, as TCP's RST does */
+		/*
+		 * A socket closed here: tell the sender, as TCP's RST does,
+		 * once per socket pair in a row (a burst of its DATA gets one).
+		 */
 		nc_stat_inc(nn, NC_STAT_STALE_FRAMES);
-		if (f->type == NC_FT_DATA || f->type == NC_FT_ACCEPT ||
-		    f->type == NC_FT_CLOSE) {
+		if ((f->type == NC_FT_DATA || f->type == NC_FT_ACCEPT ||
+		     f->type == NC_FT_CLOSE) &&
+		    (f->src_id != ch->stale_src || f->dst_id != ch->stale_dst)) {
 			struct nc_frame r = {
 				.type = NC_FT_RESET, .src_id = f->dst_id,
 				.dst_id = f->src_id, .arg = ECONNRESET,
 			};
 
-			nc_chan_send_ctrl(ch, &r);
+			if (!nc_chan_send_ctrl(ch, &r)) {
+				ch->stale_src = f->src_id;
+				ch->stale_dst = f->dst_id;
+				nc_stat_inc(nn, NC_STAT_STALE_RESETS);
+			}
 		}
 		goto out;
 	}
@@ -295,6 +327,7 @@ static int nc_chan_rx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 				break;	/* the header ended the skb */
 			n = min_t(size_t, ch->rx_need, left);
 			if (!nc_chan_rx_take(ch, skb, off, n, arg->gfp)) {
+				nc_stat_inc(ch->nn, NC_STAT_RX_NOMEM);
 				desc->count = 0;	/* the work retries */
 				break;
 			}
@@ -362,7 +395,7 @@ void nc_chan_rx_workfn(struct work_struct *work)
 		if (deferred) {
 			if (ch->rx_defer_err) {
 				err = ch->rx_defer_err;
-				nc_chan_proto_error(ch, NC_STAT_ERR_FRAME - err - 1,
+				nc_chan_proto_error(ch, nc_frame_err_stat(err),
 						    "%s", nc_frame_err_str(err));
 				return;
 			}

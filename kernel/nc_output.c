@@ -47,9 +47,12 @@ int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 /*
  * A control frame that belongs to no socket (a RESET answering a frame for a
  * socket that is gone or an OPEN refused). The receive work, process
- * context: the allocation may sleep, so it does not fail short of the OOM
- * killer. Their number is bounded by the receive work, which stops reading
- * the channel while NC_MAX_CTRL_UNOWNED of them wait (nc_chan_rx_throttle()).
+ * context. It must not be lost: a lost refusal would leave the peer's
+ * connect() waiting for good. So the small allocation sleeps until it
+ * succeeds (__GFP_NOFAIL; the alternative is the same loop here). Their
+ * number is bounded by the receive work, which stops reading the channel
+ * while NC_MAX_CTRL_UNOWNED of them wait (nc_chan_rx_throttle()).
+ * Returns 0, or -ENOTCONN if the channel died.
  */
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
 {
@@ -57,9 +60,7 @@ int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
 	int err;
 
 	might_sleep();
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
+	c = kzalloc(sizeof(*c), GFP_KERNEL | __GFP_NOFAIL);
 	INIT_LIST_HEAD(&c->node);
 	err = nc_chan_queue_ctrl(ch, c, f);
 	if (err)

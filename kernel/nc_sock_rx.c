@@ -255,7 +255,7 @@ bool nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 			err = NC_STAT_ERR_UNKNOWN_SOCKET;
 		break;
 	default:
-		err = NC_STAT_ERR_FRAME + NC_FERR_TYPE - 1;
+		err = NC_STAT_ERR_BAD_TYPE;
 		break;
 	}
 	kfree_skb(skb);

@@ -51,13 +51,21 @@ enum nc_stat {
 	NC_STAT_BYTES_RX,
 	NC_STAT_OPENS_REFUSED,		/* OPEN answered with RESET */
 	NC_STAT_STALE_FRAMES,		/* frames for sockets closed here */
+	NC_STAT_STALE_RESETS,		/* RESETs that answered them */
 	NC_STAT_VNS_JOBS,		/* copies done by VNS workers */
 	NC_STAT_VNS_BYTES,
 	NC_STAT_RX_THROTTLED,		/* input paused: our answers pile up */
 	NC_STAT_RX_DEFERRED,		/* frames left to the receive work */
+	NC_STAT_RX_NOMEM,		/* receive allocations that failed */
 	/* protocol errors: each resets the channel it came on */
-	NC_STAT_ERR_FRAME,		/* + NC_FERR_* - 1: bad header */
-	NC_STAT_ERR_LAST_FRAME = NC_STAT_ERR_FRAME + NC_FERR__MAX - 2,
+	NC_STAT_ERR_BAD_MAGIC,		/* bad headers: nc_frame_err_stat() */
+	NC_STAT_ERR_BAD_VERSION,
+	NC_STAT_ERR_BAD_TYPE,
+	NC_STAT_ERR_BAD_FLAGS,
+	NC_STAT_ERR_BAD_RESERVED,
+	NC_STAT_ERR_BAD_LEN,
+	NC_STAT_ERR_BAD_ID,
+	NC_STAT_ERR_BAD_ARG,
 	NC_STAT_ERR_UNKNOWN_SOCKET,	/* id never allocated, or wrong peer */
 	NC_STAT_ERR_SEQ_WINDOW,		/* DATA outside the receive window */
 	NC_STAT_ERR_CREDIT,		/* more DATA than credit granted */
@@ -278,6 +286,10 @@ struct nc_tx_frame {
  *	@rx_defer_frame/@rx_defer_skb for the receive work; set under the
  *	socket's lock with release semantics, cleared by the work under it
  * @opens, @opens_since: OPEN flood detection
+ * @stale_src, @stale_dst: the last (remote id, closed local id) a stale
+ *	frame was answered for with a RESET; later stale frames of that pair
+ *	get none, since the RESET is already on its way, in order (receive
+ *	work only)
  * @frames_tx .. @bytes_rx: counters for /proc/net/netchannel/channels,
  *	plain: the transmit ones are written under the channel socket's lock,
  *	the receive ones by the reader (the lock holder, or the receive work
@@ -317,6 +329,8 @@ struct nc_channel {
 
 	u32 opens;
 	unsigned long opens_since;
+	u32 stale_src;
+	u32 stale_dst;
 
 	u64 frames_tx;
 	u64 frames_rx;

@@ -1025,6 +1025,67 @@ static void test_unread_resets(void **state)
 	expect_service(0x5e7);
 }
 
+/*
+ * A peer that keeps sending to a socket this host has closed gets one RESET
+ * for the burst, not one per frame: the first is on its way, in order, and
+ * a peer that sends without reading would otherwise make the host queue an
+ * answer for every frame (stale_frames counts them all, stale_resets the
+ * answers).
+ */
+static void test_stale_resets_coalesced(void **state)
+{
+	enum { NR = 256, LEN = 8 };
+	uint8_t buf[NR * (NC_FRAME_HDR_LEN + LEN)], *p;
+	uint64_t stale0, resets0, stale = 0;
+	int64_t deadline;
+	uint32_t server_id, i;
+	int fd, afd;
+	char c;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	fd = rogue_open(&server_id);
+	afd = nc_accept_timeout(b_listener, 5000);
+	nc_assert(afd >= 0, "accept the rogue's connection");
+	/* the rogue resets it, b's app closes it: the id is stale from now */
+	frame(buf, &(struct hdr){ .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+				  .type = NC_FT_RESET, .src = ROGUE_SRC_ID,
+				  .dst = server_id, .arg = ECONNRESET });
+	assert_int_equal(send(fd, buf, NC_FRAME_HDR_LEN, MSG_NOSIGNAL), NC_FRAME_HDR_LEN);
+	nc_set_timeo(afd, SO_RCVTIMEO, 5000);
+	assert_int_equal(recv(afd, &c, 1, 0), -1);
+	assert_int_equal(errno, ECONNRESET);
+	close(afd);
+	deadline = nc_now_ms() + 10000;
+	while (stat_b("sockets") > 1 && nc_now_ms() < deadline)	/* the listener */
+		nc_sleep_ms(20);
+	assert_int_equal(stat_b("sockets"), 1);
+
+	stale0 = stat_b("stale_frames");
+	resets0 = stat_b("stale_resets");
+	for (p = buf, i = 0; i < NR; i++) {
+		p = frame(p, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+					    .version = NC_FRAME_VERSION,
+					    .type = NC_FT_DATA, .len = LEN,
+					    .src = ROGUE_SRC_ID, .dst = server_id,
+					    .seq = i });
+		memset(p, 'x', LEN);
+		p += LEN;
+	}
+	assert_int_equal(send(fd, buf, p - buf, MSG_NOSIGNAL), p - buf);
+	deadline = nc_now_ms() + 20000;
+	while ((stale = stat_b("stale_frames") - stale0) < NR && nc_now_ms() < deadline)
+		nc_sleep_ms(20);
+	printf("# %llu stale frames, %llu RESETs\n", (unsigned long long)stale,
+	       (unsigned long long)(stat_b("stale_resets") - resets0));
+	if (stale != NR)
+		fail_msg("b counted %llu of %d stale frames; b's stats: %s",
+			 (unsigned long long)stale, NR, nc_stats_line(NC_NS_B));
+	assert_int_equal(stat_b("stale_resets") - resets0, 1);
+	close(fd);
+	expect_service(0x57a1e);
+}
+
 /* Per-test cleanup (which closes every socket), then b's listener again. */
 static int test_cleanup(void **state)
 {
@@ -1053,6 +1114,7 @@ int main(void)
 		T(test_unknown_socket),
 		T(test_open_flood),
 		T(test_unread_resets),
+		T(test_stale_resets_coalesced),
 		T(test_reset_errno),
 		T(test_ooo_tiny_frames),
 		T(test_split_header),
