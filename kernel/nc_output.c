@@ -227,11 +227,15 @@ static int nc_chan_tx_push(struct nc_channel *ch)
 	return 0;
 }
 
-/* A frame is all in TCP: the transmit twin of nc_chan_rx_count(). */
-static void nc_chan_tx_count(struct nc_channel *ch, const struct nc_frame *f)
+/*
+ * A frame is all in TCP: the transmit twin of nc_chan_rx_count(). @fast:
+ * the writer's sendmsg() sent it (nc_peer_push()).
+ */
+static void nc_chan_tx_count(struct nc_channel *ch, const struct nc_frame *f,
+			     bool fast)
 {
 	trace_nc_frame_tx(ch->idx, f->type, f->src_id, f->dst_id, f->seq,
-			  f->len);
+			  f->len, fast);
 	WRITE_ONCE(ch->frames_tx, ch->frames_tx + 1);
 	WRITE_ONCE(ch->bytes_tx, ch->bytes_tx + f->len);
 	nc_stat_inc(ch->nn, NC_STAT_FRAMES_TX);
@@ -259,7 +263,7 @@ int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
 		return ret;
 	if (ret != sizeof(hdr) + f->len)
 		return -EPIPE;	/* a blocking send stops short only on error */
-	nc_chan_tx_count(ch, f);
+	nc_chan_tx_count(ch, f, false);
 	return 0;
 }
 
@@ -304,11 +308,11 @@ static bool nc_chan_tx_next(struct nc_channel *ch)
 }
 
 /* The current frame is all in TCP. */
-static void nc_chan_tx_done(struct nc_channel *ch)
+static void nc_chan_tx_done(struct nc_channel *ch, bool fast)
 {
 	struct nc_tx_frame *t = &ch->tx;
 
-	nc_chan_tx_count(ch, &t->f);
+	nc_chan_tx_count(ch, &t->f, fast);
 	/* TCP holds the pages; this frees the socket's send-buffer charge */
 	consume_skb(t->skb);
 	if (t->fin_nsk) {
@@ -361,7 +365,7 @@ static bool nc_chan_tx_room(struct sock *sk)
  * budget ran out, another negative errno if the channel broke. Process
  * context; owns the channel socket's lock, and with it @ch->tx, meanwhile.
  */
-static int nc_chan_tx_run(struct nc_channel *ch, int budget)
+static int nc_chan_tx_run(struct nc_channel *ch, int budget, bool fast)
 {
 	struct sock *sk = ch->sock->sk;
 	int ret = 0;
@@ -381,7 +385,7 @@ static int nc_chan_tx_run(struct nc_channel *ch, int budget)
 		ret = nc_chan_tx_push(ch);
 		if (ret)
 			break;
-		nc_chan_tx_done(ch);
+		nc_chan_tx_done(ch, fast);
 	}
 	/* before release_sock(): the write_space it may run clears it */
 	WRITE_ONCE(ch->tx_full, ret == -EAGAIN);
@@ -409,7 +413,7 @@ void nc_chan_tx_workfn(struct work_struct *work)
 {
 	struct nc_channel *ch = container_of(work, struct nc_channel, tx_work);
 
-	nc_chan_tx_after(ch, nc_chan_tx_run(ch, NC_TX_BUDGET));
+	nc_chan_tx_after(ch, nc_chan_tx_run(ch, NC_TX_BUDGET, false));
 }
 
 /*
@@ -476,5 +480,5 @@ void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk)
 	if (work_pending(&ch->tx_work))
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
 	else
-		nc_chan_tx_after(ch, nc_chan_tx_run(ch, NC_TX_BUDGET));
+		nc_chan_tx_after(ch, nc_chan_tx_run(ch, NC_TX_BUDGET, true));
 }

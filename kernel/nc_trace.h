@@ -13,53 +13,45 @@
 
 #include <linux/tracepoint.h>
 
-/* a frame: the fields of its header */
+/*
+ * A frame: the fields of its header. @fast: sent from the writer's own
+ * sendmsg() (tx), or handled in the channel's data_ready (rx); otherwise
+ * by the channel's work.
+ */
 DECLARE_EVENT_CLASS(nc_frame_class,
-		    TP_PROTO(u32 chan, u8 type, u32 src, u32 dst, u32 seq, u32 len),
-		    TP_ARGS(chan, type, src, dst, seq, len),
+		    TP_PROTO(u32 chan, u8 type, u32 src, u32 dst, u32 seq, u32 len,
+			     bool fast),
+		    TP_ARGS(chan, type, src, dst, seq, len, fast),
 		    TP_STRUCT__entry(__field(u32, chan)
 				     __field(u8, type)
 				     __field(u32, src)
 				     __field(u32, dst)
 				     __field(u32, seq)
-				     __field(u32, len)),
+				     __field(u32, len)
+				     __field(bool, fast)),
 		    TP_fast_assign(__entry->chan = chan;
 				   __entry->type = type;
 				   __entry->src = src;
 				   __entry->dst = dst;
 				   __entry->seq = seq;
-				   __entry->len = len;),
-		    TP_printk("chan=%u type=%u src=%u dst=%u seq=%u len=%u",
+				   __entry->len = len;
+				   __entry->fast = fast;),
+		    TP_printk("chan=%u type=%u src=%u dst=%u seq=%u len=%u fast=%d",
 			      __entry->chan, __entry->type, __entry->src,
-			      __entry->dst, __entry->seq, __entry->len));
+			      __entry->dst, __entry->seq, __entry->len,
+			      __entry->fast));
 
 /* a frame is all in the channel's TCP socket */
 DEFINE_EVENT(nc_frame_class, nc_frame_tx,
-	     TP_PROTO(u32 chan, u8 type, u32 src, u32 dst, u32 seq, u32 len),
-	     TP_ARGS(chan, type, src, dst, seq, len));
+	     TP_PROTO(u32 chan, u8 type, u32 src, u32 dst, u32 seq, u32 len,
+		      bool fast),
+	     TP_ARGS(chan, type, src, dst, seq, len, fast));
 
-/* a frame was parsed; @fast: handled in the channel's data_ready */
-TRACE_EVENT(nc_frame_rx,
-	    TP_PROTO(u32 chan, u8 type, u32 src, u32 dst, u32 seq, u32 len, bool fast),
-	    TP_ARGS(chan, type, src, dst, seq, len, fast),
-	    TP_STRUCT__entry(__field(u32, chan)
-			     __field(u8, type)
-			     __field(u32, src)
-			     __field(u32, dst)
-			     __field(u32, seq)
-			     __field(u32, len)
-			     __field(bool, fast)),
-	    TP_fast_assign(__entry->chan = chan;
-			   __entry->type = type;
-			   __entry->src = src;
-			   __entry->dst = dst;
-			   __entry->seq = seq;
-			   __entry->len = len;
-			   __entry->fast = fast;),
-	    TP_printk("chan=%u type=%u src=%u dst=%u seq=%u len=%u fast=%d",
-		      __entry->chan, __entry->type, __entry->src,
-		      __entry->dst, __entry->seq, __entry->len,
-		      __entry->fast));
+/* a frame was parsed */
+DEFINE_EVENT(nc_frame_class, nc_frame_rx,
+	     TP_PROTO(u32 chan, u8 type, u32 src, u32 dst, u32 seq, u32 len,
+		      bool fast),
+	     TP_ARGS(chan, type, src, dst, seq, len, fast));
 
 /* the NetScheduler picked socket @sock for channel @chan */
 TRACE_EVENT(nc_sched_pick,

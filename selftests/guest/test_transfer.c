@@ -272,13 +272,15 @@ static unsigned long long trace_data_bytes(const char *ev, unsigned long *n)
  * The data path's tracepoints fire, with what they say: a 1 MiB transfer
  * shows its bytes in DATA frames sent and received (at least 64 frames:
  * a frame is cut at 16 KiB or at the credit left, so some may be
- * shorter), received on the fast path (in the channel's data_ready), the
- * scheduler's picks, credit both ways, and its channels coming up.
+ * shorter), received on the fast path (in the channel's data_ready), some
+ * sent from the writer's own sendmsg() (at least the first: its queue was
+ * empty), the scheduler's picks, credit both ways, and its channels coming
+ * up.
  */
 static void test_tracepoints(void **state)
 {
 	struct nc_xspec s = { .nsock = 1, .up = NC_MIB, .seed = 0x7ace };
-	unsigned long tx, rx, fast, picks, credit_rx, credit_tx, up;
+	unsigned long tx, rx, fast, tx_fast, picks, credit_rx, credit_tx, up;
 	unsigned long long tx_bytes, rx_bytes;
 
 	SKIP_UNLESS_NETCHANNEL();
@@ -291,16 +293,19 @@ static void test_tracepoints(void **state)
 	tx_bytes = trace_data_bytes("nc_frame_tx:", &tx);
 	rx_bytes = trace_data_bytes("nc_frame_rx:", &rx);
 	fast = trace_count("nc_frame_rx:", "fast=1");
+	tx_fast = trace_count("nc_frame_tx:", "fast=1");
 	picks = trace_count("nc_sched_pick:", NULL);
 	credit_rx = trace_count("nc_credit:", "received");
 	credit_tx = trace_count("nc_credit:", "granted");
 	up = trace_count("nc_channel:", " up ");
-	printf("# trace: %lu DATA frames sent (%llu bytes), %lu received (%llu bytes; %lu frames on the fast path), %lu picks, credit %lu granted / %lu received, %lu channels up\n",
-	       tx, tx_bytes, rx, rx_bytes, fast, picks, credit_tx, credit_rx, up);
+	printf("# trace: %lu DATA frames sent (%llu bytes; %lu frames by the writer), %lu received (%llu bytes; %lu frames on the fast path), %lu picks, credit %lu granted / %lu received, %lu channels up\n",
+	       tx, tx_bytes, tx_fast, rx, rx_bytes, fast, picks, credit_tx, credit_rx,
+	       up);
 	assert_true(tx_bytes >= NC_MIB && rx_bytes == tx_bytes);
 	assert_true(tx >= NC_MIB / 16384);
 	assert_true(rx == tx);
 	assert_true(fast >= NC_MIB / 16384 / 2);
+	assert_true(tx_fast >= 1);
 	assert_true(picks >= NC_MIB / 16384);
 	assert_true(credit_tx > 0 && credit_rx > 0);
 	assert_true(up > 0);
