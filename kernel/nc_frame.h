@@ -43,8 +43,9 @@ typedef unsigned long long u64;
 /*
  * 2: a DATA frame uses at least NC_FRAME_MIN_COST of credit, and the
  * sequence window is the credit's frame count (1 counted bytes only).
+ * 3: NC_FRAME_MIN_COST is 1024 (was 256).
  */
-#define NC_FRAME_VERSION	2
+#define NC_FRAME_VERSION	3
 #define NC_FRAME_HDR_LEN	32
 /* Decoder limit; senders should cut DATA much smaller (e.g. 16 KiB). */
 #define NC_FRAME_MAX_PAYLOAD	65536
@@ -99,11 +100,13 @@ enum nc_frame_type {
 /*
  * DATA: a frame uses its payload's bytes of the receiver's credit, but at
  * least NC_FRAME_MIN_COST. A window of credit so bounds the number of frames
- * a receiver may have to hold out of order, not only their bytes: without a
- * minimum, a peer could send a window's worth of 1-byte frames, each with
- * an skb of its own.
+ * a receiver may have to hold, not only their bytes: without a minimum, a
+ * peer could send a window's worth of 1-byte frames, each with an skb of
+ * its own. At 1024, the smallest frame's skb (under 1 KiB of memory) costs
+ * no more than the credit it uses, so a window of frames fits in a
+ * receive buffer of twice the window, as TCP's does.
  */
-#define NC_FRAME_MIN_COST	256
+#define NC_FRAME_MIN_COST	1024
 
 static inline u32 nc_frame_cost(u32 len)
 {

@@ -222,14 +222,17 @@ static bool nc_chan_rx_fast(struct nc_channel *ch, const struct nc_frame *f,
  * chained on the first one's frag_list), so the only copy of its bytes is
  * the reader's recvmsg(). Shorter frames, and every other type, are copied
  * into a small linear skb, which neither pins TCP's large skbs nor makes
- * nc_frame.c parse a fragmented payload.
+ * nc_frame.c parse a fragmented payload. The break keeps each held frame's
+ * memory within twice its credit (NC_FRAME_MIN_COST): a copy of up to 512
+ * bytes fits a 1 KiB slab object, and a piece taken by reference carries
+ * a head of about 1 KiB beside its bytes.
  *
  * A frame the fast path does not take is put in the one-frame slot
  * @rx_defer_*, @rx_deferred is set, and reading stops until the receive
  * work has dispatched it (in process context, without the lock) and
  * cleared the flag: so frames are handled in the order they came.
  */
-#define NC_RX_COPYBREAK		1024
+#define NC_RX_COPYBREAK		512
 
 static void nc_skb_chain(struct sk_buff *head, struct sk_buff *piece)
 {
@@ -262,6 +265,11 @@ static bool nc_chan_rx_take(struct nc_channel *ch, struct sk_buff *skb,
 	piece = pskb_extract(skb, off, n, gfp);
 	if (!piece)
 		return false;
+	/*
+	 * A clone carries all of TCP's skb's truesize; the piece holds only
+	 * its head and @n bytes of pages (a page's rest is not charged).
+	 */
+	piece->truesize = SKB_TRUESIZE(skb_end_offset(piece)) + piece->data_len;
 	if (ch->rx_skb)
 		nc_skb_chain(ch->rx_skb, piece);
 	else

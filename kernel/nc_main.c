@@ -49,6 +49,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_ERR_UNKNOWN_SOCKET] = "err_unknown_socket",
 	[NC_STAT_ERR_SEQ_WINDOW] = "err_seq_window",
 	[NC_STAT_ERR_CREDIT] = "err_credit",
+	[NC_STAT_ERR_RMEM] = "err_rmem",
 	[NC_STAT_ERR_OPEN_FLOOD] = "err_open_flood",
 	[NC_STAT_ERR_STATE] = "err_state",
 	[NC_STAT_ERR_HELLO] = "err_hello",

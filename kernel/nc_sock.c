@@ -549,6 +549,29 @@ out:
 	return err;
 }
 
+/*
+ * The credit this socket grants (its receive window), set at connect() or
+ * listen() (accepted sockets take the listener's). As TCP's: half of the
+ * receive buffer is window, half the overhead of the skbs holding it.
+ * SO_RCVBUF sets the buffer, and with it the window; else the window is
+ * net.netchannel.rcv_window and the buffer grows to twice that. Every DATA
+ * skb held, in order or not, is charged to sk_rmem_alloc.
+ */
+static void nc_sock_size_window(struct nc_sock *nsk)
+{
+	struct sock *sk = &nsk->inet.sk;
+	int window;
+
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK) {
+		nsk->rcv_window = max(READ_ONCE(sk->sk_rcvbuf) / 2, 4096);
+		return;
+	}
+	window = READ_ONCE(nsk->nn->rcv_window);
+	nsk->rcv_window = window;
+	if (READ_ONCE(sk->sk_rcvbuf) < 2 * window)
+		WRITE_ONCE(sk->sk_rcvbuf, 2 * window);
+}
+
 static int nc_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
@@ -575,9 +598,7 @@ static int nc_listen(struct socket *sock, int backlog)
 	err = nc_net_listen_start(nsk->nn);
 	if (err)
 		goto out;
-	nsk->rcv_window = (sk->sk_userlocks & SOCK_RCVBUF_LOCK) ?
-			  max(READ_ONCE(sk->sk_rcvbuf) / 2, 4096) :
-			  READ_ONCE(nsk->nn->rcv_window);
+	nc_sock_size_window(nsk);
 	inet_sk_set_state(sk, TCP_LISTEN);
 out:
 	release_sock(sk);
@@ -734,9 +755,7 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 	nsk->inet.inet_dport = sin->sin_port;
 	nsk->sched.peer_addr = sin->sin_addr.s_addr;
 	nsk->sched.peer_port = sin->sin_port;
-	nsk->rcv_window = (sk->sk_userlocks & SOCK_RCVBUF_LOCK) ?
-			  max(READ_ONCE(sk->sk_rcvbuf) / 2, 4096) :
-			  READ_ONCE(nsk->nn->rcv_window);
+	nc_sock_size_window(nsk);
 	inet_sk_set_state(sk, TCP_SYN_SENT);
 	sock->state = SS_CONNECTING;
 
@@ -1019,7 +1038,7 @@ int nc_proc_socks_show(struct seq_file *seq, void *v)
 	struct nc_sock *nsk;
 	unsigned long id;
 
-	seq_puts(seq, "id       remote   state        local                 peer                  rcvq     txq      credit   window   class weight channels\n");
+	seq_puts(seq, "id       remote   state        local                 peer                  rcvq     txq      credit   window   class weight channels rmem\n");
 	rcu_read_lock();
 	xa_for_each(&nn->socks, id, nsk) {
 		struct sock *sk = &nsk->inet.sk;
@@ -1038,9 +1057,10 @@ int nc_proc_socks_show(struct seq_file *seq, void *v)
 			   READ_ONCE(nsk->sched.class),
 			   READ_ONCE(nsk->sched.weight));
 		if (mask == NETSCHED_CHANNELS_ALL)
-			seq_puts(seq, "all\n");
+			seq_puts(seq, "all");
 		else
-			seq_printf(seq, "%#llx\n", mask);
+			seq_printf(seq, "%#llx", mask);
+		seq_printf(seq, " %d\n", sk_rmem_alloc_get(sk));
 	}
 	rcu_read_unlock();
 	seq_printf(seq, "total: %d\n", atomic_read(&nn->nr_socks));

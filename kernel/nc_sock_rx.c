@@ -18,7 +18,6 @@ static void nc_sock_deliver_locked(struct nc_sock *nsk, struct sk_buff *skb)
 
 	for (;;) {
 		NC_SKB_CB(skb)->off = 0;
-		skb_set_owner_r(skb, sk);
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		nsk->rcv_bytes += skb->len;
 		nsk->rcv_nxt++;
@@ -106,7 +105,17 @@ static enum nc_stat nc_sock_rx_data(struct nc_sock *nsk,
 	nsk->rcv_budget -= nc_frame_cost(f->len);
 	if (nsk->rcv_budget < 0)
 		return NC_STAT_ERR_CREDIT;
+	/*
+	 * Within its credit a peer's frames take at most about twice the
+	 * window (see NC_RX_COPYBREAK); past four times, it split them into
+	 * slivers on purpose.
+	 */
+	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+	    4 * (u64)nsk->rcv_window)
+		return NC_STAT_ERR_RMEM;
 	NC_SKB_CB(skb)->seq = f->seq;
+	/* in order or not, it is the socket's memory (sk_rmem_alloc) now */
+	skb_set_owner_r(skb, sk);
 	if (f->seq == nsk->rcv_nxt) {
 		nc_sock_deliver_locked(nsk, skb);
 		nc_sock_check_fin_locked(nsk);

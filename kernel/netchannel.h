@@ -69,6 +69,7 @@ enum nc_stat {
 	NC_STAT_ERR_UNKNOWN_SOCKET,	/* id never allocated, or wrong peer */
 	NC_STAT_ERR_SEQ_WINDOW,		/* DATA outside the receive window */
 	NC_STAT_ERR_CREDIT,		/* more DATA than credit granted */
+	NC_STAT_ERR_RMEM,		/* held DATA over 4x the window */
 	NC_STAT_ERR_OPEN_FLOOD,		/* too many OPENs too fast */
 	NC_STAT_ERR_STATE,		/* frame not valid in the socket's state */
 	NC_STAT_ERR_HELLO,		/* missing, repeated or conflicting HELLO */

@@ -1228,7 +1228,7 @@ static void on_frame(struct chan *ch)
 			violation(ch, "socket %u sent %llu bytes on %llu of credit",
 				  c->vid, (unsigned long long)c->vrx,
 				  (unsigned long long)c->granted);
-		c->owed += f->len;
+		c->owed += nc_frame_cost(f->len);	/* what it used */
 		break;
 	case NC_FT_CLOSE:
 		if (c->vfin)
@@ -1457,7 +1457,7 @@ static uint16_t open_port(void)
 
 static bool can_data(const struct conn *c)
 {
-	return c->st == C_EST && c->credit > 0 &&
+	return c->st == C_EST && c->credit >= NC_FRAME_MIN_COST &&
 	       (!c->fin_sent || nc_seq_before(c->snd_nxt, c->fin_seq));
 }
 
@@ -1592,9 +1592,10 @@ static int gen_data(struct group *g, int n)
 		n = 1;		/* filling the gap before an early CLOSE */
 	for (i = 0; i < n; i++) {
 		len = data_len();
-		if (len > c->credit / (n - i))
+		/* a frame uses at least NC_FRAME_MIN_COST of the credit */
+		if (nc_frame_cost(len) > c->credit / (n - i))
 			len = c->credit / (n - i);
-		if (!len)
+		if (!len || nc_frame_cost(len) > c->credit / (n - i))
 			break;
 		ci[i] = pick_ch(g, c);
 		if (ci[i] < 0)
@@ -1602,7 +1603,7 @@ static int gen_data(struct group *g, int n)
 		f[i] = (struct nc_frame){ .type = NC_FT_DATA, .len = len,
 			.src_id = c->id, .dst_id = c->vid, .seq = c->snd_nxt++,
 			.flags = nc_chance(&R, 0.3) ? NC_FF_PUSH : 0 };
-		c->credit -= len;
+		c->credit -= nc_frame_cost(len);
 		ord[i] = i;
 	}
 	n = i;

@@ -1086,6 +1086,126 @@ static void test_stale_resets_coalesced(void **state)
 	expect_service(0x57a1e);
 }
 
+/* The memory charged to b's socket @id (rmem of /proc/net/netchannel/sockets), or -1. */
+static long b_sock_rmem(uint32_t id)
+{
+	char line[512], *last;
+	unsigned int sid;
+	long rmem = -1;
+	FILE *f;
+
+	if (nc_ns_enter(NC_NS_B))
+		return -1;
+	f = fopen("/proc/net/netchannel/sockets", "re");
+	nc_ns_leave();
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u", &sid) != 1 || sid != id)
+			continue;
+		last = strrchr(line, ' ');
+		if (last)
+			rmem = strtol(last + 1, NULL, 10);
+	}
+	fclose(f);
+	return rmem;
+}
+
+/*
+ * What a peer's out-of-order frames cost the host: a window's worth of
+ * frames with the first one withheld, for a socket whose app reads
+ * nothing yet. Every held frame is charged to the socket (its truesize in
+ * sk_rmem_alloc), in order or not, and the charge stays within the socket's
+ * receive buffer; once the first frame comes, everything is delivered
+ * in order and the reader gets every byte; after reading, nothing is left
+ * charged.
+ */
+struct ooo_case {
+	uint32_t len;		/* payload of each frame */
+	uint32_t frames;	/* frames sent, all but seq 0 first */
+};
+
+static void test_ooo_memory(void **state)
+{
+	static const struct ooo_case cases[] = {
+		{ 4096, (1u << 20) / 4096 },		/* taken by reference */
+		{ 513, (1u << 20) / NC_FRAME_MIN_COST },	/* the smallest so */
+		{ 512, (1u << 20) / NC_FRAME_MIN_COST },	/* the largest copied */
+		{ 1, (1u << 20) / NC_FRAME_MIN_COST },	/* copied, 1 byte each */
+	};
+	uint8_t *buf, *p;
+	unsigned int k;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(180);
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const struct ooo_case *c = &cases[k];
+		size_t flen = NC_FRAME_HDR_LEN + c->len, total = (size_t)c->len * c->frames;
+		uint64_t rx0 = stat_b("frames_rx");
+		uint32_t server_id, seq;
+		int fd, afd, rcvbuf = 0;
+		socklen_t sl = sizeof(rcvbuf);
+		long rmem, rmem_read;
+		int64_t deadline;
+		char *got;
+		ssize_t n;
+
+		rogue_group = ROGUE_INSTANCE + 16 + k;	/* a group of its own */
+		fd = rogue_open(&server_id);
+		afd = nc_accept_timeout(b_listener, 5000);
+		nc_assert(afd >= 0, "accept the rogue's connection");
+		getsockopt(afd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl);
+		buf = malloc(flen * c->frames);
+		assert_non_null(buf);
+		for (p = buf, seq = 1; seq < c->frames; seq++) {
+			p = frame(p, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+						    .version = NC_FRAME_VERSION,
+						    .type = NC_FT_DATA, .len = c->len,
+						    .src = ROGUE_SRC_ID, .dst = server_id,
+						    .seq = seq });
+			memset(p, 'a' + seq % 26, c->len);
+			p += c->len;
+		}
+		nc_assert(nc_send_all(fd, buf, p - buf, 30000) == 0,
+			  "send %u frames out of order", c->frames - 1);
+		deadline = nc_now_ms() + 30000;
+		while (stat_b("frames_rx") - rx0 < c->frames - 1 && nc_now_ms() < deadline)
+			nc_sleep_ms(20);
+		rmem = b_sock_rmem(server_id);
+		printf("# %u frames of %u bytes held out of order: %ld bytes charged (%.2f per payload byte), SO_RCVBUF %d\n",
+		       c->frames - 1, c->len, rmem, (double)rmem / (total - c->len), rcvbuf);
+		if (rmem < (long)(total - c->len))
+			fail_msg("only %ld bytes charged for %zu bytes held", rmem, total - c->len);
+		if (rmem > rcvbuf)
+			fail_msg("%ld bytes charged, over the socket's receive buffer (%d)",
+				 rmem, rcvbuf);
+		/* the first frame: all of it in order to the reader */
+		p = frame(buf, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+					      .version = NC_FRAME_VERSION,
+					      .type = NC_FT_DATA, .len = c->len,
+					      .src = ROGUE_SRC_ID, .dst = server_id,
+					      .seq = 0 });
+		memset(p, 'a', c->len);
+		nc_assert(nc_send_all(fd, buf, flen, 5000) == 0, "send the first frame");
+		got = malloc(total);
+		assert_non_null(got);
+		n = nc_recv_all(afd, got, total, 30000);
+		assert_int_equal(n, (ssize_t)total);
+		for (seq = 0; seq < c->frames; seq++)
+			if (got[(size_t)seq * c->len] != (char)('a' + seq % 26) ||
+			    got[(size_t)seq * c->len + c->len - 1] != (char)('a' + seq % 26))
+				fail_msg("frame %u arrived out of place", seq);
+		rmem_read = b_sock_rmem(server_id);
+		assert_int_equal(rmem_read, 0);
+		free(got);
+		free(buf);
+		close(afd);
+		close(fd);
+	}
+	rogue_group = ROGUE_INSTANCE;
+	expect_service(0x0e11);
+}
+
 /* Per-test cleanup (which closes every socket), then b's listener again. */
 static int test_cleanup(void **state)
 {
@@ -1117,6 +1237,7 @@ int main(void)
 		T(test_stale_resets_coalesced),
 		T(test_reset_errno),
 		T(test_ooo_tiny_frames),
+		T(test_ooo_memory),
 		T(test_split_header),
 	};
 

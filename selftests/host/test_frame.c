@@ -69,7 +69,7 @@ static void encode_vector(const struct nc_frame *f, const uint8_t *exp)
 static void test_encode_vector_data(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x02, 0x04,		/* magic, version, DATA */
+		0x4e, 0x43, 0x03, 0x04,		/* magic, version, DATA */
 		0x00, 0x01, 0x00, 0x00,		/* flags PUSH, reserved */
 		0x00, 0x00, 0x40, 0x00,		/* len 16384 */
 		0x01, 0x02, 0x03, 0x04,		/* src_id */
@@ -91,7 +91,7 @@ static void test_encode_vector_data(void **state)
 static void test_encode_vector_hello(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x02, 0x01,		/* magic, version, HELLO */
+		0x4e, 0x43, 0x03, 0x01,		/* magic, version, HELLO */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x10,		/* len 16 */
 		0x00, 0x00, 0x00, 0x00,
@@ -114,7 +114,7 @@ static void test_encode_vector_hello(void **state)
 static void test_encode_vector_open(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x02, 0x02,		/* OPEN */
+		0x4e, 0x43, 0x03, 0x02,		/* OPEN */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x2a,		/* src_id 42 */
@@ -136,7 +136,7 @@ static void test_encode_vector_open(void **state)
 static void test_encode_vector_reset(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x02, 0x07,		/* RESET */
+		0x4e, 0x43, 0x03, 0x07,		/* RESET */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,		/* src_id 0: no socket */
@@ -216,7 +216,8 @@ static const struct reject_case reject_cases[] = {
 	{ "magic swapped", DATA_BASE, 0, 2, 0x434e, NC_FERR_MAGIC },
 	{ "version 0", DATA_BASE, 2, 1, 0, NC_FERR_VERSION },
 	{ "version 1", DATA_BASE, 2, 1, 1, NC_FERR_VERSION },
-	{ "version 3", DATA_BASE, 2, 1, 3, NC_FERR_VERSION },
+	{ "version 2", DATA_BASE, 2, 1, 2, NC_FERR_VERSION },
+	{ "version 4", DATA_BASE, 2, 1, 4, NC_FERR_VERSION },
 	{ "type 0", CLOSE_BASE, 3, 1, 0, NC_FERR_TYPE },
 	{ "type 8", CLOSE_BASE, 3, 1, 8, NC_FERR_TYPE },
 	{ "type 255", CLOSE_BASE, 3, 1, 255, NC_FERR_TYPE },
