@@ -1,7 +1,7 @@
 # Benchmark tools; included from the top-level Makefile (`include tools/tools.mk`),
 # which defines B (the build directory) and CC.
 #
-#   $(B)/guest/bin/ncperf             throughput/latency benchmark (tools/ncperf.c)
+#   $(B)/guest/bin/ncperf             throughput/latency benchmark (tools/ncperf/)
 #   $(B)/guest/lib/libncpreload.so    LD_PRELOAD library: unmodified programs over
 #                                     NetChannel (tools/libncpreload.c)
 #   $(B)/guest/bench-smoke.sh         the smoke check, for /nc in the guest
@@ -17,9 +17,10 @@ TOOLS_GUEST_FILES := $(B)/guest/bin/ncperf $(B)/guest/lib/libncpreload.so \
 .PHONY: tools
 tools: $(TOOLS_GUEST_FILES)
 
-$(B)/guest/bin/ncperf: tools/ncperf.c kernel/uapi/netchannel.h
+$(B)/guest/bin/ncperf: $(sort $(wildcard tools/ncperf/*.c)) tools/ncperf/ncperf.h \
+		kernel/uapi/netchannel.h
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) -pthread -o $@ $< -lm
+	$(CC) $(TOOLS_CFLAGS) -Wmissing-prototypes -pthread -o $@ $(filter %.c,$^) -lm
 
 $(B)/guest/lib/libncpreload.so: tools/libncpreload.c kernel/uapi/netchannel.h
 	@mkdir -p $(@D)
