@@ -146,8 +146,11 @@ jstr() {
 	printf '"%s"' "$s"
 }
 
-jnum() { sed -n "s/.*\"$1\":\(-\{0,1\}[0-9][0-9.eE+-]*\).*/\1/p" "$2" | sed -n 1p; }
-reason_of() { sed -n 's/.*"error":"\(.*\)"}$/\1/p' "$1" | sed 's/\\"/"/g' | oneline; }
+# jget PATH FILE: member PATH (keys joined by dots) of the JSON in FILE, by
+# ncperf's parser (the guest has no jq or python); empty if absent
+jget() { "$NCPERF" json-get "$2" "$1" 2> /dev/null; }
+run_ok() { [ "$(jget ok "$1")" = true ]; }
+reason_of() { jget error "$1" | oneline; }
 
 # start_server PROTO PORT: ncperf server in nc_b; prints nothing, sets LAST_ERR
 start_server() {
@@ -178,18 +181,19 @@ perf() {
 		fi
 	fi
 	cat "$R/$name.json" >> "$R/runs.jsonl"
-	if grep -q '"ok":true' "$R/$name.json"; then
+	if run_ok "$R/$name.json"; then
 		log "$name: ok"
 	else
 		log "$name: FAILED: $(reason_of "$R/$name.json")"
 	fi
 }
 
-# take KEY NAME FIELD [SCALE]: V[KEY] = FIELD of run NAME (times SCALE), or n/a
+# take KEY NAME PATH [SCALE]: V[KEY] = member PATH of run NAME's JSON (times
+# SCALE), or n/a
 take() {
 	local key=$1 f=$R/$2.json field=$3 scale=${4:-1} v
-	if grep -q '"ok":true' "$f"; then
-		v=$(jnum "$field" "$f")
+	if run_ok "$f"; then
+		v=$(jget "$field" "$f")
 		if isnum "$v"; then
 			V[$key]=$(awk -v v="$v" -v s="$scale" 'BEGIN { printf "%.6g", v * s }')
 			return
@@ -247,8 +251,8 @@ for p in tcp netchannel; do
 	perf "bulk_$p" $p bulk --seconds "$SECS"
 	c1=$(cpu_busy)
 	short=$p; [ $p = tcp ] || short=nc
-	bytes=$(jnum bytes "$R/bulk_$p.json")
-	if grep -q '"ok":true' "$R/bulk_$p.json" && isnum "$bytes" && [ "${bytes%.*}" -gt 0 ]; then
+	bytes=$(jget bytes "$R/bulk_$p.json")
+	if run_ok "$R/bulk_$p.json" && isnum "$bytes" && [ "${bytes%.*}" -gt 0 ]; then
 		# busy CPU-seconds per GB moved, all CPUs of the guest
 		V[cpub.$short]=$(awk -v c=$((c1 - c0)) -v b="$bytes" 'BEGIN { printf "%.6g", c / 100 / (b / 1e9) }')
 	else
@@ -262,8 +266,8 @@ say "rr, ${SIZE} B, 1 socket, ${SECS} s"
 for p in tcp netchannel; do perf "rr_$p" $p "${rr_args[@]}" --cdf "$R/rr_$p.cdf"; cdf "rr_$p"; done
 take rr.tcp rr_tcp rate_rps
 take rr.nc rr_netchannel rate_rps
-take rrmax.tcp rr_tcp max
-take rrmax.nc rr_netchannel max
+take rrmax.tcp rr_tcp latency_us.max
+take rrmax.nc rr_netchannel latency_us.max
 
 say "L-app alone (${SIZE} B rr every ${INTERVAL} us)"
 for p in tcp netchannel; do
@@ -271,8 +275,8 @@ for p in tcp netchannel; do
 	cdf "lapp_alone_$p"
 done
 for s in tcp:tcp netchannel:nc; do
-	take "alone99.${s#*:}" "lapp_alone_${s%:*}" p99
-	take "alone999.${s#*:}" "lapp_alone_${s%:*}" p999
+	take "alone99.${s#*:}" "lapp_alone_${s%:*}" lapp.latency_us.p99
+	take "alone999.${s#*:}" "lapp_alone_${s%:*}" lapp.latency_us.p999
 done
 
 say "L-app next to $TAPPS T-apps, no policy"
@@ -281,12 +285,24 @@ for p in tcp netchannel; do
 	cdf "lapp_tapps_$p"
 done
 for s in tcp:tcp netchannel:nc; do
-	take "tapps99.${s#*:}" "lapp_tapps_${s%:*}" p99
-	take "tapps999.${s#*:}" "lapp_tapps_${s%:*}" p999
-	take "tapput.${s#*:}" "lapp_tapps_${s%:*}" throughput_bps 1e-9
+	take "tapps99.${s#*:}" "lapp_tapps_${s%:*}" lapp.latency_us.p99
+	take "tapps999.${s#*:}" "lapp_tapps_${s%:*}" lapp.latency_us.p999
+	take "tapput.${s#*:}" "lapp_tapps_${s%:*}" tapp.throughput_bps 1e-9
 done
 
 # ------------------------------------------------------------------ policies
+# policy_mix NAME KEY: with a policy attached, the L-app next to the T-apps
+# over NetChannel as run NAME: V[KEY99.nc], V[KEY999.nc], V[KEYput.nc]; then
+# detach
+policy_mix() {
+	perf "$1" netchannel "${mix_args[@]}" --tapps "$TAPPS" --cdf "$R/$1.cdf"
+	cdf "$1"
+	take "${2}99.nc" "$1" lapp.latency_us.p99
+	take "${2}999.nc" "$1" lapp.latency_us.p999
+	take "${2}put.nc" "$1" tapp.throughput_bps 1e-9
+	"$NCLOAD" detach > /dev/null 2>&1 || true
+}
+
 say "L-app next to $TAPPS T-apps, policy '$PRIORITY' (TCP has none: its run above is the baseline)"
 if [ -n "$NC_DOWN" ]; then
 	for k in prio99 prio999 prioput; do na "$k.nc" "$NC_DOWN"; done
@@ -308,13 +324,7 @@ elif policy_attach "$PRIORITY"; then
 	else
 		NOTE[lapp_prio_p99]="no class setup (ncload has no set-class)"
 	fi
-	perf lapp_prio_netchannel netchannel "${mix_args[@]}" --tapps "$TAPPS" \
-		--cdf "$R/lapp_prio_netchannel.cdf"
-	cdf lapp_prio_netchannel
-	take prio99.nc lapp_prio_netchannel p99
-	take prio999.nc lapp_prio_netchannel p999
-	take prioput.nc lapp_prio_netchannel throughput_bps 1e-9
-	"$NCLOAD" detach > /dev/null 2>&1 || true
+	policy_mix lapp_prio_netchannel prio
 else
 	log "$LAST_ERR"
 	for k in prio99 prio999 prioput; do na "$k.nc" "$LAST_ERR"; done
@@ -324,13 +334,7 @@ say "L-app next to $TAPPS T-apps, policy '$LATENCY'"
 if [ -n "$NC_DOWN" ]; then
 	for k in lat99 lat999 latput; do na "$k.nc" "$NC_DOWN"; done
 elif policy_attach "$LATENCY"; then
-	perf lapp_lat_netchannel netchannel "${mix_args[@]}" --tapps "$TAPPS" \
-		--cdf "$R/lapp_lat_netchannel.cdf"
-	cdf lapp_lat_netchannel
-	take lat99.nc lapp_lat_netchannel p99
-	take lat999.nc lapp_lat_netchannel p999
-	take latput.nc lapp_lat_netchannel throughput_bps 1e-9
-	"$NCLOAD" detach > /dev/null 2>&1 || true
+	policy_mix lapp_lat_netchannel lat
 else
 	log "$LAST_ERR"
 	for k in lat99 lat999 latput; do na "$k.nc" "$LAST_ERR"; done
@@ -420,7 +424,7 @@ else
 	NOTE[swap_stall]="$swaps_ok/$SWAPS swaps done ($SWAP_POLICY); NetChannel max without swaps: ${V[rrmax.nc]}"
 	[ ! -s "$R/swap.err" ] || NOTE[swap_stall]+="; first error: $(sed -n 1p "$R/swap.err" | oneline)"
 	if [ "$swaps_ok" -gt 0 ]; then
-		take swap.nc swap_netchannel max
+		take swap.nc swap_netchannel latency_us.max
 	else
 		na swap.nc "no swap succeeded: $(head -n 1 "$R/swap.err" 2>/dev/null | oneline)"
 	fi

@@ -87,8 +87,9 @@ else
 	[ ! -w /sys/fs/cgroup/cgroup.procs ] || CGROOT=/sys/fs/cgroup
 fi
 
-# jnum KEY FILE: the number after "KEY": (ncperf's keys are unique per line)
-jnum() { sed -n "s/.*\"$1\":\(-\{0,1\}[0-9][0-9.eE+-]*\).*/\1/p" "$2" | sed -n 1p; }
+# jget PATH FILE: member PATH (keys joined by dots) of the JSON in FILE, by
+# ncperf's own parser; empty if absent
+jget() { "$NCPERF" json-get "$2" "$1" 2> /dev/null; }
 # fcmp 'EXPR' a [b...]: awk comparison of numbers named a..e; false unless every
 # argument is a number (a missing value must not compare as a string)
 fcmp() {
@@ -120,14 +121,14 @@ client() {
 }
 
 check_json() { # NAME: parses, and says ok
-	"$NCPERF" json-check "$T/$1.json" && grep -q '"ok":true' "$T/$1.json"
+	"$NCPERF" json-check "$T/$1.json" && [ "$(jget ok "$T/$1.json")" = true ]
 }
 
 check_bulk() { # NAME LABEL
 	local bps bytes
 	if ! check_json "$1"; then fail "$2: $(cat "$T/$1.err" "$T/$1.json" | sed -n 1,2p)"; return; fi
-	bps=$(jnum throughput_bps "$T/$1.json")
-	bytes=$(jnum bytes "$T/$1.json")
+	bps=$(jget throughput_bps "$T/$1.json")
+	bytes=$(jget bytes "$T/$1.json")
 	if fcmp 'a > 0 && b > 0' "$bps" "$bytes"; then
 		pass "$2: $(awk -v b="$bps" 'BEGIN { printf "%.3f Gbit/s", b / 1e9 }')"
 	else
@@ -135,11 +136,12 @@ check_bulk() { # NAME LABEL
 	fi
 }
 
-check_lat() { # NAME LABEL: rate > 0 and ordered percentiles
-	local f=$T/$1.json rate mn p50 p99 p999 mx
+check_lat() { # NAME LABEL [OBJ.]: rate > 0 and ordered percentiles (of OBJ: lapp.)
+	local f=$T/$1.json o=${3:-} rate mn p50 p99 p999 mx
 	if ! check_json "$1"; then fail "$2: $(cat "$T/$1.err" "$f" | sed -n 1,2p)"; return; fi
-	rate=$(jnum rate_rps "$f") mn=$(jnum min "$f") p50=$(jnum p50 "$f")
-	p99=$(jnum p99 "$f") p999=$(jnum p999 "$f") mx=$(jnum max "$f")
+	rate=$(jget "${o}rate_rps" "$f") mn=$(jget "${o}latency_us.min" "$f")
+	p50=$(jget "${o}latency_us.p50" "$f") p99=$(jget "${o}latency_us.p99" "$f")
+	p999=$(jget "${o}latency_us.p999" "$f") mx=$(jget "${o}latency_us.max" "$f")
 	if fcmp 'a > 0 && b > 0 && b <= c && c <= d && d <= e' "$rate" "$mn" "$p50" "$p99" "$p999" &&
 		fcmp 'a <= b' "$p999" "$mx"; then
 		pass "$2: $rate req/s, p50 $p50 p99 $p99 p99.9 $p999 us"
@@ -164,13 +166,24 @@ else
 	fail "json-check"
 fi
 
+# 2b. json-get reads nested members, and nothing from what is not JSON
+echo '{"a":{"b":1.5,"s":"x \"y\""},"b":2}' > "$T/get.json"
+echo '{"a":1,' > "$T/get-bad.json"
+if [ "$(jget a.b "$T/get.json")" = 1.5 ] && [ "$(jget b "$T/get.json")" = 2 ] &&
+	[ "$(jget a.s "$T/get.json")" = 'x "y"' ] && ! jget a.c "$T/get.json" &&
+	! jget a "$T/get-bad.json"; then
+	pass "json-get reads nested members and refuses absent ones and bad JSON"
+else
+	fail "json-get: a.b '$(jget a.b "$T/get.json")' a.s '$(jget a.s "$T/get.json")'"
+fi
+
 # 3. TCP
 if start_server tcp $PORT_TCP; then
 	pass "TCP server listening"
 	client bulk1 bulk --port $PORT_TCP --seconds "$SECS" || true
 	check_bulk bulk1 "TCP bulk, 1 socket"
 	client bulk2 bulk --port $PORT_TCP --sockets 2 --bytes 4M || true
-	if check_json bulk2 && [ "$(jnum bytes "$T/bulk2.json")" = 4194304 ]; then
+	if check_json bulk2 && [ "$(jget bytes "$T/bulk2.json")" = 4194304 ]; then
 		pass "TCP bulk, 2 sockets, --bytes 4M: exactly 4194304 bytes acknowledged"
 	else
 		fail "TCP bulk --bytes 4M: $(cat "$T/bulk2.err" "$T/bulk2.json" | sed -n 1,2p)"
@@ -189,11 +202,11 @@ if start_server tcp $PORT_TCP; then
 		cg=(--lapp-cgroup "$CGROOT/ncsmoke_l" --tapp-cgroup "$CGROOT/ncsmoke_t")
 	fi
 	client mix mix --port $PORT_TCP --seconds "$SECS" --tapps 1 --interval 100 "${cg[@]}" || true
-	check_lat mix "TCP mix, L-app next to 1 T-app${cg:+, in cgroups}"
-	if fcmp 'a > 0' "$(jnum throughput_bps "$T/mix.json")"; then
+	check_lat mix "TCP mix, L-app next to 1 T-app${cg:+, in cgroups}" lapp.
+	if fcmp 'a > 0' "$(jget tapp.throughput_bps "$T/mix.json")"; then
 		pass "TCP mix: T-app throughput > 0"
 	else
-		fail "TCP mix: T-app throughput '$(jnum throughput_bps "$T/mix.json")'"
+		fail "TCP mix: T-app throughput '$(jget tapp.throughput_bps "$T/mix.json")'"
 	fi
 else
 	fail "TCP server did not start: $(cat "$T/server-tcp-$PORT_TCP.err")"
@@ -201,7 +214,8 @@ fi
 
 # 4. failures are reported, as JSON, with a non-zero status
 if ! client refused rr --port 5399 --seconds 1 && "$NCPERF" json-check "$T/refused.json" &&
-	grep -q '"ok":false,"error":"connect' "$T/refused.json"; then
+	[ "$(jget ok "$T/refused.json")" = false ] &&
+	[[ $(jget error "$T/refused.json") == connect* ]]; then
 	pass "a refused connection fails with a JSON error"
 else
 	fail "refused connection: $(cat "$T/refused.json")"
@@ -242,8 +256,8 @@ if ! start_server netchannel $PORT_NC; then
 	skip "NetChannel: $(head -n 1 "$T/server-netchannel-$PORT_NC.err" | sed 's/^ncperf: //')"
 else
 	client ncrr rr --proto netchannel --port $PORT_NC --seconds "$SECS" || true
-	if grep -qE '"error":"(socket|connect) ' "$T/ncrr.json"; then
-		skip "NetChannel: $(sed -n 's/.*"error":"\([^"]*\)".*/\1/p' "$T/ncrr.json")"
+	if [[ $(jget error "$T/ncrr.json") =~ ^(socket|connect)\  ]]; then
+		skip "NetChannel: $(jget error "$T/ncrr.json")"
 	else
 		check_lat ncrr "NetChannel rr 64 B"
 		client ncbulk bulk --proto netchannel --port $PORT_NC --seconds "$SECS" || true

@@ -54,6 +54,13 @@ case ${1:-} in
 esac
 
 die() { echo "bench: $*" >&2; exit 1; }
+# jsonl KEY < FILE: parse every line of FILE as JSON (python3's parser) and
+# print KEY of the first line; fails on any line that is not JSON
+jsonl() {
+	python3 -c 'import json, sys
+lines = [json.loads(l) for l in sys.stdin if l.strip()]
+print(lines[0][sys.argv[1]])' "$1"
+}
 
 [ -n "$FROM_LOG" ] || scripts/deps-bench.sh
 for f in build/guest/bin/ncperf build/guest/lib/libncpreload.so build/guest/bin/ncload \
@@ -71,7 +78,7 @@ if [ -n "$FROM_LOG" ]; then
 	[ -r "$FROM_LOG" ] || die "cannot read $FROM_LOG"
 	LOG=$FROM_LOG
 	DATE=$(sed -n 's/^NCB|done|//p' "$LOG" | tail -n 1)
-	[ -n "$DATE" ] || DATE=$(sed -n 's/^NCB|json|{"ncbench":1,"date":"\([^"]*\)".*/\1/p' "$LOG")
+	[ -n "$DATE" ] || DATE=$(sed -n 's/^NCB|json|//p' "$LOG" | jsonl date)
 	[ -n "$DATE" ] || die "$LOG holds no bench results"
 	STAMP=$(echo "$DATE" | tr -d ':-' | sed 's/T/-/; s/Z$//')
 fi
@@ -117,7 +124,7 @@ if [ ! -s "$JSON" ]; then
 	rm -f "$JSON"
 	die "no results in the console (guest status $rc; see $LOG)"
 fi
-if build/guest/bin/ncperf json-check "$JSON"; then
+if jsonl ncbench < "$JSON" > /dev/null; then
 	echo "bench: raw results: $JSON"
 else
 	echo "bench: warning: $JSON is not valid JSON (console garbled?)" >&2

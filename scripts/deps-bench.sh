@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install what `make bench` needs beyond scripts/deps.sh, from Debian's archive:
 # the unmodified programs run over NetChannel in the guest (sockperf, iperf3,
-# redis-server, redis-benchmark from redis-tools) and gnuplot for the plot.
+# redis-server, redis-benchmark from redis-tools), gnuplot for the plot and
+# python3, whose parser reads the results JSON on the host.
 # Idempotent: quiet and fast when everything is present.
 set -euo pipefail
 
-PKGS="sockperf iperf3 redis-server redis-tools gnuplot-nox"
+PKGS="sockperf iperf3 redis-server redis-tools gnuplot-nox python3"
 
 DEPS_NAME=deps-bench
 # shellcheck source=scripts/deps-lib.sh

@@ -28,6 +28,7 @@ void usage(FILE *f)
 "Usage: ncperf server [OPTIONS]\n"
 "       ncperf client [bulk|rr|mix] [OPTIONS]\n"
 "       ncperf json-check [FILE...]\n"
+"       ncperf json-get FILE PATH\n"
 "\n"
 "Throughput and latency benchmark for NetChannel sockets and plain TCP. The two\n"
 "stacks differ only in the protocol given to socket(AF_INET, SOCK_STREAM, P):\n"
@@ -116,6 +117,10 @@ void usage(FILE *f)
 "\n"
 "json-check: validate that each FILE (or stdin) holds only JSON values (one or\n"
 "more, e.g. JSON lines); exit 0 if so, 1 with the offset of the first error.\n"
+"json-get: print the member at PATH (keys joined by dots: latency_us.p99) of\n"
+"the JSON object FILE starts with: a number, true/false/null as written, a\n"
+"string without its quotes; exit 0, or 1 if it is not there or FILE is not\n"
+"JSON (the same parser as json-check).\n"
 "\n"
 "Exit status: 0 success, 1 measurement failed (reason on stderr or in the\n"
 "JSON), 2 bad usage, 3 hard time limit hit.\n",
@@ -165,6 +170,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "json-check"))
 		return json_check_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "json-get"))
+		return json_get_main(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {

@@ -266,5 +266,7 @@ int server_main(void);
 
 /* ncperf json-check [FILE...]; argv[0] is "json-check". */
 int json_check_main(int argc, char **argv);
+/* ncperf json-get FILE PATH; argv[0] is "json-get". */
+int json_get_main(int argc, char **argv);
 
 #endif /* NCPERF_H */
