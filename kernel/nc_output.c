@@ -82,12 +82,13 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
 			       struct nc_frame *f, struct sk_buff **skbp,
 			       u32 *off, struct nc_sock **fin_nsk)
 {
-	int frame_size = READ_ONCE(peer->nn->frame_size);
 	struct nc_sock *nsk;
 	struct sk_buff *skb;
+	int frame_size;
 	u32 n;
 
 	spin_lock_bh(&peer->lock);
+	frame_size = nc_peer_frame_size(peer);
 	while ((nsk = nc_sched_pick(peer, ch))) {
 		skb = skb_peek(&nsk->txq);
 		if (skb && nsk->snd_credit >= NC_FRAME_MIN_COST) {

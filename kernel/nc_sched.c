@@ -407,7 +407,7 @@ static void nc_sched_rank(struct nc_peer *peer, struct nc_sock *nsk)
 			tx.msg_bytes = NC_TX_CB(skb)->msg_bytes;
 			tx.msg_queued_ns = NC_TX_CB(skb)->queued_ns;
 			tx.frame_bytes = nc_sock_frame_len(nsk, skb,
-							   READ_ONCE(nsk->nn->frame_size));
+							   nc_peer_frame_size(peer));
 		}
 		nsk->rank = p->ops->enqueue(&nsk->sched, &tx);
 		nsk->rank_gen = p->gen;

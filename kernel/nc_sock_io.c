@@ -85,7 +85,8 @@ int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	}
 
 	/*
-	 * Cut the write into skbs of one frame each. Large writes are copied
+	 * Cut the write into skbs of up to the largest frame (a frame may
+	 * take part of one: nc_peer_frame_size()). Large writes are copied
 	 * by the VNS workers, a batch of skbs at a time; small ones inline.
 	 */
 	vns = nc_vns_use(nsk->nn, &msg->msg_iter, size);
@@ -99,7 +100,7 @@ int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			b = nc_vns_batch_new(nsk->nn, sk);
 		do {
 			size_t chunk = min_t(size_t, size - copied - batched,
-					     READ_ONCE(nsk->nn->frame_size));
+					     NC_FRAME_MAX_PAYLOAD);
 			void __user *ua = NULL;
 
 			if (b && iter_iov_len(&msg->msg_iter)) {

@@ -541,6 +541,19 @@ bool nc_sched_chan_allowed(const struct nc_peer *peer,
 int nc_sched_select_cpu(u32 kind, u32 index, int dflt);
 
 /*
+ * The largest DATA frame on @peer now: net.netchannel.frame_size, the
+ * grain at which sockets sharing a peer interleave; a socket alone on its
+ * peer has no one to interleave with, and sends up to NC_FRAME_MAX_PAYLOAD
+ * a frame (a quarter of the per-frame costs). peer->lock held.
+ */
+static inline int nc_peer_frame_size(const struct nc_peer *peer)
+{
+	int size = READ_ONCE(peer->nn->frame_size);
+
+	return list_is_singular(&peer->socks) ? NC_FRAME_MAX_PAYLOAD : size;
+}
+
+/*
  * Payload of @nsk's next DATA frame: what is left of the head skb, within
  * the frame size and the credit. peer->lock held.
  */

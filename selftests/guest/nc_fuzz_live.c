@@ -1217,8 +1217,10 @@ static void on_frame(struct chan *ch)
 		c->pin = -1;	/* it processed our ACCEPT: any channel now */
 		break;
 	case NC_FT_DATA:
-		if (f->len > 16384)
-			violation(ch, "DATA of %u bytes (frame_size is 16384)", f->len);
+		/* frame_size (16384) while it shares the peer, else up to 64 KiB */
+		if (f->len > NC_FRAME_MAX_PAYLOAD)
+			violation(ch, "DATA of %u bytes (at most %u)", f->len,
+				  NC_FRAME_MAX_PAYLOAD);
 		if (c->vfin && !nc_seq_before(f->seq, c->vfin_seq))
 			violation(ch, "DATA seq %u after its CLOSE at %u", f->seq,
 				  c->vfin_seq);
