@@ -23,6 +23,7 @@
 #                          equal, and what remains is the stack)
 #   BENCH_LATENCY=latency  the second policy of the L-app/T-app rows
 #   BENCH_CHANNELS="1 2 4" channel / VNS worker counts of the bulk sweep
+#   BENCH_FAIR_KBIT=4000   the rate-limited link of the fair-share row (tbf)
 #   BENCH_PRIORITY=priority            policy for the L-app/T-app rows
 #   BENCH_PRIORITY_SETUP=auto          shell command run after attaching it
 #                                      ($LAPP_CG and $TAPP_CG are set); auto:
@@ -54,6 +55,7 @@ INTERVAL=${BENCH_LAPP_INTERVAL:-500}
 LAPP_NICE=${BENCH_LAPP_NICE:--20}
 LATENCY=${BENCH_LATENCY:-latency}
 CHANNELS=${BENCH_CHANNELS:-1 2 4}
+FAIR_KBIT=${BENCH_FAIR_KBIT:-4000}
 PRIORITY=${BENCH_PRIORITY:-priority}
 PRIORITY_SETUP=${BENCH_PRIORITY_SETUP-auto}
 COST_POLICY=${BENCH_COST_POLICY:-}
@@ -617,6 +619,81 @@ for n in $CHANNELS; do
 	NS_A=$HOST_A NS_B=$HOST_B
 done
 
+# ------------------------------------------------------------------ fair share
+# Two bulk flows in cgroups weighted 100 and 300 by the fair policy share a
+# link rate-limited with tbf (as a NIC's line rate would be), far below what
+# either moves alone, so the NetScheduler is the arbiter: w3/w1 bytes against
+# the target 3 (TCP has no weights: its flows split about 1:1). As in
+# test_fair, the channels' TCP sockets hold 8 KiB (tcp_wmem), so what the
+# policy cannot reorder stays small; that is set in a fresh pair of
+# namespaces before anything connects.
+say "fair share 100:300, two bulk flows over a ${FAIR_KBIT} kbit/s link (fresh namespaces)"
+FAIR_CG1=$CGROOT/nc_fair1 FAIR_CG3=$CGROOT/nc_fair3
+V[fair.target]=3
+fair_flows() { # PROTO PORT NAME: both flows at once; V[fair.PROTO]
+	local proto=$1 port=$2 name=$3 p1 p3 b1 b3
+	on_a sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$FAIR_CG1" \
+		"$NCPERF" client bulk --proto "$proto" --addr "$SRV" --port "$port" --timeout 20 \
+		--seconds $((SECS * 2)) --json > "$R/${name}_w1.json" 2> "$R/${name}_w1.err" &
+	p1=$!
+	on_a sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$FAIR_CG3" \
+		"$NCPERF" client bulk --proto "$proto" --addr "$SRV" --port "$port" --timeout 20 \
+		--seconds $((SECS * 2)) --json > "$R/${name}_w3.json" 2> "$R/${name}_w3.err" &
+	p3=$!
+	wait "$p1" "$p3" || true
+	cat "$R/${name}_w1.json" "$R/${name}_w3.json" >> "$R/runs.jsonl" 2> /dev/null || true
+	b1=$(jget bytes "$R/${name}_w1.json") b3=$(jget bytes "$R/${name}_w3.json")
+	if isnum "$b1" && isnum "$b3" && [ "${b1%.*}" -gt 0 ]; then
+		V[fair.$proto]=$(awk -v a="$b1" -v b="$b3" 'BEGIN { printf "%.4g", b / a }')
+		log "$name: w1 $b1 bytes, w3 $b3 bytes: w3/w1 ${V[fair.$proto]}"
+	else
+		V[fair.$proto]="n/a (w1: $(reason_of "$R/${name}_w1.json"); w3: $(reason_of "$R/${name}_w3.json"))"
+		log "$name: ${V[fair.$proto]}"
+	fi
+}
+[ -z "$NC_SRV_PID" ] || kill "$NC_SRV_PID" 2>/dev/null || true
+NC_SRV_PID=""
+if [ -n "$NC_DOWN" ]; then
+	na fair.nc "$NC_DOWN"
+elif ! mkdir -p "$FAIR_CG1" "$FAIR_CG3"; then
+	na fair.nc "cannot make cgroups under $CGROOT"
+else
+	NS_A=${HOST_A}f NS_B=${HOST_B}f
+	make_pair "$NS_A" "$NS_B"
+	for ns in "$NS_A" "$NS_B"; do
+		ip netns exec "$ns" sh -c 'echo 4096 8192 8192 > /proc/sys/net/ipv4/tcp_wmem &&
+			echo 4096 16384 16384 > /proc/sys/net/ipv4/tcp_rmem'
+	done
+	dev=$("$NCHOSTS" dev a)
+	if ! on_a tc qdisc replace dev "$dev" root tbf rate "${FAIR_KBIT}kbit" burst 16kb \
+		latency 200ms 2> "$R/tbf.err"; then
+		na fair.nc "tc tbf: $(oneline < "$R/tbf.err")"
+	elif ! tsrv=$(start_server tcp $PORT_TCP); then
+		na fair.nc "TCP server: $LAST_ERR"
+	else
+		PIDS+=("$tsrv")
+		fair_flows tcp $PORT_TCP fair_tcp
+		V[fair.tcp_split]=${V[fair.tcp]}
+		if ! policy_attach fair; then
+			na fair.nc "$LAST_ERR"
+		elif ! "$NCLOAD" set-weight "$FAIR_CG1" 100 > /dev/null 2>&1 ||
+			! "$NCLOAD" set-weight "$FAIR_CG3" 300 > /dev/null 2>&1; then
+			na fair.nc "ncload set-weight failed"
+		elif nc_server_restart; then
+			fair_flows netchannel $PORT_NC fair_nc
+			V[fair.nc]=${V[fair.netchannel]}
+		else
+			na fair.nc "$LAST_ERR"
+		fi
+		"$NCLOAD" detach > /dev/null 2>&1 || true
+	fi
+	[ -z "$NC_SRV_PID" ] || kill "$NC_SRV_PID" 2>/dev/null || true
+	NC_SRV_PID=""
+	NOTE[fair_share]="TCP's split: ${V[fair.tcp_split]:-n/a}"
+	NS_A=$HOST_A NS_B=$HOST_B
+fi
+rmdir "$FAIR_CG1" "$FAIR_CG3" 2>/dev/null || true
+
 # ------------------------------------------------------------------ table
 # row ID KEY LABEL UNIT BETTER BASELINE: V[KEY.tcp] (or BASEKEY) vs V[KEY.nc]
 ROWS=()
@@ -653,6 +730,7 @@ row lat_tput latput "T-app throughput, policy $LATENCY" Gbit/s higher TCP tapput
 row lapp_infl infl "L-app p99 inflation (next to T-apps / alone), no policy" x lower
 row lapp_infl_prio inflprio "L-app p99 inflation, policy $PRIORITY" x lower "TCP" infl.tcp
 row lapp_infl_lat infllat "L-app p99 inflation, policy $LATENCY" x lower "TCP" infl.tcp
+row fair_share fair "fair 100:300: w3/w1 bytes on a ${FAIR_KBIT} kbit/s link" x "1.0 (±0.1)" "target 3" fair.target
 row bpf_cost cost "rr rate with BPF policy $COST_NAME" req/s higher "NC native" rr.nc
 row swap_stall swap "max rr latency during live policy swaps" us lower "TCP max" rrmax.tcp
 row swap_stall_nc swap "max rr latency during live policy swaps" us lower "NC max, no swaps" rrmax.nc

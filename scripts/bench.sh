@@ -197,7 +197,7 @@ sed -n 's/^NCB|table|//p' "$LOG"
 COLS=(bulk_default bulk_ch1 bulk_ch2 bulk_ch4 rr_rate lapp_alone_p99 lapp_alone_p999
 	lapp_tapps_p99 lapp_tapps_p999 lapp_prio_p99 lapp_prio_p999 bpf_cost swap_stall
 	swap_stall_nc sockperf_pp_avg sockperf_ul_p99 iperf3 redis_set redis_get cpu_per_byte
-	lapp_lat_p99 lapp_infl_prio lapp_infl_lat)
+	lapp_lat_p99 lapp_infl_prio lapp_infl_lat fair_share prio_tput)
 if [ ! -s "$MD" ]; then
 	{
 		echo "# NetChannel benchmark history"
