@@ -81,6 +81,7 @@ CGROOT=/run/nc-cgroup
 LAPP_CG=$CGROOT/nc_lapp
 TAPP_CG=$CGROOT/nc_tapp
 PORT_TCP=5301 PORT_NC=5302
+PORT_TCP_L=5303 PORT_NC_L=5304	# the L-app's own servers (in its cgroup)
 export LAPP_CG TAPP_CG
 
 mkdir -p "$R"
@@ -168,15 +169,16 @@ start_server() {
 
 # perf NAME PROTO ARGS...: one ncperf client run in nc_a, JSON in $R/NAME.json
 perf() {
-	local name=$1 proto=$2 port=$PORT_TCP rc=0
+	local name=$1 proto=$2 port=$PORT_TCP lport=$PORT_TCP_L rc=0 lp=()
 	shift 2
-	[ "$proto" = tcp ] || port=$PORT_NC
+	[ "$proto" = tcp ] || port=$PORT_NC lport=$PORT_NC_L
+	[ "${1:-}" != mix ] || lp=(--lapp-port "$lport")
 	if [ "$proto" != tcp ] && [ -n "$NC_DOWN" ]; then
 		printf '{"tool":"ncperf","tag":"%s","proto":"netchannel","ok":false,"error":%s}\n' \
 			"$name" "$(jstr "$NC_DOWN")" > "$R/$name.json"
 	else
 		on_a "$NCPERF" client --proto "$proto" --addr "$SRV" --port "$port" --timeout 20 \
-			--json --tag "$name" "$@" > "$R/$name.json" 2> "$R/$name.err" || rc=$?
+			--json --tag "$name" "$@" "${lp[@]}" > "$R/$name.json" 2> "$R/$name.err" || rc=$?
 		if ! grep -q '^{' "$R/$name.json"; then
 			printf '{"tool":"ncperf","tag":"%s","ok":false,"error":%s}\n' "$name" \
 				"$(jstr "ncperf exited $rc: $(oneline < "$R/$name.err")")" > "$R/$name.json"
@@ -235,9 +237,30 @@ mix_args=(mix --size "$SIZE" --interval "$INTERVAL" --warmup "$WARMUP" --seconds
 rr_args=(rr --size "$SIZE" --warmup "$WARMUP" --seconds "$SECS")
 
 # ------------------------------------------------------------------ servers
-say "ncperf servers in nc_b: TCP :$PORT_TCP, NetChannel :$PORT_NC"
+say "ncperf servers in nc_b: TCP :$PORT_TCP, NetChannel :$PORT_NC; the L-app's: :$PORT_TCP_L, :$PORT_NC_L"
 TCP_SRV_PID=$(start_server tcp $PORT_TCP) || { echo "bench: TCP server failed: $LAST_ERR"; exit 1; }
 PIDS+=("$TCP_SRV_PID")
+# The L-app's server is a process of its own in the L-app's cgroup, at the
+# L-app's nice, as a latency-sensitive service's would be: a policy then
+# classes its replies as it classes the requests (an accepted socket takes
+# its listener's cgroup). Same for both stacks.
+lapp_server() { # PROTO PORT -> pid, or 1 with LAST_ERR
+	local pid
+	if pid=$(on_b sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec nice -n "$@"' sh \
+		"$LAPP_CG" "$LAPP_NICE" "$NCPERF" server --proto "$1" --port "$2" --background \
+		--idle 900 --timeout 20 2> "$R/server-lapp-$1.err"); then
+		echo "$pid"
+		return 0
+	fi
+	LAST_ERR=$(oneline < "$R/server-lapp-$1.err")
+	return 1
+}
+if pid=$(lapp_server tcp $PORT_TCP_L); then PIDS+=("$pid"); else
+	echo "bench: the L-app's TCP server failed: $LAST_ERR"; exit 1; fi
+if [ -z "$NC_DOWN" ]; then
+	if pid=$(lapp_server netchannel $PORT_NC_L); then PIDS+=("$pid"); else
+		NC_DOWN="the L-app's NetChannel server: $LAST_ERR"; fi
+fi
 if ! nc_server_restart; then
 	[ -n "$NC_DOWN" ] || NC_DOWN="NetChannel server: $LAST_ERR"
 	log "NetChannel server unavailable: $NC_DOWN"

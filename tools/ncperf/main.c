@@ -80,6 +80,9 @@ void usage(FILE *f)
 "                   writing its pid to P/cgroup.procs before it opens a socket\n"
 "  --lapp-nice N    mix: run the L-app at nice N (-20..19), as the NetChannel\n"
 "                   paper's artifact runs its L-app at -20 (default: unchanged)\n"
+"  --lapp-port N    mix: the L-app's server listens on N (default --port): a\n"
+"                   server of its own, in the L-app's cgroup, so that its\n"
+"                   replies are classed as the L-app's requests are\n"
 "  --tapp-cgroup P  mix: the same for every T-app. Note: `ip netns exec` mounts\n"
 "                   a fresh /sys, hiding /sys/fs/cgroup; mount cgroup2 a second\n"
 "                   time elsewhere (e.g. /run/nc-cgroup) and give paths there\n"
@@ -129,7 +132,7 @@ void usage(FILE *f)
 
 enum {
 	OPT_PROTO = 256, OPT_ADDR, OPT_PORT, OPT_MODE, OPT_SOCKETS, OPT_BYTES, OPT_SECONDS,
-	OPT_WARMUP, OPT_SIZE, OPT_INTERVAL, OPT_TAPPS, OPT_LCG, OPT_LNICE, OPT_TCG, OPT_TIMEOUT,
+	OPT_WARMUP, OPT_SIZE, OPT_INTERVAL, OPT_TAPPS, OPT_LCG, OPT_LNICE, OPT_LPORT, OPT_TCG, OPT_TIMEOUT,
 	OPT_BUFSIZE, OPT_JSON, OPT_ONCE, OPT_IDLE, OPT_BG, OPT_NONODELAY, OPT_CDF, OPT_TAG,
 };
 
@@ -147,6 +150,7 @@ static const struct option longopts[] = {
 	{ "tapps", required_argument, NULL, OPT_TAPPS },
 	{ "lapp-cgroup", required_argument, NULL, OPT_LCG },
 	{ "lapp-nice", required_argument, NULL, OPT_LNICE },
+	{ "lapp-port", required_argument, NULL, OPT_LPORT },
 	{ "tapp-cgroup", required_argument, NULL, OPT_TCG },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "bufsize", required_argument, NULL, OPT_BUFSIZE },
@@ -215,6 +219,9 @@ int main(int argc, char **argv)
 		case OPT_LNICE:
 			o.lapp_nice = (int)parse_num("--lapp-nice", optarg, -20, 19);
 			break;
+		case OPT_LPORT:
+			o.lapp_port = (int)parse_num("--lapp-port", optarg, 1, 65535);
+			break;
 		case OPT_TCG: o.tapp_cgroup = optarg; break;
 		case OPT_TIMEOUT: o.timeout = parse_num("--timeout", optarg, 0.01, 3600); break;
 		case OPT_BUFSIZE: {
@@ -268,8 +275,9 @@ int main(int argc, char **argv)
 		die_usage("--interval must be shorter than --timeout");
 	if (o.mode == MODE_MIX && o.tapps * o.sockets + 1 > 1024)
 		die_usage("mix: at most 1024 connections");
-	if ((o.lapp_cgroup || o.tapp_cgroup || o.lapp_nice) && o.mode != MODE_MIX)
-		die_usage("--lapp-cgroup/--tapp-cgroup/--lapp-nice apply to mix only");
+	if ((o.lapp_cgroup || o.tapp_cgroup || o.lapp_nice || o.lapp_port) &&
+	    o.mode != MODE_MIX)
+		die_usage("--lapp-cgroup/--tapp-cgroup/--lapp-nice/--lapp-port apply to mix only");
 
 	signal(SIGPIPE, SIG_IGN);
 	if (o.role == ROLE_SERVER)

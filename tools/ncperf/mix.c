@@ -136,6 +136,8 @@ static void lapp_main(struct mix_shared *sh, uint64_t session, uint32_t nconns,
 		     strerror(errno));
 		goto out;
 	}
+	if (o.lapp_port)	/* this process is the L-app alone */
+		o.port = o.lapp_port;
 	c->fd = client_connect(NCP_ECHO, o.size, nconns, session, s->err, sizeof(s->err));
 	if (c->fd < 0)
 		goto out;
@@ -263,6 +265,7 @@ int client_mix(void)
 		jw_num(&j, "tapp_sockets", o.sockets);
 		jw_str(&j, "lapp_cgroup", o.lapp_cgroup);
 		jw_num(&j, "lapp_nice", o.lapp_nice);
+		jw_num(&j, "lapp_port", o.lapp_port ? o.lapp_port : o.port);
 		jw_str(&j, "tapp_cgroup", o.tapp_cgroup);
 		jw_num(&j, "size", o.size);
 		jw_num(&j, "interval_us", o.interval_us);

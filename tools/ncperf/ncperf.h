@@ -79,6 +79,7 @@ struct opts {
 	int tapps;
 	const char *lapp_cgroup;
 	int lapp_nice;		/* mix: nice value of the L-app; 0 leaves it */
+	int lapp_port;		/* mix: the L-app's server port; 0: port */
 	const char *tapp_cgroup;
 	double timeout;
 	size_t bufsize;
