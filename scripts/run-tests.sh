@@ -77,9 +77,10 @@ if [ "$DEBUG" = 1 ]; then
 	# KASAN and lockdep make the guest several times slower
 	suite guest-debug scripts/vm.sh --debug-kernel --mem 3072 \
 		--timeout "${NC_TEST_DEBUG_TIMEOUT:-3600}" -- /nc/run-tests.sh
-	# 2*10^4 frames: the debug kernel under TCG takes about 80 a second
+	# 10^5 frames: the debug kernel under TCG takes about 390 a second;
+	# then the socket-API stress (20 s) and nc_faults (3 x 20 s)
 	suite fuzz-live-debug scripts/vm.sh --debug-kernel --mem 3072 --timeout 1800 -- \
-		"/nc/fuzz-live.sh ${NC_FUZZ_LIVE_FRAMES:-20000} 20"
+		"/nc/fuzz-live.sh ${NC_FUZZ_LIVE_FRAMES:-100000} 20"
 	[ ${#failures[@]} -eq 0 ] || echo "failed suites: ${failures[*]}"
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]

@@ -2356,21 +2356,29 @@ static void rogue_run(void)
 				pend[i--] = pend[--npend];
 			}
 		}
-		/* generate */
-		for (i = 0; i < 16 && st.frames < opt.frames; i++) {
+		/*
+		 * Generate, then write: a channel's frames go out several to
+		 * a write, still cut at random points (chan_write()), so the
+		 * victim parses runs of frames as a busy peer's would be,
+		 * not one segment per frame.
+		 */
+		for (i = 0; i < 64 && st.frames < opt.frames; i++) {
 			int pick[MAXG], n = 0, k;
-			struct group *g;
 
 			for (k = 0; k < MAXG; k++)
 				if (group_ready(&G[k]))
 					pick[n++] = k;
 			if (!n)
 				break;
-			g = &G[pick[nc_rnd(&R, n)]];
-			gen_step(g);
-			for (k = 0; k < MAXCH; k++)
-				if (g->ch[k] && !g->ch[k]->dead && tx_backlog(g->ch[k]))
-					chan_write(g->ch[k]);
+			gen_step(&G[pick[nc_rnd(&R, n)]]);
+		}
+		for (i = 0; i < MAXG; i++) {
+			for (j = 0; j < MAXCH && G[i].used && !G[i].dead; j++) {
+				struct chan *ch = G[i].ch[j];
+
+				if (ch && !ch->dead && tx_backlog(ch))
+					chan_write(ch);
+			}
 		}
 	}
 }
