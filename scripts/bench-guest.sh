@@ -82,6 +82,7 @@ LAPP_CG=$CGROOT/nc_lapp
 TAPP_CG=$CGROOT/nc_tapp
 PORT_TCP=5301 PORT_NC=5302
 PORT_TCP_L=5303 PORT_NC_L=5304	# the L-app's own servers (in its cgroup)
+PORT_MP=5305			# MPTCP, the second baseline
 export LAPP_CG TAPP_CG
 
 mkdir -p "$R"
@@ -171,7 +172,11 @@ start_server() {
 perf() {
 	local name=$1 proto=$2 port=$PORT_TCP lport=$PORT_TCP_L rc=0 lp=()
 	shift 2
-	[ "$proto" = tcp ] || port=$PORT_NC lport=$PORT_NC_L
+	case $proto in
+	tcp) ;;
+	mptcp) port=$PORT_MP ;;
+	*) port=$PORT_NC lport=$PORT_NC_L ;;
+	esac
 	[ "${1:-}" != mix ] || lp=(--lapp-port "$lport")
 	if [ "$proto" != tcp ] && [ -n "$NC_DOWN" ]; then
 		printf '{"tool":"ncperf","tag":"%s","proto":"netchannel","ok":false,"error":%s}\n' \
@@ -293,6 +298,44 @@ take rr.tcp rr_tcp rate_rps
 take rr.nc rr_netchannel rate_rps
 take rrmax.tcp rr_tcp latency_us.max
 take rrmax.nc rr_netchannel latency_us.max
+
+# MPTCP: what a user who wants one socket over several TCP connections would
+# pick today. Two subflows per connection: $NS_A gets a second address on
+# its veth, announced as a subflow endpoint, and both hosts allow 2.
+say "MPTCP, 2 subflows: bulk and rr, as the second baseline"
+mp_setup() { # -> 0, or 1 with LAST_ERR
+	local dev a2 out
+	dev=$("$NCHOSTS" dev a)
+	a2=$("$NCHOSTS" addr a)
+	a2=${a2%.*}.11
+	if ! out=$(on_a ip addr add "$a2/24" dev "$dev" 2>&1 &&
+		on_a ip mptcp limits set subflow 2 add_addr_accepted 2 2>&1 &&
+		on_b ip mptcp limits set subflow 2 add_addr_accepted 2 2>&1 &&
+		on_a ip mptcp endpoint add "$a2" dev "$dev" subflow 2>&1); then
+		LAST_ERR="ip mptcp: $(echo "$out" | oneline)"
+		return 1
+	fi
+	log "MPTCP endpoint $a2 (subflow) on $NS_A's $dev; limits: subflow 2"
+}
+joins() { # subflows joined so far (nstat), 0 if it cannot tell
+	on_a nstat -az MPTcpExtMPJoinSynAckRx 2> /dev/null |
+		awk '/MPJoinSynAckRx/ { n = $2 } END { print n + 0 }'
+}
+LAST_ERR=""
+if mp_setup && mpsrv=$(start_server mptcp $PORT_MP); then
+	PIDS+=("$mpsrv")
+	j0=$(joins)
+	perf bulk_mptcp mptcp bulk --seconds "$SECS"
+	perf rr_mptcp mptcp "${rr_args[@]}"
+	log "MPTCP subflows joined meanwhile: $(( $(joins) - j0 )) (one per connection expected)"
+	take bulk.mptcp bulk_mptcp throughput_bps 1e-9
+	take rr.mptcp rr_mptcp rate_rps
+else
+	# start_server's LAST_ERR is lost in the $(...) subshell: read its log
+	[ -n "$LAST_ERR" ] || LAST_ERR="MPTCP server: $(oneline < "$R/server-mptcp.err" 2> /dev/null)"
+	na bulk.mptcp "$LAST_ERR"
+	na rr.mptcp "$LAST_ERR"
+fi
 
 say "L-app alone (${SIZE} B rr every ${INTERVAL} us)"
 for p in tcp netchannel; do
@@ -536,11 +579,12 @@ app_json() { # APP PROTO key=value...
 if [ "$APPS" = 1 ]; then
 	say "unmodified programs: TCP, then NetChannel through LD_PRELOAD=$PRELOAD"
 	declare -A APORT=([sockperf.tcp]=11111 [sockperf.nc]=11112 [iperf3.tcp]=5201
-		[iperf3.nc]=5202 [redis.tcp]=6379 [redis.nc]=6380)
+		[iperf3.nc]=5202 [redis.tcp]=6379 [redis.nc]=6380 [nginx.tcp]=8080
+		[nginx.nc]=8081)
 	for p in tcp nc; do
 		proto=$p
 		[ "$p" = tcp ] || proto=netchannel
-		for b in sockperf iperf3 redis-server redis-benchmark; do
+		for b in sockperf iperf3 redis-server redis-benchmark nginx wrk; do
 			command -v "$b" > /dev/null || { echo "$b: not in the guest" > "$R/missing-$b"; }
 		done
 
@@ -590,11 +634,52 @@ if [ "$APPS" = 1 ]; then
 			na "redis_set.$p" "redis-server/redis-benchmark not in the guest"
 			na "redis_get.$p" "redis-server/redis-benchmark not in the guest"
 		fi
+
+		# nginx serving a 4 KiB file to wrk (4 connections, keep-alive);
+		# sendfile off until NetChannel sockets take sendfile()
+		port=${APORT[nginx.$p]}
+		if command -v nginx > /dev/null && command -v wrk > /dev/null; then
+			d=$R/nginx-$p
+			mkdir -p "$d/html" "$d/logs"
+			head -c 4096 /dev/zero | tr '\0' x > "$d/html/index.html"
+			cat > "$d/nginx.conf" <<-EOF
+				user root;
+				worker_processes 1;
+				daemon off;
+				master_process off;
+				pid $d/nginx.pid;
+				error_log $d/logs/error.log;
+				events { worker_connections 64; }
+				http {
+					access_log off;
+					sendfile off;
+					tcp_nopush off;
+					keepalive_requests 1000000;
+					default_type text/plain;
+					client_body_temp_path $d/tmp;
+					proxy_temp_path $d/tmp;
+					fastcgi_temp_path $d/tmp;
+					uwsgi_temp_path $d/tmp;
+					scgi_temp_path $d/tmp;
+					server {
+						listen $SRV:$port;
+						root $d/html;
+					}
+				}
+			EOF
+			if app "nginx_$p" "$proto" "$port" nginx -p "$d" -c "$d/nginx.conf" -- \
+				wrk -t 1 -c 4 -d "${SECS}s" "http://$SRV:$port/index.html"; then :; fi
+			app_take "wrk.$p" "nginx_$p" "$(awk '/^Requests\/sec:/ { print $2 }' "$R/nginx_$p.out")"
+			app_json nginx-wrk "$proto" "requests_per_s=${V[wrk.$p]}" \
+				"converted_sockets=$(converted "nginx_$p")"
+		else
+			na "wrk.$p" "nginx/wrk not in the guest"
+		fi
 	done
-	for k in sp_pp_avg sp_pp_p99 sp_ul_avg sp_ul_p99 iperf3 redis_set redis_get; do
+	for k in sp_pp_avg sp_pp_p99 sp_ul_avg sp_ul_p99 iperf3 redis_set redis_get wrk; do
 		log "$k: TCP ${V[$k.tcp]}, NetChannel ${V[$k.nc]}"
 	done
-	for n in sockperf_pp_nc sockperf_ul_nc iperf3_nc redis_nc; do
+	for n in sockperf_pp_nc sockperf_ul_nc iperf3_nc redis_nc nginx_nc; do
 		[ -e "$R/preload-$n.log" ] && log "$n: $(converted "$n") socket(s) converted by libncpreload.so"
 	done
 fi
@@ -737,6 +822,8 @@ row bulk_default bulk "bulk throughput, 1 socket, default channels" Gbit/s highe
 for n in $CHANNELS; do
 	row "bulk_ch$n" "ch$n" "bulk throughput, 1 socket, $n channel(s) + $n VNS worker(s)" Gbit/s higher
 done
+row bulk_mptcp bulk "bulk throughput, 1 socket, default channels" Gbit/s higher "MPTCP, 2 subflows" bulk.mptcp
+row rr_mptcp rr "rr rate, ${SIZE} B, 1 socket" req/s higher "MPTCP, 2 subflows" rr.mptcp
 row cpu_per_byte cpub "CPU per byte, bulk (busy CPU-s per GB, whole guest)" s/GB lower
 row rr_rate rr "rr rate, ${SIZE} B, 1 socket" req/s higher
 row lapp_alone_p99 alone99 "L-app p99, alone" us lower
@@ -765,6 +852,7 @@ if [ "$APPS" = 1 ]; then
 	row iperf3 iperf3 "iperf3 throughput (preload)" Mbit/s higher
 	row redis_set redis_set "redis-benchmark SET (preload)" req/s higher
 	row redis_get redis_get "redis-benchmark GET (preload)" req/s higher
+	row wrk wrk "nginx + wrk, 4 KiB file, 4 connections (preload)" req/s higher
 fi
 
 table() {

@@ -89,7 +89,7 @@ JSON=$OUT/results-$STAMP.json
 ADDS=(--add build/guest/bin/ncperf:/nc/bin/ncperf
 	--add build/guest/lib/libncpreload.so:/nc/lib/libncpreload.so
 	--add scripts/bench-guest.sh:/nc/bench-guest.sh)
-for b in sockperf iperf3 redis-server redis-benchmark; do
+for b in sockperf iperf3 redis-server redis-benchmark nginx wrk; do
 	p=$(command -v "$b") || die "$b not installed (scripts/deps-bench.sh)"
 	ADDS+=(--add "$(readlink -f "$p"):/usr/bin/$b")
 done
@@ -197,7 +197,7 @@ sed -n 's/^NCB|table|//p' "$LOG"
 COLS=(bulk_default bulk_ch1 bulk_ch2 bulk_ch4 rr_rate lapp_alone_p99 lapp_alone_p999
 	lapp_tapps_p99 lapp_tapps_p999 lapp_prio_p99 lapp_prio_p999 bpf_cost swap_stall
 	swap_stall_nc sockperf_pp_avg sockperf_ul_p99 iperf3 redis_set redis_get cpu_per_byte
-	lapp_lat_p99 lapp_infl_prio lapp_infl_lat fair_share prio_tput)
+	lapp_lat_p99 lapp_infl_prio lapp_infl_lat fair_share prio_tput bulk_mptcp rr_mptcp wrk)
 if [ ! -s "$MD" ]; then
 	{
 		echo "# NetChannel benchmark history"

@@ -30,9 +30,10 @@ void usage(FILE *f)
 "       ncperf json-check [FILE...]\n"
 "       ncperf json-get FILE PATH\n"
 "\n"
-"Throughput and latency benchmark for NetChannel sockets and plain TCP. The two\n"
-"stacks differ only in the protocol given to socket(AF_INET, SOCK_STREAM, P):\n"
-"IPPROTO_TCP (6) or IPPROTO_NETCHANNEL (%d). Client and server must use the same.\n"
+"Throughput and latency benchmark for NetChannel sockets, plain TCP and MPTCP.\n"
+"The stacks differ only in the protocol given to socket(AF_INET, SOCK_STREAM,\n"
+"P): IPPROTO_TCP (6), IPPROTO_NETCHANNEL (%d) or IPPROTO_MPTCP (262; --proto\n"
+"mptcp). Client and server must use the same.\n"
 "\n"
 "Roles:\n"
 "  server           accept clients (a thread each) until a signal (INT/TERM),\n"
@@ -53,7 +54,7 @@ void usage(FILE *f)
 "                   measures the L-app alone.\n"
 "\n"
 "Common options:\n"
-"  --proto P        tcp (default), netchannel, or a protocol number\n"
+"  --proto P        tcp (default), netchannel, mptcp, or a protocol number\n"
 "  --addr A         server: IPv4 address to bind (default 0.0.0.0)\n"
 "                   client: server's IPv4 address (default 127.0.0.1)\n"
 "  --port N         TCP/NetChannel port (default %d)\n"
@@ -184,8 +185,10 @@ int main(int argc, char **argv)
 				o.proto = IPPROTO_TCP;
 			else if (!strcmp(optarg, "netchannel") || !strcmp(optarg, "nc"))
 				o.proto = IPPROTO_NETCHANNEL;
+			else if (!strcmp(optarg, "mptcp"))
+				o.proto = IPPROTO_MPTCP;
 			else
-				o.proto = (int)parse_num("--proto", optarg, 0, 255);
+				o.proto = (int)parse_num("--proto", optarg, 0, 511);
 			break;
 		case OPT_ADDR: o.addr = optarg; break;
 		case OPT_PORT: o.port = (int)parse_num("--port", optarg, 1, 65535); break;

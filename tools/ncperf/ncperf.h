@@ -39,6 +39,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -106,7 +107,13 @@ void die_usage(const char *fmt, ...);
 void vlog(const char *fmt, ...);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);
-/* "tcp", "netchannel" or "protoN" (a static buffer for the last). */
+/* TCP or MPTCP: TCP_NODELAY applies. */
+static inline bool proto_tcp_like(void)
+{
+	return o.proto == IPPROTO_TCP || o.proto == IPPROTO_MPTCP;
+}
+
+/* "tcp", "netchannel", "mptcp" or "protoN" (a static buffer for the last). */
 const char *proto_name(int proto);
 /* "bulk", "rr" or "mix". */
 const char *mode_name(enum mode m);

@@ -50,7 +50,8 @@ int new_socket(char *err, size_t len)
 
 		errf(err, len, "socket(AF_INET, SOCK_STREAM, %s=%d): %s%s",
 		     o.proto == IPPROTO_NETCHANNEL ? "IPPROTO_NETCHANNEL" :
-		     o.proto == IPPROTO_TCP ? "IPPROTO_TCP" : "protocol",
+		     o.proto == IPPROTO_TCP ? "IPPROTO_TCP" :
+		     o.proto == IPPROTO_MPTCP ? "IPPROTO_MPTCP" : "protocol",
 		     o.proto, strerror(e),
 		     o.proto == IPPROTO_NETCHANNEL &&
 		     (e == EPROTONOSUPPORT || e == ESOCKTNOSUPPORT) ?
@@ -155,7 +156,7 @@ int client_connect(int kind, uint32_t msg_size, uint32_t nconns,
 	fd = new_socket(err, len);
 	if (fd < 0)
 		return -1;
-	if (o.nodelay && o.proto == IPPROTO_TCP && kind == NCP_ECHO)
+	if (o.nodelay && proto_tcp_like() && kind == NCP_ECHO)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		errf(err, len, "connect %s:%d (%s): %s", o.addr, o.port, proto_name(o.proto),

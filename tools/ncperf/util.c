@@ -52,6 +52,8 @@ const char *proto_name(int proto)
 		return "tcp";
 	if (proto == IPPROTO_NETCHANNEL)
 		return "netchannel";
+	if (proto == IPPROTO_MPTCP)
+		return "mptcp";
 	snprintf(buf, sizeof(buf), "proto%d", proto);
 	return buf;
 }
