@@ -139,6 +139,17 @@ struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
 	INIT_WORK(&ch->tx_work, nc_chan_tx_workfn);
 	spin_lock_init(&ch->ctrl_lock);
 	INIT_LIST_HEAD(&ch->ctrlq);
+	INIT_LIST_HEAD(&ch->ack_ctrl.node);
+	/*
+	 * The in-flight bound starts at its minimum. dql_reset() leaves the
+	 * limit unset until the first completion: set it, so the first
+	 * frames may go.
+	 */
+	dql_init(&ch->tx_dql, HZ);
+	ch->tx_dql.min_limit = NC_INFLIGHT_MIN;
+	ch->tx_dql.max_limit = NC_INFLIGHT_MAX;
+	dql_reset(&ch->tx_dql);
+	ch->tx_dql.adj_limit = ch->tx_dql.limit;
 	n = atomic_inc_return(&nc_chan_next_cpu);
 	ch->cpu = nc_sched_select_cpu(NETSCHED_CPU_CHANNEL, n,
 				      cpumask_local_spread(n % num_online_cpus(),
@@ -178,7 +189,7 @@ bool nc_chan_ctrl_pop(struct nc_channel *ch, struct nc_frame *f)
 		list_del_init(&c->node);
 		c->queued = false;
 		WRITE_ONCE(ch->ctrlq_len, ch->ctrlq_len - 1);
-		if (!c->nsk)
+		if (nc_ctrl_allocated(ch, c))
 			WRITE_ONCE(ch->ctrl_unowned, ch->ctrl_unowned - 1);
 		*f = c->f;
 	}
@@ -191,7 +202,7 @@ bool nc_chan_ctrl_pop(struct nc_channel *ch, struct nc_frame *f)
 		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
 	if (c->nsk)
 		sock_put(&c->nsk->inet.sk);	/* the slot's reference */
-	else
+	else if (c != &ch->ack_ctrl)
 		kfree(c);
 	return true;
 }
@@ -399,7 +410,7 @@ int nc_proc_channels_show(struct seq_file *seq, void *v)
 	struct nc_peer *peer;
 	int i;
 
-	seq_puts(seq, "peer            group            role      state  ch cpu frames_tx  frames_rx  bytes_tx     bytes_rx     ctrlq sndq\n");
+	seq_puts(seq, "peer            group            role      state  ch cpu frames_tx  frames_rx  bytes_tx     bytes_rx     ctrlq sndq     inflight limit\n");
 	mutex_lock(&nn->lock);
 	list_for_each_entry(peer, &nn->peers, node) {
 		static const char *const states[] = { "conn", "ready", "dead" };
@@ -410,7 +421,8 @@ int nc_proc_channels_show(struct seq_file *seq, void *v)
 
 			if (!ch)
 				continue;
-			seq_printf(seq, "%-15pI4 %016llx %-9s %-6s %2d %3d %-10lld %-10lld %-12lld %-12lld %5u %u\n",
+			/* the dql's counts are racy reads: a snapshot */
+			seq_printf(seq, "%-15pI4 %016llx %-9s %-6s %2d %3d %-10lld %-10lld %-12lld %-12lld %5u %-8u %-8u %u\n",
 				   &peer->addr, peer->group,
 				   peer->initiator ? "initiator" : "acceptor",
 				   states[peer->state], i, ch->cpu,
@@ -419,7 +431,10 @@ int nc_proc_channels_show(struct seq_file *seq, void *v)
 				   READ_ONCE(ch->bytes_tx),
 				   READ_ONCE(ch->bytes_rx),
 				   READ_ONCE(ch->ctrlq_len),
-				   ch->sock->sk->sk_wmem_queued);
+				   READ_ONCE(ch->sock->sk->sk_wmem_queued),
+				   READ_ONCE(ch->tx_dql.num_queued) -
+				   READ_ONCE(ch->tx_dql.num_completed),
+				   READ_ONCE(ch->tx_dql.limit));
 		}
 		spin_unlock_bh(&peer->lock);
 	}

@@ -15,6 +15,20 @@
 #define NC_OPEN_FLOOD		4096	/* OPENs per second on one channel */
 #define NC_USER_TIMEOUT_MS	10000	/* unacked data this long kills it */
 #define NC_MAX_CTRL_UNOWNED	1024	/* RESETs of no socket waiting to go */
+/*
+ * A channel's in-flight bound (struct nc_channel's @tx_dql), in bytes; the
+ * dql moves it between these. The minimum needs no relation to
+ * NC_ACK_BYTES: the frame that reaches the limit asks for its ACK.
+ */
+#define NC_INFLIGHT_MIN		(64 * 1024)
+#define NC_INFLIGHT_MAX		(4 << 20)
+
+/* A control frame that no socket or channel owns: allocated, and freed. */
+static inline bool nc_ctrl_allocated(const struct nc_channel *ch,
+				     const struct nc_ctrl *c)
+{
+	return !c->nsk && c != &ch->ack_ctrl;
+}
 
 /* nc_chan.c: one channel's life */
 struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock);

@@ -96,6 +96,8 @@ int nc_frame_check(const struct nc_frame *f)
 		if (!NC_OPEN_ARG_DPORT(f->arg))
 			return -NC_FERR_ARG;
 		return 0;
+	case NC_FT_ACK:
+		return f->src_id || f->dst_id ? -NC_FERR_ID : 0;
 	case NC_FT_RESET:
 		if (!f->dst_id)
 			return -NC_FERR_ID;
@@ -189,6 +191,7 @@ static const char * const nc_frame_type_strs[NC_FT__MAX] = {
 	[NC_FT_CREDIT]	= "CREDIT",
 	[NC_FT_CLOSE]	= "CLOSE",
 	[NC_FT_RESET]	= "RESET",
+	[NC_FT_ACK]	= "ACK",
 };
 
 const char *nc_frame_type_str(u8 type)

@@ -9,7 +9,7 @@
  * Wire format (all fields big-endian), followed by @len payload bytes:
  *
  *   off  0  u16 magic       NC_FRAME_MAGIC (0x4E43, "NC")
- *   off  2  u8  version     NC_FRAME_VERSION (2)
+ *   off  2  u8  version     NC_FRAME_VERSION (4)
  *   off  3  u8  type        enum nc_frame_type
  *   off  4  u16 flags       NC_FF_* (unknown bits are rejected)
  *   off  6  u16 reserved    must be 0
@@ -44,8 +44,9 @@ typedef unsigned long long u64;
  * 2: a DATA frame uses at least NC_FRAME_MIN_COST of credit, and the
  * sequence window is the credit's frame count (1 counted bytes only).
  * 3: NC_FRAME_MIN_COST is 1024 (was 256).
+ * 4: ACK frames (the channel's in-flight bound, see NC_FT_ACK).
  */
-#define NC_FRAME_VERSION	3
+#define NC_FRAME_VERSION	4
 #define NC_FRAME_HDR_LEN	32
 /* Decoder limit; senders should cut DATA much smaller (e.g. 16 KiB). */
 #define NC_FRAME_MAX_PAYLOAD	65536
@@ -65,8 +66,10 @@ typedef unsigned long long u64;
  *  CREDIT  !=0     !=0     0            bytes of credit granted, != 0
  *  CLOSE   !=0     !=0     0            0  (orderly shutdown of a direction)
  *  RESET   any     !=0     0            positive errno, 1..4095
+ *  ACK     0       0       0            DATA bytes parsed on the channel
  *
- * NC_FF_PUSH is only valid on DATA; all other flag bits are invalid.
+ * NC_FF_PUSH and NC_FF_ACKREQ are only valid on DATA; all other flag bits
+ * are invalid.
  * seq is not validated (reordering is the receiver's business).
  */
 enum nc_frame_type {
@@ -77,11 +80,13 @@ enum nc_frame_type {
 	NC_FT_CREDIT,
 	NC_FT_CLOSE,
 	NC_FT_RESET,
+	NC_FT_ACK,
 	NC_FT__MAX
 };
 
 #define NC_FF_PUSH		0x0001
-#define NC_FF_ALL		(NC_FF_PUSH)
+#define NC_FF_ACKREQ		0x0002	/* DATA: answer with an ACK at once */
+#define NC_FF_ALL		(NC_FF_PUSH | NC_FF_ACKREQ)
 
 /* HELLO: payload is an 8-byte instance id (BE) plus 8 reserved zero bytes. */
 #define NC_HELLO_PAYLOAD_LEN	16
@@ -111,6 +116,25 @@ enum nc_frame_type {
 static inline u32 nc_frame_cost(u32 len)
 {
 	return len > NC_FRAME_MIN_COST ? len : NC_FRAME_MIN_COST;
+}
+
+/*
+ * ACK: a channel's receiver tells its sender how many bytes of DATA frames
+ * (header and payload, modulo 2^32) it has parsed from the channel so far.
+ * It is the completion of the sender's in-flight bound (a dql per channel):
+ * bytes handed to a channel and not yet parsed by the peer. A receiver
+ * acknowledges once NC_ACK_BYTES more were parsed, and at once for a DATA
+ * frame flagged NC_FF_ACKREQ: the sender flags the frame that takes it to
+ * its limit, after which it sends no DATA until an ACK comes. So an ACK
+ * costs a frame per NC_ACK_BYTES in a stream, a sender never waits for an
+ * ACK that does not come, and the ACK it waits for covers all it sent,
+ * which tells its dql that it was starved.
+ */
+#define NC_ACK_BYTES		(128 * 1024)
+
+static inline u32 nc_frame_wire_len(u32 len)
+{
+	return NC_FRAME_HDR_LEN + len;
 }
 
 /* RESET: arg is a positive errno no larger than this. */

@@ -277,6 +277,56 @@ static bool nc_chan_rx_take(struct nc_channel *ch, struct sk_buff *skb,
 	return true;
 }
 
+/*
+ * The in-flight bound, receiver's half: a DATA frame @f left the channel.
+ * Tell the sender (its completion, see struct nc_channel's @tx_dql) once
+ * NC_ACK_BYTES more were parsed, or at once if the frame asks (see
+ * NC_FF_ACKREQ). The slot coalesces: an ACK still queued carries the
+ * newest count.
+ */
+static void nc_chan_rx_data_parsed(struct nc_channel *ch,
+				   const struct nc_frame *f)
+{
+	struct nc_frame a = { .type = NC_FT_ACK };
+
+	ch->rx_data += nc_frame_wire_len(f->len);
+	if (!(f->flags & NC_FF_ACKREQ) &&
+	    ch->rx_data - ch->rx_acked < NC_ACK_BYTES)
+		return;
+	a.arg = ch->rx_data;
+	if (!nc_chan_queue_ctrl(ch, &ch->ack_ctrl, &a)) {
+		ch->rx_acked = ch->rx_data;
+		nc_stat_inc(ch->nn, NC_STAT_ACKS_TX);
+	}
+}
+
+/*
+ * The in-flight bound, sender's half: the peer parsed DATA up to the
+ * count in @f. An ACK of more than is in flight is a protocol error (and
+ * would break the dql's accounting). A channel that was at its limit
+ * sends again.
+ */
+static void nc_chan_rx_ack(struct nc_channel *ch, const struct nc_frame *f)
+{
+	struct dql *dql = &ch->tx_dql;
+	u32 done = f->arg - ch->tx_acked;
+	u32 inflight = READ_ONCE(dql->num_queued) - dql->num_completed;
+	bool was_full = dql_avail(dql) < 0;
+
+	if (done > inflight) {
+		nc_chan_proto_error(ch, NC_STAT_ERR_ACK,
+				    "ACK of %u bytes, %u in flight", done,
+				    inflight);
+		return;
+	}
+	if (!done)
+		return;
+	ch->tx_acked = f->arg;
+	dql_completed(dql, done);
+	if (was_full && dql_avail(dql) >= 0)
+		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+}
+
 /* A whole frame: the fast path, or the receive work. */
 static void nc_chan_rx_frame(struct nc_channel *ch, read_descriptor_t *desc)
 {
@@ -284,6 +334,14 @@ static void nc_chan_rx_frame(struct nc_channel *ch, read_descriptor_t *desc)
 
 	ch->rx_skb = NULL;
 	ch->rx_got = 0;
+	if (ch->rx_frame.type == NC_FT_DATA)
+		nc_chan_rx_data_parsed(ch, &ch->rx_frame);
+	if (ch->rx_frame.type == NC_FT_ACK && ch->peer) {
+		nc_chan_rx_count(ch, &ch->rx_frame, true);
+		nc_chan_rx_ack(ch, &ch->rx_frame);
+		kfree_skb(skb);		/* NULL: an ACK has no payload */
+		return;
+	}
 	if (nc_chan_rx_fast(ch, &ch->rx_frame, skb))
 		return;
 	nc_stat_inc(ch->nn, NC_STAT_RX_DEFERRED);

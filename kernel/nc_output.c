@@ -29,6 +29,8 @@ int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 	if (c->queued) {
 		if (f->type == NC_FT_CREDIT && c->f.type == NC_FT_CREDIT)
 			c->f.arg += f->arg;
+		else if (f->type == NC_FT_ACK)
+			c->f.arg = f->arg;	/* a count: the newest holds all */
 	} else {
 		c->f = *f;
 		c->queued = true;
@@ -36,7 +38,7 @@ int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 			sock_hold(&c->nsk->inet.sk);
 		list_add_tail(&c->node, &ch->ctrlq);
 		WRITE_ONCE(ch->ctrlq_len, ch->ctrlq_len + 1);
-		if (!c->nsk)
+		if (nc_ctrl_allocated(ch, c))
 			WRITE_ONCE(ch->ctrl_unowned, ch->ctrl_unowned + 1);
 	}
 	spin_unlock_bh(&ch->ctrl_lock);
@@ -268,8 +270,13 @@ int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
 	return 0;
 }
 
-/* Take the next frame for @ch: a control frame, else the NetScheduler's. */
-static bool nc_chan_tx_next(struct nc_channel *ch)
+/*
+ * Take the next frame for @ch: a control frame, else the NetScheduler's,
+ * if the channel's in-flight bound allows (else *@limited is set). The
+ * bound is checked before a frame is bound, as BQL checks before a packet
+ * is queued, so a channel holds at most its limit and one frame.
+ */
+static bool nc_chan_tx_next(struct nc_channel *ch, bool *limited)
 {
 	struct nc_tx_frame *t = &ch->tx;
 	struct nc_sock *fin_nsk;
@@ -283,6 +290,10 @@ static bool nc_chan_tx_next(struct nc_channel *ch)
 		off = 0;
 		if (nc_chan_ctrl_pop(ch, &f))
 			break;
+		if (dql_avail(&ch->tx_dql) < 0) {
+			*limited = true;
+			return false;
+		}
 		if (!READ_ONCE(ch->peer) ||
 		    !nc_peer_next_frame(ch->peer, ch, &f, &skb, &off, &fin_nsk))
 			return false;
@@ -296,6 +307,12 @@ static bool nc_chan_tx_next(struct nc_channel *ch)
 				   &fin_nsk->ctrl[NC_CTRL_CLOSE], &f);
 		nc_sock_fin_sent(fin_nsk);
 		sock_put(&fin_nsk->inet.sk);
+	}
+	if (f.type == NC_FT_DATA) {
+		dql_queued(&ch->tx_dql, nc_frame_wire_len(f.len));
+		/* the last DATA until an ACK: ask for it (NC_ACK_BYTES) */
+		if (dql_avail(&ch->tx_dql) < 0)
+			f.flags |= NC_FF_ACKREQ;
 	}
 	t->f = f;
 	nc_frame_encode(&f, t->hdr);
@@ -362,13 +379,15 @@ static bool nc_chan_tx_room(struct sock *sk)
  * Send frames on @ch until TCP has no room, nothing is left, or @budget
  * frames went: 0 when nothing is left, -EAGAIN when TCP is full (a frame
  * it took only part of waits in @ch->tx, and nc_chan_write_space() brings
- * the work back; see nc_chan_tx_room()), 1 when the
+ * the work back; see nc_chan_tx_room()), -ENOBUFS when the channel is at
+ * its in-flight limit (the peer's ACK brings the work back), 1 when the
  * budget ran out, another negative errno if the channel broke. Process
  * context; owns the channel socket's lock, and with it @ch->tx, meanwhile.
  */
 static int nc_chan_tx_run(struct nc_channel *ch, int budget, bool fast)
 {
 	struct sock *sk = ch->sock->sk;
+	bool limited = false;
 	int ret = 0;
 
 	lock_sock(sk);
@@ -381,8 +400,11 @@ static int nc_chan_tx_run(struct nc_channel *ch, int budget, bool fast)
 			ret = -EAGAIN;
 			break;
 		}
-		if (!ch->tx.busy && !nc_chan_tx_next(ch))
+		if (!ch->tx.busy && !nc_chan_tx_next(ch, &limited)) {
+			if (limited)
+				ret = -ENOBUFS;
 			break;
+		}
 		ret = nc_chan_tx_push(ch);
 		if (ret)
 			break;
@@ -401,7 +423,9 @@ static void nc_chan_tx_after(struct nc_channel *ch, int ret)
 
 	if (ret == 1) {
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
-	} else if (ret == -EAGAIN) {
+	} else if (ret == -EAGAIN || ret == -ENOBUFS) {
+		if (ret == -ENOBUFS)
+			nc_stat_inc(ch->nn, NC_STAT_TX_LIMITED);
 		/* full: another channel with room takes what waits */
 		if (peer && READ_ONCE(peer->nr_ready) && peer->nr > 1)
 			nc_peer_kick(peer, NULL);
@@ -420,9 +444,10 @@ void nc_chan_tx_workfn(struct work_struct *work)
 /*
  * The channel @nsk's next frame should go on (the next in turn of those
  * its set allows; any for a NULL @nsk) among those whose TCP socket has
- * room, or NULL if none is up or has room: a full channel's write_space
- * wakes it, and it picks then. Kicking it before would only make it find
- * TCP full again and kick the next one, round and round. The caller holds @peer, and a peer's
+ * room and that are under their in-flight limit, or NULL if none is: a
+ * full channel's write_space (or, at its limit, the peer's ACK) wakes it,
+ * and it picks then. Kicking it before would only make it find itself
+ * full again and kick the next one, round and round. The caller holds @peer, and a peer's
  * channels are freed only with it (nc_peer_free_workfn()). Wakes one
  * channel, not all: a channel that fills up passes the work on to the
  * next (nc_chan_tx_after()), so more channels work only when one is not
@@ -440,6 +465,7 @@ static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
 			idx = peer->rr++ % peer->nr;
 			if (peer->ch[idx] && !atomic_read(&peer->ch[idx]->dead) &&
 			    !READ_ONCE(peer->ch[idx]->tx_full) &&
+			    dql_avail(&peer->ch[idx]->tx_dql) >= 0 &&
 			    (!nsk || nc_sched_chan_allowed(peer, nsk, idx)))
 				ch = peer->ch[idx];
 		}

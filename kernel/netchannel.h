@@ -20,6 +20,7 @@
 #define _NETCHANNEL_H
 
 #include <linux/completion.h>
+#include <linux/dynamic_queue_limits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
@@ -57,6 +58,8 @@ enum nc_stat {
 	NC_STAT_RX_THROTTLED,		/* input paused: our answers pile up */
 	NC_STAT_RX_DEFERRED,		/* frames left to the receive work */
 	NC_STAT_RX_NOMEM,		/* receive allocations that failed */
+	NC_STAT_TX_LIMITED,		/* a channel stopped at its in-flight limit */
+	NC_STAT_ACKS_TX,		/* ACK frames sent */
 	/* protocol errors: each resets the channel it came on */
 	NC_STAT_ERR_BAD_MAGIC,		/* bad headers: nc_frame_err_stat() */
 	NC_STAT_ERR_BAD_VERSION,
@@ -69,6 +72,7 @@ enum nc_stat {
 	NC_STAT_ERR_UNKNOWN_SOCKET,	/* id never allocated, or wrong peer */
 	NC_STAT_ERR_SEQ_WINDOW,		/* DATA outside the receive window */
 	NC_STAT_ERR_CREDIT,		/* more DATA than credit granted */
+	NC_STAT_ERR_ACK,		/* ACK of more than was sent */
 	NC_STAT_ERR_RMEM,		/* held DATA over 4x the window */
 	NC_STAT_ERR_OPEN_FLOOD,		/* too many OPENs too fast */
 	NC_STAT_ERR_STATE,		/* frame not valid in the socket's state */
@@ -287,6 +291,17 @@ struct nc_tx_frame {
  *	@rx_defer_frame/@rx_defer_skb for the receive work; set under the
  *	socket's lock with release semantics, cleared by the work under it
  * @opens, @opens_since: OPEN flood detection
+ * @tx_dql: the in-flight bound (BQL's dynamic queue limit): bytes of DATA
+ *	frames (header and payload) handed to TCP and not yet acknowledged by
+ *	the peer's ACK, that is not yet parsed by its input. Queued when a
+ *	frame is bound to the channel, completed by an ACK, both under the
+ *	channel socket's lock (the receive path that parses the ACK holds it
+ *	too), so the dql needs no lock of its own; dql_avail() is read
+ *	lockless by nc_peer_tx_channel()
+ * @tx_acked: the count in the last ACK received (same lock)
+ * @ack_ctrl: the slot of this channel's ACK, so an ACK never allocates
+ * @rx_data: bytes of DATA frames parsed (modulo 2^32); @rx_acked: the count
+ *	in the last ACK queued. Both the reader's (see @rx_hdr)
  * @stale_src, @stale_dst: the last (remote id, closed local id) a stale
  *	frame was answered for with a RESET; later stale frames of that pair
  *	get none, since the RESET is already on its way, in order (receive
@@ -317,6 +332,9 @@ struct nc_channel {
 	void (*saved_write_space)(struct sock *sk);
 	struct nc_tx_frame tx;
 	bool tx_full;
+	struct dql tx_dql;
+	u32 tx_acked;
+	struct nc_ctrl ack_ctrl;
 
 	u8 rx_hdr[NC_FRAME_HDR_LEN];
 	u32 rx_got;
@@ -327,6 +345,8 @@ struct nc_channel {
 	int rx_defer_err;
 	struct nc_frame rx_defer_frame;
 	struct sk_buff *rx_defer_skb;
+	u32 rx_data;
+	u32 rx_acked;
 
 	u32 opens;
 	unsigned long opens_since;

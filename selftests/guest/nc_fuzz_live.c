@@ -816,6 +816,7 @@ struct chan {
 	uint8_t hello[NC_HELLO_PAYLOAD_LEN];
 	uint32_t hello_got;
 	int last_rtype;
+	uint32_t rx_data;	/* the victim's DATA bytes parsed (what an ACK says) */
 	/* transmit */
 	uint8_t *tx;
 	size_t tlen, toff, tcap;
@@ -1157,6 +1158,8 @@ static void rx_hello_pending(struct chan *ch)
 		}
 }
 
+static void emit(struct group *g, int ci, const struct nc_frame *f);
+
 static void on_frame(struct chan *ch)
 {
 	const struct nc_frame *f = &ch->f;
@@ -1196,6 +1199,13 @@ static void on_frame(struct chan *ch)
 		c->vid = f->src_id;
 		c->home = ch->idx;
 		return;
+	case NC_FT_DATA:
+		/* the in-flight bound: the frame that reached the limit asks */
+		ch->rx_data += NC_FRAME_HDR_LEN + f->len;
+		if ((f->flags & NC_FF_ACKREQ) && !g->doomed)
+			emit(g, ch->idx, &(struct nc_frame){ .type = NC_FT_ACK,
+							     .arg = ch->rx_data });
+		break;
 	default:
 		break;
 	}
@@ -1730,7 +1740,7 @@ static int gen_invalid(struct group *g)
 {
 	struct conn *c = pick_conn(g, is_est), *o;
 	struct nc_frame f = { .type = NC_FT_DATA, .len = nc_rnd_in(&R, 1, 128) };
-	int ci = pick_ch(g, c), mut = M_NONE, kind = nc_rnd(&R, 25);
+	int ci = pick_ch(g, c), mut = M_NONE, kind = nc_rnd(&R, 26);
 	uint32_t plen = 0;
 	uint8_t junk[64];
 	bool have_plen = false;
@@ -1756,10 +1766,10 @@ static int gen_invalid(struct group *g)
 		f.type = nc_rnd(&R, 2) ? 0 : nc_rnd_in(&R, NC_FT__MAX, 255);
 		f.len = 0;
 		break;
-	case 3:	/* PUSH on a control frame, or an unknown flag */
+	case 3:	/* PUSH or ACKREQ on a control frame, or an unknown flag */
 		f.type = nc_rnd_in(&R, NC_FT_ACCEPT, NC_FT_RESET);
 		f.len = f.type == NC_FT_DATA ? 1 : 0;
-		f.flags = f.type == NC_FT_DATA ? 1u << nc_rnd_in(&R, 1, 15) : 1u << nc_rnd(&R, 16);
+		f.flags = f.type == NC_FT_DATA ? 1u << nc_rnd_in(&R, 2, 15) : 1u << nc_rnd(&R, 16);
 		f.arg = f.type == NC_FT_CREDIT || f.type == NC_FT_RESET ? 1 : 0;
 		break;
 	case 4:
@@ -1835,6 +1845,18 @@ static int gen_invalid(struct group *g)
 	case 11: /* repeated seq */
 		if (c && c->snd_nxt)
 			f.seq = c->snd_nxt - 1;
+		break;
+	case 25: /* an ACK of more than the victim sent, or not a bare one */
+		f = (struct nc_frame){ .type = NC_FT_ACK,
+			.arg = g->ch[ci]->rx_data + nc_rnd_in(&R, 1, 1u << 20) };
+		switch (nc_rnd(&R, 4)) {
+		case 0:
+			f.src_id = nc_rnd_in(&R, 1, 1000);
+			break;
+		case 1:
+			f.len = nc_rnd_in(&R, 1, 64);
+			break;
+		}
 		break;
 	case 12: /* credit overflow */
 		f.type = NC_FT_CREDIT;
@@ -1966,7 +1988,19 @@ static void chaos(struct group *g)
 }
 
 enum { A_OPEN, A_ACCEPT, A_REFUSE, A_DATA, A_REORDER, A_CREDIT, A_CLOSE,
-       A_RESET, A_STALE, A__N };
+       A_RESET, A_STALE, A_ACK, A__N };
+
+/* An ACK of what the victim sent on a channel, unasked (or again). */
+static int gen_ack(struct group *g)
+{
+	int ci = pick_ch(g, NULL);
+
+	if (ci < 0)
+		return 0;
+	emit(g, ci, &(struct nc_frame){ .type = NC_FT_ACK,
+					.arg = g->ch[ci]->rx_data });
+	return 1;
+}
 
 static int gen_step(struct group *g)
 {
@@ -2005,6 +2039,7 @@ static int gen_step(struct group *g)
 	}
 	if (stale)
 		w[A_STALE] = 3;
+	w[A_ACK] = 2;
 	for (a = 0; a < A__N; a++)
 		tot += w[a];
 	if (!tot)
@@ -2029,6 +2064,8 @@ static int gen_step(struct group *g)
 		return gen_close(g);
 	case A_RESET:
 		return gen_reset(g);
+	case A_ACK:
+		return gen_ack(g);
 	default:
 		return gen_stale(g);
 	}

@@ -29,6 +29,7 @@
  * The whole suite takes about 40 s in the guest.
  */
 #include "nc_net.h"
+#include <linux/sockios.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -58,6 +59,7 @@ struct app_stat {
 	int64_t rx_first_us, rx_last_us, rx_max_gap_us, rx_gap_at_us;
 	uint64_t rx_bytes, rx_hash;
 	int rx_done;
+	int long_unsent;		/* latency: SIOCOUTQ of the long one */
 	uint32_t nrtt;
 	uint32_t rtt_us[MAX_RTT];
 };
@@ -920,6 +922,14 @@ static void test_fair(void **state)
  * being sent: they must still overtake what is left of it.
  */
 #define SHORT_GAP_US	40000
+/*
+ * A short message is in the contest only if, when it was written, at
+ * least this much of the long one was not yet bound to a channel
+ * (SIOCOUTQ): bytes already handed to the channels are ahead of it, and
+ * what is left must not be so little that the long one's last frame, on
+ * another channel, could beat it by the luck of the channels.
+ */
+#define CONTEST_UNSENT	(256 * 1024)
 
 struct lat_arg {
 	uint16_t port[1 + NR_SHORT];
@@ -954,7 +964,6 @@ static int cli_latency(void *arg, int wfd)
 	if (pid < 0)
 		return 1;
 	if (pid == 0) {
-		close(fd[0]);
 		close(a->go[1]);
 		if (read(a->go[0], &c, 1) != 1)
 			_exit(1);
@@ -966,12 +975,15 @@ static int cli_latency(void *arg, int wfd)
 			nc_gen(a->seed[i], 0, buf, SHORT_BYTES);
 			while (now_us() < at)
 				usleep(at - now_us());
+			if (ioctl(fd[0], SIOCOUTQ, &st->long_unsent))
+				_exit(1);
 			WR(st->tx_start_us, now_us());
 			if (nc_send_all(fd[i], buf, SHORT_BYTES, 30000))
 				_exit(1);
 			WR(st->tx_bytes, SHORT_BYTES);
 			WR(st->tx_hash, nc_hash_buf(buf, SHORT_BYTES));
 		}
+		close(fd[0]);
 		for (i = 1; i <= NR_SHORT; i++) {
 			if (cli_finish(fd[i]))
 				_exit(1);
@@ -1045,10 +1057,11 @@ static int run_latency(const char *what)
 	printf("# %-8s long 8 MiB: write() %5.1f ms, complete after %6.1f ms; 1 KiB:",
 	       what, (shm->st[0].tx_end_us - t0) / 1e3, (long_end - t0) / 1e3);
 	for (i = 1; i <= NR_SHORT; i++) {
-		printf(" [written +%.1f, done in %.1f ms]", (shm->st[i].tx_start_us - t0) / 1e3,
+		printf(" [written +%.1f, %d KiB of the long one unsent, done in %.1f ms]",
+		       (shm->st[i].tx_start_us - t0) / 1e3, shm->st[i].long_unsent / 1024,
 		       (shm->st[i].rx_last_us - shm->st[i].tx_start_us) / 1e3);
-		if (shm->st[i].tx_start_us >= long_end)
-			continue;	/* no contest: the long one was done */
+		if (shm->st[i].long_unsent < CONTEST_UNSENT)
+			continue;	/* no contest: the long one was all sent */
 		contended++;
 		if (shm->st[i].rx_last_us >= long_end)
 			late++;

@@ -1206,6 +1206,133 @@ static void test_ooo_memory(void **state)
 	expect_service(0x0e11);
 }
 
+/* What a rogue receiver saw of the host's DATA on its channel. */
+struct inflight_batch {
+	uint64_t wire;		/* DATA bytes, header and payload */
+	unsigned int frames;	/* DATA frames */
+	unsigned int ackreq;	/* of them flagged NC_FF_ACKREQ */
+	bool last_ackreq;	/* the last one was */
+	bool closed;		/* the host closed or reset the channel */
+};
+
+/*
+ * Read the host's frames on @fd until none came for @quiet_ms: the DATA
+ * that a sender at its in-flight limit let go. Other frames (CREDIT,
+ * ACK) are skipped.
+ */
+static void read_batch(int fd, int quiet_ms, struct inflight_batch *b)
+{
+	uint8_t hdr[NC_FRAME_HDR_LEN];
+	static uint8_t payload[NC_FRAME_MAX_PAYLOAD];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint32_t len;
+
+	memset(b, 0, sizeof(*b));
+	while (poll(&p, 1, quiet_ms) == 1) {
+		if (nc_recv_all(fd, hdr, sizeof(hdr), 5000) != sizeof(hdr)) {
+			b->closed = true;
+			break;
+		}
+		nc_assert(get16(hdr) == NC_FRAME_MAGIC, "the host's frames are framed");
+		len = get32(hdr + 8);
+		nc_assert(len <= sizeof(payload), "a frame of %u bytes", len);
+		if (len)
+			nc_assert(nc_recv_all(fd, payload, len, 5000) == (ssize_t)len,
+				  "a payload of %u bytes", len);
+		if (hdr[3] != NC_FT_DATA)
+			continue;
+		b->wire += NC_FRAME_HDR_LEN + len;
+		b->frames++;
+		b->last_ackreq = get16(hdr + 4) & NC_FF_ACKREQ;
+		b->ackreq += b->last_ackreq;
+	}
+}
+
+static void send_ack(int fd, uint32_t count)
+{
+	uint8_t buf[NC_FRAME_HDR_LEN], *end;
+
+	end = frame(buf, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+					.version = NC_FRAME_VERSION,
+					.type = NC_FT_ACK, .arg = count });
+	nc_assert(send(fd, buf, end - buf, MSG_NOSIGNAL) == end - buf, "send ACK");
+}
+
+/*
+ * The in-flight bound: a host sends a channel no more than its limit (64
+ * KiB to start) and one frame beyond what the peer acknowledged, however
+ * much credit the socket has; the frame that reaches the limit asks for
+ * an ACK, and the ACK lets the next batch go. An ACK of more than was
+ * sent resets the channel (err_ack).
+ */
+#define INFLIGHT_START	(64 * 1024)	/* NC_INFLIGHT_MIN */
+#define INFLIGHT_MAX	(4 << 20)	/* NC_INFLIGHT_MAX */
+
+static void test_inflight_bound(void **state)
+{
+	uint8_t credit[NC_FRAME_HDR_LEN], *end;
+	static uint8_t data[2 << 20];
+	struct inflight_batch b1, b2, b3;
+	uint64_t acked, before;
+	uint32_t server_id;
+	int fd, afd;
+	ssize_t n;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	rogue_group = ROGUE_INSTANCE + 32;
+	fd = rogue_open(&server_id);
+	afd = nc_accept_timeout(b_listener, 5000);
+	nc_assert(afd >= 0, "accept the rogue's connection");
+	/* credit far beyond the bound: only the channel's limit holds b back */
+	end = frame(credit, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+					   .version = NC_FRAME_VERSION,
+					   .type = NC_FT_CREDIT, .src = ROGUE_SRC_ID,
+					   .dst = server_id, .arg = 64 << 20 });
+	nc_assert(send(fd, credit, end - credit, MSG_NOSIGNAL) == end - credit,
+		  "send CREDIT");
+	nc_set_nonblock(afd, true);
+	n = send(afd, data, sizeof(data), MSG_NOSIGNAL);
+	nc_assert(n > 2 * INFLIGHT_START, "b's app wrote %zd bytes", n);
+
+	read_batch(fd, 500, &b1);
+	nc_assert(!b1.closed, "b dropped a well-behaved rogue");
+	printf("# no ACK: b sent %u DATA frames, %llu bytes; %u asked for an ACK (the last: %s)\n",
+	       b1.frames, (unsigned long long)b1.wire, b1.ackreq, b1.last_ackreq ? "yes" : "no");
+	nc_assert(b1.frames > 0, "b sent nothing");
+	if (b1.wire > INFLIGHT_START + NC_FRAME_HDR_LEN + NC_FRAME_MAX_PAYLOAD)
+		fail_msg("b sent %llu bytes unacknowledged, over its limit (%u) and a frame",
+			 (unsigned long long)b1.wire, INFLIGHT_START);
+	nc_assert(b1.last_ackreq && b1.ackreq == 1,
+		  "only the frame that reached the limit asks for an ACK");
+
+	acked = b1.wire;
+	send_ack(fd, (uint32_t)acked);
+	read_batch(fd, 500, &b2);
+	nc_assert(!b2.closed, "b dropped the rogue after a right ACK");
+	printf("# ACK of %llu: b sent %u frames, %llu bytes more (the last asked for an ACK: %s)\n",
+	       (unsigned long long)acked, b2.frames, (unsigned long long)b2.wire,
+	       b2.last_ackreq ? "yes" : "no");
+	nc_assert(b2.frames > 0, "the ACK did not let b send on");
+	nc_assert(b2.last_ackreq, "b stopped without asking for an ACK");
+	if (b2.wire > INFLIGHT_MAX + NC_FRAME_HDR_LEN + NC_FRAME_MAX_PAYLOAD)
+		fail_msg("b sent %llu bytes after one ACK", (unsigned long long)b2.wire);
+
+	/* an ACK of a byte more than b sent */
+	before = stat_b("err_ack");
+	send_ack(fd, (uint32_t)(acked + b2.wire + 1));
+	read_batch(fd, 300, &b3);
+	nc_assert(b3.frames == 0, "b sent DATA after a bogus ACK");
+	if (b3.closed)
+		close(fd);
+	else
+		rogue_wait_dropped(fd, 5000, "an ACK of more than was sent");
+	expect_counted("err_ack", before);
+	close(afd);
+	rogue_group = ROGUE_INSTANCE;
+	expect_service(0xac4);
+}
+
 /* Per-test cleanup (which closes every socket), then b's listener again. */
 static int test_cleanup(void **state)
 {
@@ -1239,6 +1366,7 @@ int main(void)
 		T(test_ooo_tiny_frames),
 		T(test_ooo_memory),
 		T(test_split_header),
+		T(test_inflight_bound),
 	};
 
 	return cmocka_run_group_tests_name("rogue", tests, group_setup, group_teardown);

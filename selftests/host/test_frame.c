@@ -26,6 +26,8 @@ static const struct nc_frame valid_frames[] = {
 	{ .type = NC_FT_OPEN, .src_id = 0xffffffff, .arg = NC_OPEN_ARG(1, 0) },
 	{ .type = NC_FT_ACCEPT, .src_id = 2, .dst_id = 1, .seq = 0 },
 	{ .type = NC_FT_DATA, .len = 1, .src_id = 5, .dst_id = 6, .seq = 7 },
+	{ .type = NC_FT_DATA, .flags = NC_FF_PUSH | NC_FF_ACKREQ, .len = 9,
+	  .src_id = 5, .dst_id = 6 },
 	{ .type = NC_FT_DATA, .flags = NC_FF_PUSH, .len = NC_FRAME_MAX_PAYLOAD,
 	  .src_id = 0xfffffffe, .dst_id = 0x80000000, .seq = 0xffffffff },
 	{ .type = NC_FT_CREDIT, .src_id = 1, .dst_id = 2, .seq = 3,
@@ -35,6 +37,8 @@ static const struct nc_frame valid_frames[] = {
 	{ .type = NC_FT_RESET, .src_id = 0, .dst_id = 3, .arg = ECONNREFUSED },
 	{ .type = NC_FT_RESET, .src_id = 4, .dst_id = 3, .arg = ECONNRESET },
 	{ .type = NC_FT_RESET, .src_id = 4, .dst_id = 3, .arg = 4095 },
+	{ .type = NC_FT_ACK, .arg = 0 },	/* a count: any value, 0 too */
+	{ .type = NC_FT_ACK, .seq = 5, .arg = 0xffffffff },
 };
 
 static void assert_frame_equal(const struct nc_frame *a,
@@ -69,7 +73,7 @@ static void encode_vector(const struct nc_frame *f, const uint8_t *exp)
 static void test_encode_vector_data(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x03, 0x04,		/* magic, version, DATA */
+		0x4e, 0x43, 0x04, 0x04,		/* magic, version, DATA */
 		0x00, 0x01, 0x00, 0x00,		/* flags PUSH, reserved */
 		0x00, 0x00, 0x40, 0x00,		/* len 16384 */
 		0x01, 0x02, 0x03, 0x04,		/* src_id */
@@ -91,7 +95,7 @@ static void test_encode_vector_data(void **state)
 static void test_encode_vector_hello(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x03, 0x01,		/* magic, version, HELLO */
+		0x4e, 0x43, 0x04, 0x01,		/* magic, version, HELLO */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x10,		/* len 16 */
 		0x00, 0x00, 0x00, 0x00,
@@ -114,7 +118,7 @@ static void test_encode_vector_hello(void **state)
 static void test_encode_vector_open(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x03, 0x02,		/* OPEN */
+		0x4e, 0x43, 0x04, 0x02,		/* OPEN */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x2a,		/* src_id 42 */
@@ -136,7 +140,7 @@ static void test_encode_vector_open(void **state)
 static void test_encode_vector_reset(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x03, 0x07,		/* RESET */
+		0x4e, 0x43, 0x04, 0x07,		/* RESET */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,		/* src_id 0: no socket */
@@ -183,8 +187,8 @@ static void test_round_trip_all_types(void **state)
 
 		seen |= 1u << f->type;
 	}
-	/* Every type 1..7 covered. */
-	assert_int_equal(seen, 0xfe);
+	/* Every type 1..NC_FT__MAX - 1 covered. */
+	assert_int_equal(seen, ((1u << NC_FT__MAX) - 1) & ~1u);
 }
 
 /* A minimal mutation of one valid frame's encoded header. */
@@ -209,6 +213,7 @@ struct reject_case {
 #define CLOSE_BASE { .type = NC_FT_CLOSE, .src_id = 1, .dst_id = 2 }
 #define RESET_BASE { .type = NC_FT_RESET, .src_id = 1, .dst_id = 2, \
 		     .arg = ECONNRESET }
+#define ACK_BASE { .type = NC_FT_ACK, .arg = 32768 }
 
 static const struct reject_case reject_cases[] = {
 	{ "magic hi", DATA_BASE, 0, 1, 0x4f, NC_FERR_MAGIC },
@@ -217,16 +222,20 @@ static const struct reject_case reject_cases[] = {
 	{ "version 0", DATA_BASE, 2, 1, 0, NC_FERR_VERSION },
 	{ "version 1", DATA_BASE, 2, 1, 1, NC_FERR_VERSION },
 	{ "version 2", DATA_BASE, 2, 1, 2, NC_FERR_VERSION },
-	{ "version 4", DATA_BASE, 2, 1, 4, NC_FERR_VERSION },
+	{ "version 3", DATA_BASE, 2, 1, 3, NC_FERR_VERSION },
+	{ "version 5", DATA_BASE, 2, 1, 5, NC_FERR_VERSION },
 	{ "type 0", CLOSE_BASE, 3, 1, 0, NC_FERR_TYPE },
-	{ "type 8", CLOSE_BASE, 3, 1, 8, NC_FERR_TYPE },
+	{ "type 9", CLOSE_BASE, 3, 1, 9, NC_FERR_TYPE },
 	{ "type 255", CLOSE_BASE, 3, 1, 255, NC_FERR_TYPE },
-	{ "flag 0x2", DATA_BASE, 4, 2, 0x0002, NC_FERR_FLAGS },
+	{ "flag 0x4", DATA_BASE, 4, 2, 0x0004, NC_FERR_FLAGS },
 	{ "flag 0x8000", DATA_BASE, 4, 2, 0x8000, NC_FERR_FLAGS },
-	{ "push+unknown", DATA_BASE, 4, 2, 0x0003, NC_FERR_FLAGS },
+	{ "push+unknown", DATA_BASE, 4, 2, 0x0005, NC_FERR_FLAGS },
+	{ "ackreq on ACK", ACK_BASE, 4, 2, NC_FF_ACKREQ, NC_FERR_FLAGS },
+	{ "ackreq on CREDIT", CREDIT_BASE, 4, 2, NC_FF_ACKREQ, NC_FERR_FLAGS },
 	{ "push on CREDIT", CREDIT_BASE, 4, 2, NC_FF_PUSH, NC_FERR_FLAGS },
 	{ "push on HELLO", HELLO_BASE, 4, 2, NC_FF_PUSH, NC_FERR_FLAGS },
 	{ "push on CLOSE", CLOSE_BASE, 4, 2, NC_FF_PUSH, NC_FERR_FLAGS },
+	{ "push on ACK", ACK_BASE, 4, 2, NC_FF_PUSH, NC_FERR_FLAGS },
 	{ "reserved byte 6", DATA_BASE, 6, 1, 1, NC_FERR_RESERVED },
 	{ "reserved byte 7", DATA_BASE, 7, 1, 0x80, NC_FERR_RESERVED },
 	{ "reserved2 byte 28", DATA_BASE, 28, 1, 1, NC_FERR_RESERVED },
@@ -243,6 +252,7 @@ static const struct reject_case reject_cases[] = {
 	{ "CREDIT len 4", CREDIT_BASE, 8, 4, 4, NC_FERR_LEN },
 	{ "CLOSE len 1", CLOSE_BASE, 8, 4, 1, NC_FERR_LEN },
 	{ "RESET len 1", RESET_BASE, 8, 4, 1, NC_FERR_LEN },
+	{ "ACK len 1", ACK_BASE, 8, 4, 1, NC_FERR_LEN },
 	{ "HELLO src", HELLO_BASE, 12, 4, 1, NC_FERR_ID },
 	{ "HELLO dst", HELLO_BASE, 16, 4, 1, NC_FERR_ID },
 	{ "OPEN src 0", OPEN_BASE, 12, 4, 0, NC_FERR_ID },
@@ -256,6 +266,8 @@ static const struct reject_case reject_cases[] = {
 	{ "CLOSE src 0", CLOSE_BASE, 12, 4, 0, NC_FERR_ID },
 	{ "CLOSE dst 0", CLOSE_BASE, 16, 4, 0, NC_FERR_ID },
 	{ "RESET dst 0", RESET_BASE, 16, 4, 0, NC_FERR_ID },
+	{ "ACK src", ACK_BASE, 12, 4, 1, NC_FERR_ID },
+	{ "ACK dst", ACK_BASE, 16, 4, 1, NC_FERR_ID },
 	{ "HELLO nchan 0", HELLO_BASE, 24, 4, NC_HELLO_ARG(0, 0),
 	  NC_FERR_ARG },
 	{ "HELLO nchan 65", HELLO_BASE, 24, 4, NC_HELLO_ARG(0, 65),
@@ -590,15 +602,16 @@ static void test_type_strings(void **state)
 {
 	static const char * const names[] = {
 		NULL, "HELLO", "OPEN", "ACCEPT", "DATA", "CREDIT", "CLOSE",
-		"RESET",
+		"RESET", "ACK",
 	};
 	unsigned int t;
 
 	(void)state;
 	assert_int_equal(NC_FT_HELLO, 1);
 	assert_int_equal(NC_FT_RESET, 7);
+	assert_int_equal(NC_FT_ACK, 8);
 	for (t = 0; t < 256; t++) {
-		if (t >= NC_FT_HELLO && t <= NC_FT_RESET)
+		if (t >= NC_FT_HELLO && t <= NC_FT_ACK)
 			assert_string_equal(nc_frame_type_str((uint8_t)t),
 					    names[t]);
 		else
