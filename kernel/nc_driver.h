@@ -20,7 +20,7 @@
  * dql moves it between these. The minimum needs no relation to
  * NC_ACK_BYTES: the frame that reaches the limit asks for its ACK.
  */
-#define NC_INFLIGHT_MIN		(64 * 1024)
+#define NC_INFLIGHT_MIN		(16 * 1024)
 #define NC_INFLIGHT_MAX		(4 << 20)
 
 /* A control frame that no socket or channel owns: allocated, and freed. */

@@ -124,11 +124,11 @@ static inline u32 nc_frame_cost(u32 len)
  * It is the completion of the sender's in-flight bound (a dql per channel):
  * bytes handed to a channel and not yet parsed by the peer. A receiver
  * acknowledges once NC_ACK_BYTES more were parsed, and at once for a DATA
- * frame flagged NC_FF_ACKREQ: the sender flags the frame that takes it to
- * its limit, after which it sends no DATA until an ACK comes. So an ACK
- * costs a frame per NC_ACK_BYTES in a stream, a sender never waits for an
- * ACK that does not come, and the ACK it waits for covers all it sent,
- * which tells its dql that it was starved.
+ * frame flagged NC_FF_ACKREQ: the sender flags one every half of its limit
+ * and the frame that takes it to the limit, after which it sends no DATA
+ * until an ACK comes. So an ACK costs a frame per NC_ACK_BYTES or half a
+ * limit, a sender never waits for an ACK that does not come, and an ACK
+ * that covers all it sent tells its dql that it was starved.
  */
 #define NC_ACK_BYTES		(128 * 1024)
 

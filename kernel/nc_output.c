@@ -309,10 +309,20 @@ static bool nc_chan_tx_next(struct nc_channel *ch, bool *limited)
 		sock_put(&fin_nsk->inet.sk);
 	}
 	if (f.type == NC_FT_DATA) {
-		dql_queued(&ch->tx_dql, nc_frame_wire_len(f.len));
-		/* the last DATA until an ACK: ask for it (NC_ACK_BYTES) */
-		if (dql_avail(&ch->tx_dql) < 0)
+		struct dql *dql = &ch->tx_dql;
+
+		dql_queued(dql, nc_frame_wire_len(f.len));
+		/*
+		 * Ask for an ACK every half limit and with the last frame the
+		 * limit lets go: the ACK of one half comes back while the
+		 * other is in flight, so a channel at a bottleneck is not
+		 * starved and its limit stays as small as the path allows.
+		 */
+		if (dql_avail(dql) < 0 ||
+		    dql->num_queued - ch->tx_ackreq_at >= READ_ONCE(dql->limit) / 2) {
 			f.flags |= NC_FF_ACKREQ;
+			ch->tx_ackreq_at = dql->num_queued;
+		}
 	}
 	t->f = f;
 	nc_frame_encode(&f, t->hdr);
