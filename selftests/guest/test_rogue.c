@@ -100,6 +100,28 @@ static uint8_t *valid_hello(uint8_t *out)
 	return hello(out, NC_FRAME_MAGIC, NC_FRAME_VERSION);
 }
 
+/*
+ * @n DATA frames of @len bytes from the rogue's socket to @dst at @out,
+ * sequence numbers from @seq on; frame k's payload is all the byte
+ * @fill(k) ('a' + seq % 26 when @fill is 0). Returns the end.
+ */
+static uint8_t *data_frames(uint8_t *out, uint32_t dst, uint32_t seq, uint32_t n,
+			    uint32_t len, char fill)
+{
+	uint32_t k;
+
+	for (k = 0; k < n; k++, seq++) {
+		out = frame(out, &(struct hdr){ .magic = NC_FRAME_MAGIC,
+						.version = NC_FRAME_VERSION,
+						.type = NC_FT_DATA, .len = len,
+						.src = ROGUE_SRC_ID, .dst = dst,
+						.seq = seq });
+		memset(out, fill ? (unsigned char)fill : 'a' + seq % 26, len);
+		out += len;
+	}
+	return out;
+}
+
 /* ------------------------------------------------------- the rogue peer */
 
 /* A plain TCP socket in a, for talking to b's channel port by hand. */
@@ -817,21 +839,15 @@ static void test_ooo_tiny_frames(void **state)
 	const uint32_t frames = 3 * (1u << 20) / NC_FRAME_MIN_COST;
 	uint8_t buf[64 * (NC_FRAME_HDR_LEN + 1)], *p;
 	uint64_t before = stat_b("err_credit") + stat_b("err_seq_window");
-	uint32_t server_id, seq = 1, i;
+	uint32_t server_id, seq = 1;
 	int fd;
 
 	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(120);
 	fd = rogue_open(&server_id);
 	while (seq < frames) {
-		for (p = buf, i = 0; i < 64; i++, seq++) {
-			p = frame(p, &(struct hdr){ .magic = NC_FRAME_MAGIC,
-						    .version = NC_FRAME_VERSION,
-						    .type = NC_FT_DATA, .len = 1,
-						    .src = ROGUE_SRC_ID, .dst = server_id,
-						    .seq = seq });
-			*p++ = 'x';
-		}
+		p = data_frames(buf, server_id, seq, 64, 1, 'x');
+		seq += 64;
 		if (send(fd, buf, p - buf, MSG_NOSIGNAL) < 0)
 			break;		/* dropped already */
 	}
@@ -1038,7 +1054,7 @@ static void test_stale_resets_coalesced(void **state)
 	uint8_t buf[NR * (NC_FRAME_HDR_LEN + LEN)], *p;
 	uint64_t stale0, resets0, stale = 0;
 	int64_t deadline;
-	uint32_t server_id, i;
+	uint32_t server_id;
 	int fd, afd;
 	char c;
 
@@ -1063,15 +1079,7 @@ static void test_stale_resets_coalesced(void **state)
 
 	stale0 = stat_b("stale_frames");
 	resets0 = stat_b("stale_resets");
-	for (p = buf, i = 0; i < NR; i++) {
-		p = frame(p, &(struct hdr){ .magic = NC_FRAME_MAGIC,
-					    .version = NC_FRAME_VERSION,
-					    .type = NC_FT_DATA, .len = LEN,
-					    .src = ROGUE_SRC_ID, .dst = server_id,
-					    .seq = i });
-		memset(p, 'x', LEN);
-		p += LEN;
-	}
+	p = data_frames(buf, server_id, 0, NR, LEN, 'x');
 	assert_int_equal(send(fd, buf, p - buf, MSG_NOSIGNAL), p - buf);
 	deadline = nc_now_ms() + 20000;
 	while ((stale = stat_b("stale_frames") - stale0) < NR && nc_now_ms() < deadline)
@@ -1157,15 +1165,7 @@ static void test_ooo_memory(void **state)
 		getsockopt(afd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl);
 		buf = malloc(flen * c->frames);
 		assert_non_null(buf);
-		for (p = buf, seq = 1; seq < c->frames; seq++) {
-			p = frame(p, &(struct hdr){ .magic = NC_FRAME_MAGIC,
-						    .version = NC_FRAME_VERSION,
-						    .type = NC_FT_DATA, .len = c->len,
-						    .src = ROGUE_SRC_ID, .dst = server_id,
-						    .seq = seq });
-			memset(p, 'a' + seq % 26, c->len);
-			p += c->len;
-		}
+		p = data_frames(buf, server_id, 1, c->frames - 1, c->len, 0);
 		nc_assert(nc_send_all(fd, buf, p - buf, 30000) == 0,
 			  "send %u frames out of order", c->frames - 1);
 		deadline = nc_now_ms() + 30000;
@@ -1180,12 +1180,7 @@ static void test_ooo_memory(void **state)
 			fail_msg("%ld bytes charged, over the socket's receive buffer (%d)",
 				 rmem, rcvbuf);
 		/* the first frame: all of it in order to the reader */
-		p = frame(buf, &(struct hdr){ .magic = NC_FRAME_MAGIC,
-					      .version = NC_FRAME_VERSION,
-					      .type = NC_FT_DATA, .len = c->len,
-					      .src = ROGUE_SRC_ID, .dst = server_id,
-					      .seq = 0 });
-		memset(p, 'a', c->len);
+		data_frames(buf, server_id, 0, 1, c->len, 0);
 		nc_assert(nc_send_all(fd, buf, flen, 5000) == 0, "send the first frame");
 		got = malloc(total);
 		assert_non_null(got);

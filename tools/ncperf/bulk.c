@@ -133,9 +133,7 @@ int client_bulk(void)
 	if (o.json) {
 		struct jw j;
 
-		jw_begin(&j, "client");
-		jw_str(&j, "mode", "bulk");
-		jw_bool(&j, "ok", true);
+		jw_client_ok(&j, "bulk");
 		jw_num(&j, "sockets", r.n);
 		jw_num(&j, "bufsize", (double)o.bufsize);
 		jw_u64(&j, "bytes", total);

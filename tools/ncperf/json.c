@@ -91,6 +91,14 @@ void jw_begin(struct jw *j, const char *role)
 		jw_str(j, "tag", o.tag);
 }
 
+/* The head of a client's report of a run that worked: jw_begin(), mode, ok. */
+void jw_client_ok(struct jw *j, const char *mode)
+{
+	jw_begin(j, "client");
+	jw_str(j, "mode", mode);
+	jw_bool(j, "ok", true);
+}
+
 void jw_end(struct jw *j)
 {
 	fputs("}\n", j->f);

@@ -258,9 +258,7 @@ int client_mix(void)
 	if (o.json) {
 		struct jw j;
 
-		jw_begin(&j, "client");
-		jw_str(&j, "mode", "mix");
-		jw_bool(&j, "ok", true);
+		jw_client_ok(&j, "mix");
 		jw_num(&j, "tapps", o.tapps);
 		jw_num(&j, "tapp_sockets", o.sockets);
 		jw_str(&j, "lapp_cgroup", o.lapp_cgroup);

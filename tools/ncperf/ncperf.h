@@ -149,6 +149,7 @@ void jw_close(struct jw *j);
 /* The line on stdout: opened with the members every record has (tool,
  * version, role, proto, addr, port, tag), closed with a newline. */
 void jw_begin(struct jw *j, const char *role);
+void jw_client_ok(struct jw *j, const char *mode);
 void jw_end(struct jw *j);
 /* Members cpu_user_s and cpu_sys_s: this process's CPU time. */
 void json_cpu(struct jw *j);

@@ -166,9 +166,7 @@ int client_rr(void)
 	if (o.json) {
 		struct jw j;
 
-		jw_begin(&j, "client");
-		jw_str(&j, "mode", "rr");
-		jw_bool(&j, "ok", true);
+		jw_client_ok(&j, "rr");
 		jw_num(&j, "sockets", r.n);
 		jw_num(&j, "size", o.size);
 		jw_num(&j, "interval_us", o.interval_us);
