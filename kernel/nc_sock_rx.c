@@ -136,11 +136,16 @@ static enum nc_stat nc_sock_rx_credit(struct nc_sock *nsk,
 		return NC_STAT_ERR_UNKNOWN_SOCKET;
 	trace_nc_credit(nsk->id, f->arg, true);
 	spin_lock_bh(&peer->lock);
-	nsk->snd_credit += f->arg;
-	if (nsk->snd_credit > INT_MAX)
+	/*
+	 * Credit beyond INT_MAX is a protocol error. It is never taken: the
+	 * peer dies asynchronously, and meanwhile a channel could send on it.
+	 */
+	if (nsk->snd_credit + f->arg > INT_MAX) {
 		ret = NC_STAT_ERR_CREDIT;
-	else
+	} else {
+		nsk->snd_credit += f->arg;
 		nc_sock_tx_ready_locked(nsk);
+	}
 	spin_unlock_bh(&peer->lock);
 	if (ret == NC_STAT_MAX)
 		nc_peer_kick(peer, nsk);
