@@ -249,7 +249,7 @@ PIDS+=("$TCP_SRV_PID")
 # L-app's nice, as a latency-sensitive service's would be: a policy then
 # classes its replies as it classes the requests (an accepted socket takes
 # its listener's cgroup). Same for both stacks.
-lapp_server() { # PROTO PORT -> pid, or 1 with LAST_ERR
+lapp_server() { # PROTO PORT -> pid, or 1 (the reason in $R/server-lapp-PROTO.err)
 	local pid
 	if pid=$(on_b sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec nice -n "$@"' sh \
 		"$LAPP_CG" "$LAPP_NICE" "$NCPERF" server --proto "$1" --port "$2" --background \
@@ -257,14 +257,14 @@ lapp_server() { # PROTO PORT -> pid, or 1 with LAST_ERR
 		echo "$pid"
 		return 0
 	fi
-	LAST_ERR=$(oneline < "$R/server-lapp-$1.err")
 	return 1
 }
+# (lapp_server runs in a subshell: its LAST_ERR is read from its file here)
 if pid=$(lapp_server tcp $PORT_TCP_L); then PIDS+=("$pid"); else
-	echo "bench: the L-app's TCP server failed: $LAST_ERR"; exit 1; fi
+	echo "bench: the L-app's TCP server failed: $(oneline < "$R/server-lapp-tcp.err")"; exit 1; fi
 if [ -z "$NC_DOWN" ]; then
 	if pid=$(lapp_server netchannel $PORT_NC_L); then PIDS+=("$pid"); else
-		NC_DOWN="the L-app's NetChannel server: $LAST_ERR"; fi
+		NC_DOWN="the L-app's NetChannel server: $(oneline < "$R/server-lapp-netchannel.err")"; fi
 fi
 if ! nc_server_restart; then
 	[ -n "$NC_DOWN" ] || NC_DOWN="NetChannel server: $LAST_ERR"

@@ -17,10 +17,11 @@ read -r -a MODULES <<< "${NC_VM_MODULES:-veth sch_tbf}"
 # busybox-static runs its own applets in preference to PATH (ash "standalone
 # shell"), which would shadow them, so /bin/sh is dash (as on Debian) and bash is
 # there for scripts and the interactive shell. Busybox applets that run other programs
-# (timeout, env, xargs) also prefer applets, so those come from the host too.
+# (timeout, env, xargs, nice) also prefer applets, or lack them, so those come from
+# the host too.
 HOST_TOOLS=(/usr/sbin/bpftool=/usr/sbin/bpftool /sbin/ip=/bin/ip /sbin/tc=/sbin/tc
 	/bin/sh=/bin/dash /bin/bash=/bin/bash /usr/bin/timeout=/usr/bin/timeout
-	/usr/bin/env=/usr/bin/env /usr/bin/xargs=/usr/bin/xargs)
+	/usr/bin/env=/usr/bin/env /usr/bin/xargs=/usr/bin/xargs /usr/bin/nice=/usr/bin/nice)
 # Taint bits that are fine: 4096 (O, out-of-tree module), 8192 (E, unsigned module).
 TAINT_OK_MASK=$((4096 | 8192))
 SPLAT_RE='Oops|BUG:|WARNING:|------------\[ cut here \]|lockdep|possible circular locking|possible recursive locking|INFO: task .* blocked|refcount_t:|KASAN|UBSAN|general protection fault|Kernel panic|kmemleak|RCU stall|rcu.*detected stall|soft lockup|list_(add|del) corruption|ODEBUG:|Not enough bytes to eat'
