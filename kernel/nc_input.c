@@ -309,7 +309,8 @@ static void nc_chan_rx_data_parsed(struct nc_channel *ch,
 static void nc_chan_rx_ack(struct nc_channel *ch, const struct nc_frame *f)
 {
 	struct dql *dql = &ch->tx_dql;
-	u32 done = f->arg - ch->tx_acked;
+	/* the peer's count and the dql's completions both start at 0 */
+	u32 done = f->arg - dql->num_completed;
 	u32 inflight = READ_ONCE(dql->num_queued) - dql->num_completed;
 	bool was_full = dql_avail(dql) < 0;
 
@@ -321,7 +322,6 @@ static void nc_chan_rx_ack(struct nc_channel *ch, const struct nc_frame *f)
 	}
 	if (!done)
 		return;
-	ch->tx_acked = f->arg;
 	dql_completed(dql, done);
 	if (was_full && dql_avail(dql) >= 0)
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);

@@ -298,8 +298,9 @@ struct nc_tx_frame {
  *	channel socket's lock (the receive path that parses the ACK holds it
  *	too), so the dql needs no lock of its own; dql_avail() is read
  *	lockless by nc_peer_tx_channel()
- * @tx_acked: the count in the last ACK received; @tx_ackreq_at: the dql's
- *	queued count when a frame last asked for an ACK (same lock)
+ * @tx_ackreq_at: the dql's queued count when a frame last asked for an
+ *	ACK (same lock). The count in the last ACK received is the dql's
+ *	num_completed
  * @ack_ctrl: the slot of this channel's ACK, so an ACK never allocates
  * @rx_data: bytes of DATA frames parsed (modulo 2^32); @rx_acked: the count
  *	in the last ACK queued. Both the reader's (see @rx_hdr)
@@ -334,7 +335,6 @@ struct nc_channel {
 	struct nc_tx_frame tx;
 	bool tx_full;
 	struct dql tx_dql;
-	u32 tx_acked;
 	u32 tx_ackreq_at;
 	struct nc_ctrl ack_ctrl;
 
