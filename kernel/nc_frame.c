@@ -78,7 +78,7 @@ int nc_frame_check(const struct nc_frame *f)
 	if (f->type < NC_FT_HELLO || f->type >= NC_FT__MAX)
 		return -NC_FERR_TYPE;
 
-	/* PUSH only means something on DATA. */
+	/* the flags only mean something on DATA */
 	if (f->flags & ~(f->type == NC_FT_DATA ? NC_FF_ALL : 0))
 		return -NC_FERR_FLAGS;
 
@@ -111,7 +111,8 @@ int nc_frame_check(const struct nc_frame *f)
 	/* ACCEPT, DATA, CREDIT, CLOSE: both ends known. */
 	if (!f->src_id || !f->dst_id)
 		return -NC_FERR_ID;
-	if (f->type == NC_FT_CREDIT)
+	if (f->type == NC_FT_CREDIT ||
+	    (f->type == NC_FT_DATA && (f->flags & NC_FF_CREDIT)))
 		return f->arg ? 0 : -NC_FERR_ARG;
 	return f->arg ? -NC_FERR_ARG : 0;
 }

@@ -9,7 +9,7 @@
  * Wire format (all fields big-endian), followed by @len payload bytes:
  *
  *   off  0  u16 magic       NC_FRAME_MAGIC (0x4E43, "NC")
- *   off  2  u8  version     NC_FRAME_VERSION (4)
+ *   off  2  u8  version     NC_FRAME_VERSION (5)
  *   off  3  u8  type        enum nc_frame_type
  *   off  4  u16 flags       NC_FF_* (unknown bits are rejected)
  *   off  6  u16 reserved    must be 0
@@ -45,8 +45,9 @@ typedef unsigned long long u64;
  * sequence window is the credit's frame count (1 counted bytes only).
  * 3: NC_FRAME_MIN_COST is 1024 (was 256).
  * 4: ACK frames (the channel's in-flight bound, see NC_FT_ACK).
+ * 5: DATA may carry credit for the other direction (NC_FF_CREDIT).
  */
-#define NC_FRAME_VERSION	4
+#define NC_FRAME_VERSION	5
 #define NC_FRAME_HDR_LEN	32
 /* Decoder limit; senders should cut DATA much smaller (e.g. 16 KiB). */
 #define NC_FRAME_MAX_PAYLOAD	65536
@@ -62,14 +63,15 @@ typedef unsigned long long u64;
  *                                       idx < n
  *  OPEN    !=0     0       0            NC_OPEN_ARG(dport, sport), dport != 0
  *  ACCEPT  !=0     !=0     0            0
- *  DATA    !=0     !=0     1..MAX       0
+ *  DATA    !=0     !=0     1..MAX       0, or with NC_FF_CREDIT the credit
+ *                                       granted as by a CREDIT, != 0
  *  CREDIT  !=0     !=0     0            bytes of credit granted, != 0
  *  CLOSE   !=0     !=0     0            0  (orderly shutdown of a direction)
  *  RESET   any     !=0     0            positive errno, 1..4095
  *  ACK     0       0       0            DATA bytes parsed on the channel
  *
- * NC_FF_PUSH and NC_FF_ACKREQ are only valid on DATA; all other flag bits
- * are invalid.
+ * NC_FF_PUSH, NC_FF_ACKREQ and NC_FF_CREDIT are only valid on DATA; all
+ * other flag bits are invalid.
  * seq is not validated (reordering is the receiver's business).
  */
 enum nc_frame_type {
@@ -86,7 +88,8 @@ enum nc_frame_type {
 
 #define NC_FF_PUSH		0x0001
 #define NC_FF_ACKREQ		0x0002	/* DATA: answer with an ACK at once */
-#define NC_FF_ALL		(NC_FF_PUSH | NC_FF_ACKREQ)
+#define NC_FF_CREDIT		0x0004	/* DATA: arg is credit, as a CREDIT's */
+#define NC_FF_ALL		(NC_FF_PUSH | NC_FF_ACKREQ | NC_FF_CREDIT)
 
 /* HELLO: payload is an 8-byte instance id (BE) plus 8 reserved zero bytes. */
 #define NC_HELLO_PAYLOAD_LEN	16

@@ -100,6 +100,12 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
 				.src_id = nsk->id, .dst_id = nsk->remote_id,
 				.seq = nsk->snd_nxt++,
 			};
+			/* the credit the reader returned rides along */
+			if (nsk->credit_due) {
+				f->flags |= NC_FF_CREDIT;
+				f->arg = nsk->credit_due;
+				nsk->credit_due = 0;
+			}
 			*off = nsk->tx_off;
 			nsk->snd_credit -= nc_frame_cost(n);
 			nsk->tx_off += n;
@@ -169,53 +175,61 @@ static int nc_skb_bvec(const struct sk_buff *skb, u32 off, u32 len,
 }
 
 /*
- * Hand the rest of @ch's current frame to TCP, without blocking: the
- * header is copied (32 bytes), the payload's pages are spliced (a small
- * linear payload is copied). 0 once all
- * of it is in; -EAGAIN when TCP has no room (the frame stays, and
- * nc_chan_write_space() brings the work back); another error if the
- * channel broke. Channel socket locked.
+ * Copy bytes [@from, @to) of the current frame (header, then a linear
+ * payload) into TCP in one call, without blocking: bytes taken, or < 0.
  */
-/* Copy @len bytes at @buf into TCP, without blocking: bytes taken, or < 0. */
-static int nc_chan_tx_copy(struct sock *sk, void *buf, size_t len, int flags)
+static int nc_chan_tx_copy(struct sock *sk, struct nc_tx_frame *t, u32 from,
+			   u32 to, int flags)
 {
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL | flags };
-	struct kvec v = { .iov_base = buf, .iov_len = len };
+	size_t len = to - from;
+	struct kvec v[2];
+	int n = 0;
 
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &v, 1, len);
+	if (from < NC_FRAME_HDR_LEN) {
+		v[n].iov_base = t->hdr + from;
+		v[n++].iov_len = min_t(u32, to, NC_FRAME_HDR_LEN) - from;
+		from = NC_FRAME_HDR_LEN;
+	}
+	if (to > from) {
+		v[n].iov_base = t->skb->data + t->off + from - NC_FRAME_HDR_LEN;
+		v[n++].iov_len = to - from;
+	}
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, v, n, len);
 	return tcp_sendmsg_locked(sk, &msg, len);
 }
 
+/*
+ * Hand the rest of @ch's current frame to TCP, without blocking. A frame
+ * with no payload or a linear one (a small write, see NC_TX_COPYBREAK) is
+ * copied with its header in one call; a paged payload is spliced by
+ * reference, after its header (copied, 32 bytes, with MSG_MORE so that no
+ * segment carries the header alone). 0 once all of it is in; -EAGAIN when
+ * TCP has no room (the frame stays, and nc_chan_write_space() brings the
+ * work back); another error if the channel broke. Channel socket locked.
+ */
 static int nc_chan_tx_push(struct nc_channel *ch)
 {
 	struct nc_tx_frame *t = &ch->tx;
 	struct sock *sk = ch->sock->sk;
+	u32 end = NC_FRAME_HDR_LEN + t->len;
 	struct bio_vec bv[MAX_SKB_FRAGS];
 	struct msghdr msg = {};
+	bool paged = t->len && skb_is_nonlinear(t->skb);
 	size_t bytes;
 	int ret, n;
 
-	while (t->sent < NC_FRAME_HDR_LEN) {
-		/* MSG_MORE: no segment of the header alone */
-		ret = nc_chan_tx_copy(sk, t->hdr + t->sent,
-				      NC_FRAME_HDR_LEN - t->sent,
-				      t->len ? MSG_MORE : 0);
+	while (t->sent < (paged ? NC_FRAME_HDR_LEN : end)) {
+		ret = nc_chan_tx_copy(sk, t, t->sent,
+				      paged ? NC_FRAME_HDR_LEN : end,
+				      paged ? MSG_MORE : 0);
 		if (ret < 0)
 			return ret;
 		t->sent += ret;
 	}
-	while (t->sent < NC_FRAME_HDR_LEN + t->len) {
+	while (t->sent < end) {
 		u32 done = t->sent - NC_FRAME_HDR_LEN;
 
-		if (!skb_is_nonlinear(t->skb)) {
-			/* a small write: copied (see NC_TX_COPYBREAK) */
-			ret = nc_chan_tx_copy(sk, t->skb->data + t->off + done,
-					      t->len - done, 0);
-			if (ret < 0)
-				return ret;
-			t->sent += ret;
-			continue;
-		}
 		n = nc_skb_bvec(t->skb, t->off + done, t->len - done, bv,
 				ARRAY_SIZE(bv), &bytes);
 		if (n <= 0)
@@ -452,32 +466,37 @@ void nc_chan_tx_workfn(struct work_struct *work)
 }
 
 /*
- * The channel @nsk's next frame should go on (the next in turn of those
- * its set allows; any for a NULL @nsk) among those whose TCP socket has
- * room and that are under their in-flight limit, or NULL if none is: a
- * full channel's write_space (or, at its limit, the peer's ACK) wakes it,
- * and it picks then. Kicking it before would only make it find itself
- * full again and kick the next one, round and round. The caller holds @peer, and a peer's
- * channels are freed only with it (nc_peer_free_workfn()). Wakes one
- * channel, not all: a channel that fills up passes the work on to the
- * next (nc_chan_tx_after()), so more channels work only when one is not
- * enough.
+ * The channel @nsk's next frame should go on (@first if it can take it,
+ * else the next in turn of those its set allows; any for a NULL @nsk)
+ * among those whose TCP socket has room and that are under their
+ * in-flight limit, or NULL if none is: a full channel's write_space (or,
+ * at its limit, the peer's ACK) wakes it, and it picks then. Kicking it
+ * before would only make it find itself full again and kick the next one,
+ * round and round. The caller holds @peer, and a peer's channels are freed
+ * only with it (nc_peer_free_workfn()). Wakes one channel, not all: a
+ * channel that fills up passes the work on to the next
+ * (nc_chan_tx_after()), so more channels work only when one is not enough.
  */
 static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
-					     struct nc_sock *nsk)
+					     struct nc_sock *nsk,
+					     struct nc_channel *first)
 {
-	struct nc_channel *ch = NULL;
+	struct nc_channel *ch = NULL, *c;
 	int i, idx;
 
 	spin_lock_bh(&peer->lock);
 	if (peer->state == NC_PEER_READY) {
-		for (i = 0; !ch && i < peer->nr; i++) {
-			idx = peer->rr++ % peer->nr;
-			if (peer->ch[idx] && !atomic_read(&peer->ch[idx]->dead) &&
-			    !READ_ONCE(peer->ch[idx]->tx_full) &&
-			    dql_avail(&peer->ch[idx]->tx_dql) >= 0 &&
+		for (i = 0; !ch && i < peer->nr + !!first; i++) {
+			if (first && !i)
+				idx = first->idx;
+			else
+				idx = peer->rr++ % peer->nr;
+			c = idx < peer->nr ? peer->ch[idx] : NULL;
+			if (c && !atomic_read(&c->dead) &&
+			    !READ_ONCE(c->tx_full) &&
+			    dql_avail(&c->tx_dql) >= 0 &&
 			    (!nsk || nc_sched_chan_allowed(peer, nsk, idx)))
-				ch = peer->ch[idx];
+				ch = c;
 		}
 	}
 	spin_unlock_bh(&peer->lock);
@@ -487,7 +506,7 @@ static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
 /* Frames wait for the channels: wake one (see nc_peer_tx_channel()). */
 void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk)
 {
-	struct nc_channel *ch = nc_peer_tx_channel(peer, nsk);
+	struct nc_channel *ch = nc_peer_tx_channel(peer, nsk, NULL);
 
 	if (ch)
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
@@ -500,7 +519,9 @@ void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk)
  * work is not about to run, the writer sends them itself, as TCP's sendmsg
  * does: no work item, no wakeup. Otherwise it wakes one channel. A writer
  * that keeps its queue full (a bulk stream) leaves the sending to the
- * channel's work, which runs beside its next copy.
+ * channel's work, which runs beside its next copy. The writer prefers the
+ * socket's home channel, which the other end's socket shares: a request
+ * and its answer then go on one TCP connection, whose ACKs ride on them.
  */
 void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk)
 {
@@ -511,7 +532,7 @@ void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk)
 		nc_peer_kick(peer, nsk);
 		return;
 	}
-	ch = nc_peer_tx_channel(peer, nsk);
+	ch = nc_peer_tx_channel(peer, nsk, READ_ONCE(nsk->home));
 	if (!ch)
 		return;
 	if (work_pending(&ch->tx_work))

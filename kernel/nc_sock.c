@@ -32,7 +32,10 @@
 #include <linux/atomic.h>
 #include <linux/cgroup.h>
 #include <linux/module.h>
+#include <linux/percpu_counter.h>
 #include <linux/sched/signal.h>
+#include <linux/swap.h>
+#include <linux/sysctl.h>
 #include <asm/ioctls.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
@@ -48,6 +51,46 @@
 #define NC_LINGER_TIMEOUT	(60 * HZ)
 
 static struct proto nc_prot;
+
+/*
+ * The protocol's memory, as TCP's (net.ipv4.tcp_mem) and SCTP's: the
+ * receive queues of every NetChannel socket (sk_rmem_alloc, see
+ * nc_sock_rmem_charge()) are counted in nc_memory_allocated, in pages.
+ * net.netchannel.mem holds the three limits, in pages, for the whole host
+ * (it exists in the initial namespace only, as tcp_mem): under [0] there is
+ * no pressure; above [1] the protocol is under pressure until it falls
+ * under [0] again; above [2] the core refuses to charge. A frame is never
+ * dropped for memory, since its sender had credit for it (there is no
+ * retransmission above TCP): under pressure each socket's window shrinks to
+ * NC_RMEM_PRESSURE_WINDOW instead (nc_sock_credit()), which bounds what the
+ * peers can send next; past [2], a frame is taken all the same and counted
+ * in rmem_forced. /proc/net/protocols shows the pages and the pressure.
+ * The send side is bounded per socket by sk_sndbuf and not counted here.
+ */
+static atomic_long_t nc_memory_allocated ____cacheline_aligned_in_smp;
+static DEFINE_PER_CPU(int, nc_memory_per_cpu_fw_alloc);
+static struct percpu_counter nc_sockets_allocated;
+static unsigned long nc_memory_pressure;
+static long sysctl_nc_mem[3];
+/* [0]: a socket with less in its receive queue is charged under pressure */
+static int sysctl_nc_rmem[3] = { 4 * NC_RMEM_PRESSURE_WINDOW, 0, 0 };
+
+static void nc_enter_memory_pressure(struct sock *sk)
+{
+	WRITE_ONCE(nc_memory_pressure, 1);
+}
+
+static struct ctl_table nc_mem_sysctl[] = {
+	{
+		.procname	= "mem",
+		.data		= &sysctl_nc_mem,
+		.maxlen		= sizeof(sysctl_nc_mem),
+		.mode		= 0644,
+		.proc_handler	= proc_doulongvec_minmax,
+	},
+};
+
+static struct ctl_table_header *nc_mem_sysctl_hdr;
 
 static void nc_sock_linger_workfn(struct work_struct *work);
 static void nc_sock_destruct(struct sock *sk);
@@ -72,6 +115,8 @@ static int nc_sock_setup(struct sock *sk, u64 cgroup_id)
 	u32 id;
 	int i, err;
 
+	/* first: nc_sock_destruct() undoes it, whatever fails below */
+	sk_sockets_allocated_inc(sk);
 	nsk->nn = nn;
 	for (i = 0; i < NC_CTRL_MAX; i++) {
 		INIT_LIST_HEAD(&nsk->ctrl[i].node);
@@ -196,6 +241,7 @@ static void nc_sock_destruct(struct sock *sk)
 	nc_sock_ooo_purge(nsk);
 	if (nsk->peer)
 		nc_peer_put(nsk->peer);
+	sk_sockets_allocated_dec(sk);
 	inet_sock_destruct(sk);
 }
 
@@ -314,22 +360,25 @@ static void nc_sock_linger_workfn(struct work_struct *work)
 
 /*
  * Hand @nsk to the NetScheduler if it can send something: data within
- * credit, or its CLOSE once the data is out. peer->lock held.
+ * credit, or its CLOSE once the data is out. Returns whether it can.
+ * peer->lock held.
  */
-void nc_sock_tx_ready_locked(struct nc_sock *nsk)
+bool nc_sock_tx_ready_locked(struct nc_sock *nsk)
 {
 	struct nc_peer *peer = nsk->peer;
 
 	lockdep_assert_held(&peer->lock);
 	if (peer->state == NC_PEER_DEAD || atomic_read(&nsk->unlinked))
-		return;
+		return false;
 	if ((!skb_queue_empty(&nsk->txq) &&
 	     nsk->snd_credit >= NC_FRAME_MIN_COST) ||
 	    (nsk->fin_queued && !nsk->fin_sent && nsk->remote_id &&
-	     skb_queue_empty(&nsk->txq)))
+	     skb_queue_empty(&nsk->txq))) {
 		nc_sched_ready_add(peer, nsk);
-	else
-		nc_sched_ready_del(peer, nsk);
+		return true;
+	}
+	nc_sched_ready_del(peer, nsk);
+	return false;
 }
 
 static void nc_sock_queue_fin(struct nc_sock *nsk)
@@ -410,6 +459,7 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 	nsk->remote_id = f->src_id;
 	nsk->home = ch;
 	nsk->rcv_window = lnsk->rcv_window;
+	nsk->rcv_clamp = nsk->rcv_window;
 	nsk->rcv_budget = nsk->rcv_window;
 	refcount_inc(&peer->ref);
 	nsk->peer = peer;
@@ -564,10 +614,12 @@ static void nc_sock_size_window(struct nc_sock *nsk)
 
 	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK) {
 		nsk->rcv_window = max(READ_ONCE(sk->sk_rcvbuf) / 2, 4096);
+		nsk->rcv_clamp = nsk->rcv_window;
 		return;
 	}
 	window = READ_ONCE(nsk->nn->rcv_window);
 	nsk->rcv_window = window;
+	nsk->rcv_clamp = window;
 	if (READ_ONCE(sk->sk_rcvbuf) < 2 * window)
 		WRITE_ONCE(sk->sk_rcvbuf, 2 * window);
 }
@@ -989,6 +1041,13 @@ static struct proto nc_prot = {
 	.unhash		= nc_sock_unhash,
 	.setsockopt	= nc_setsockopt,
 	.getsockopt	= nc_getsockopt,
+	.enter_memory_pressure = nc_enter_memory_pressure,
+	.memory_pressure = &nc_memory_pressure,
+	.memory_allocated = &nc_memory_allocated,
+	.per_cpu_fw_alloc = &nc_memory_per_cpu_fw_alloc,
+	.sockets_allocated = &nc_sockets_allocated,
+	.sysctl_mem	= sysctl_nc_mem,
+	.sysctl_rmem	= sysctl_nc_rmem,
 };
 
 static const struct proto_ops nc_stream_ops = {
@@ -1069,17 +1128,40 @@ int nc_proc_socks_show(struct seq_file *seq, void *v)
 
 int nc_sock_register(void)
 {
+	unsigned long limit;
 	int err;
 
-	err = proto_register(&nc_prot, 1);
+	/* the defaults of SCTP's sctp_mem: an eighth of the buffer pages */
+	limit = max(nr_free_buffer_pages() / 8, 128UL);
+	sysctl_nc_mem[0] = limit / 4 * 3;
+	sysctl_nc_mem[1] = limit;
+	sysctl_nc_mem[2] = sysctl_nc_mem[0] * 2;
+	err = percpu_counter_init(&nc_sockets_allocated, 0, GFP_KERNEL);
 	if (err)
 		return err;
+	nc_mem_sysctl_hdr = register_net_sysctl(&init_net, "net/netchannel",
+						nc_mem_sysctl);
+	if (!nc_mem_sysctl_hdr) {
+		err = -ENOMEM;
+		goto err_counter;
+	}
+	err = proto_register(&nc_prot, 1);
+	if (err)
+		goto err_sysctl;
 	inet_register_protosw(&nc_protosw);
 	return 0;
+
+err_sysctl:
+	unregister_net_sysctl_table(nc_mem_sysctl_hdr);
+err_counter:
+	percpu_counter_destroy(&nc_sockets_allocated);
+	return err;
 }
 
 void nc_sock_unregister(void)
 {
 	inet_unregister_protosw(&nc_protosw);
 	proto_unregister(&nc_prot);
+	unregister_net_sysctl_table(nc_mem_sysctl_hdr);
+	percpu_counter_destroy(&nc_sockets_allocated);
 }

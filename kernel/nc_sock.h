@@ -19,6 +19,12 @@ struct nc_skb_cb {
 
 #define NC_SKB_CB(skb) ((struct nc_skb_cb *)(skb)->cb)
 
+/*
+ * Under memory pressure a socket's window shrinks to this (or its own, if
+ * smaller): see nc_prot's accounting in nc_sock.c and nc_sock_credit().
+ */
+#define NC_RMEM_PRESSURE_WINDOW	(64 * 1024)
+
 /* a connection that can carry data (and CREDIT) */
 static inline bool nc_sk_connected(const struct sock *sk)
 {
@@ -37,5 +43,6 @@ bool nc_connect_done(struct sock *sk);
 int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
 int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 	       int flags);
+void nc_sock_credit_flush(struct nc_sock *nsk);
 
 #endif /* _NC_SOCK_H */

@@ -5,6 +5,7 @@
  * the VNS copy workers, nc_vns.c) and credits it back to the sender.
  */
 #include <linux/sched/signal.h>
+#include <net/proto_memory.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
@@ -177,24 +178,80 @@ out:
 	return err;
 }
 
-/* Credit back what the reader consumed, once it is worth a frame. */
+/*
+ * Send the credit due (@credit_due) in a CREDIT frame if the peer holds
+ * less than half the window without it; else it waits for a DATA frame of
+ * ours to carry it (nc_peer_next_frame()), and the peer's next frames call
+ * this again as they use up what it holds (nc_sock_rx_data()). So a
+ * request's answer carries the credit its reading returned, and a stream
+ * that flows one way gets a CREDIT per half window at most, while the
+ * other half is still in flight.
+ */
+void nc_sock_credit_flush(struct nc_sock *nsk)
+{
+	struct nc_peer *peer = nsk->peer;
+	u32 due = 0;
+
+	if (!peer)
+		return;
+	spin_lock_bh(&nsk->lock);
+	spin_lock(&peer->lock);
+	if (nsk->credit_due &&
+	    nsk->rcv_budget - nsk->credit_due < nsk->rcv_window / 2) {
+		due = nsk->credit_due;
+		nsk->credit_due = 0;
+	}
+	spin_unlock(&peer->lock);
+	spin_unlock_bh(&nsk->lock);
+	if (due && nc_sk_connected(&nsk->inet.sk))
+		nc_send_ctrl(nsk, NC_CTRL_CREDIT, due);
+}
+
+/*
+ * Credit back what the reader consumed, once it is worth a frame: as much
+ * as keeps the window in use (@rcv_clamp) full. What the peer may send
+ * plus what waits here is always @rcv_window - @rcv_unacked. Under the
+ * protocol's memory pressure (or the socket's memcg's) the window shrinks
+ * to NC_RMEM_PRESSURE_WINDOW: credit is held back until the peer and the
+ * queue hold less than that, and afterwards the window grows back by that
+ * much per credit, so the held-back credit of many sockets does not return
+ * in one burst and bring the pressure straight back. The peer always keeps enough credit
+ * for a frame or its bytes are queued here, so no socket stalls for good.
+ */
 static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
 {
-	u32 credit = 0;
+	struct sock *sk = &nsk->inet.sk;
+	struct nc_peer *peer = nsk->peer;
+	u32 credit = 0, used;
+	bool pressure;
 
 	spin_lock_bh(&nsk->lock);
 	nsk->rcv_unacked += consumed;
-	if (nsk->rcv_unacked >= nsk->rcv_window / 4 ||
-	    (skb_queue_empty(&nsk->inet.sk.sk_receive_queue) &&
-	     nsk->rcv_unacked >= nsk->rcv_window / 16)) {
-		credit = nsk->rcv_unacked;
+	pressure = sk_under_memory_pressure(sk);
+	if (pressure)
+		nsk->rcv_clamp = min3(nsk->rcv_clamp, nsk->rcv_window,
+				      (u32)NC_RMEM_PRESSURE_WINDOW);
+	used = nsk->rcv_window - nsk->rcv_unacked;
+	if (nsk->rcv_clamp > used &&
+	    nsk->rcv_clamp - used >= nsk->rcv_clamp / 16) {
+		credit = min(nsk->rcv_unacked, nsk->rcv_clamp - used);
+		if (credit < nsk->rcv_unacked)
+			nc_stat_inc(nsk->nn, NC_STAT_RMEM_PRESSURE);
+		if (!pressure)
+			nsk->rcv_clamp = min(nsk->rcv_window, nsk->rcv_clamp +
+					     NC_RMEM_PRESSURE_WINDOW);
 		nsk->rcv_budget += credit;
-		nsk->rcv_unacked = 0;
+		nsk->rcv_unacked -= credit;
+		if (peer) {
+			spin_lock(&peer->lock);
+			nsk->credit_due += credit;
+			spin_unlock(&peer->lock);
+		}
 	}
 	spin_unlock_bh(&nsk->lock);
-	if (credit && nc_sk_connected(&nsk->inet.sk)) {
+	if (credit) {
 		trace_nc_credit(nsk->id, credit, false);
-		nc_send_ctrl(nsk, NC_CTRL_CREDIT, credit);
+		nc_sock_credit_flush(nsk);
 	}
 }
 
@@ -215,6 +272,8 @@ static void nc_recv_consume(struct nc_sock *nsk, size_t bytes)
 		bytes -= n;
 		if (NC_SKB_CB(skb)->off == skb->len) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
+			/* uncharged under the lock: nc_sock_rmem_charge() */
+			skb_orphan(skb);
 			__skb_queue_tail(&done, skb);
 			/* a short frame used more credit than its bytes */
 			extra += nc_frame_cost(skb->len) - skb->len;
@@ -222,7 +281,6 @@ static void nc_recv_consume(struct nc_sock *nsk, size_t bytes)
 	}
 	nsk->rcv_bytes -= total - bytes;
 	spin_unlock_bh(&nsk->lock);
-	/* frees the receive-buffer charge outside the lock */
 	__skb_queue_purge(&done);
 	nc_sock_credit(nsk, total + extra);
 }

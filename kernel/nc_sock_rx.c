@@ -4,12 +4,59 @@
  * DATA, CREDIT, CLOSE, RESET), from the channel's data_ready (softirq) or
  * its receive work: in-order delivery, the out-of-order queue, credit.
  */
+#include <net/proto_memory.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
 #include "netchannel.h"
 #include "nc_sock.h"
 #include "nc_trace.h"
+
+/* The destructor of a frame nc_sock_rmem_charge() took past its memcg. */
+static void nc_sock_rfree_forced(struct sk_buff *skb)
+{
+	struct sock *sk = skb->sk;
+
+	atomic_sub(skb->truesize, &sk->sk_rmem_alloc);
+	sk_memory_allocated_sub(sk, sk_mem_pages(skb->truesize));
+}
+
+/*
+ * Charge a received frame to its socket (sk_rmem_alloc) and to the
+ * protocol (nc_prot's memory_allocated), under nsk->lock, which serialises
+ * sk_forward_alloc: every receive skb of a socket is charged and uncharged
+ * under it (nc_recv_consume() orphans them there). The frame came within
+ * its credit, so it is never refused: past the hard limit it is charged
+ * all the same, as TCP's sk_forced_mem_schedule() does, and the pressure
+ * shrinks the windows (nc_sock_credit()). A socket in a memcg cannot be
+ * forced past it (a module cannot charge a memcg without its limit): such
+ * a frame is counted in memory_allocated with a destructor of its own, and
+ * not in the memcg.
+ */
+static void nc_sock_rmem_charge(struct nc_sock *nsk, struct sk_buff *skb)
+{
+	struct sock *sk = &nsk->inet.sk;
+	int delta, amt;
+
+	if (likely(sk_rmem_schedule(sk, skb, skb->truesize))) {
+		skb_set_owner_r(skb, sk);
+		return;
+	}
+	nc_stat_inc(nsk->nn, NC_STAT_RMEM_FORCED);
+	if (!mem_cgroup_sk_enabled(sk)) {
+		delta = skb->truesize - sk->sk_forward_alloc;
+		amt = sk_mem_pages(delta);
+		sk_forward_alloc_add(sk, amt << PAGE_SHIFT);
+		sk_memory_allocated_add(sk, amt);
+		skb_set_owner_r(skb, sk);
+		return;
+	}
+	skb_orphan(skb);
+	skb->sk = sk;
+	skb->destructor = nc_sock_rfree_forced;
+	atomic_add(skb->truesize, &sk->sk_rmem_alloc);
+	sk_memory_allocated_add(sk, sk_mem_pages(skb->truesize));
+}
 
 /* In-order delivery: queue, then pull what the out-of-order queue holds. */
 static void nc_sock_deliver_locked(struct nc_sock *nsk, struct sk_buff *skb)
@@ -82,9 +129,15 @@ static void nc_sock_check_fin_locked(struct nc_sock *nsk)
 	sk->sk_state_change(sk);
 }
 
+/*
+ * A DATA frame for @nsk, under nsk->lock. Sets *@wake if the reader has
+ * something new, *@flush if the peer is short of credit while some is due
+ * (see nc_sock_credit_flush()).
+ */
 static enum nc_stat nc_sock_rx_data(struct nc_sock *nsk,
 				    const struct nc_frame *f,
-				    struct sk_buff *skb, bool *wake)
+				    struct sk_buff *skb, bool *wake,
+				    bool *flush)
 {
 	struct sock *sk = &nsk->inet.sk;
 
@@ -105,6 +158,9 @@ static enum nc_stat nc_sock_rx_data(struct nc_sock *nsk,
 	nsk->rcv_budget -= nc_frame_cost(f->len);
 	if (nsk->rcv_budget < 0)
 		return NC_STAT_ERR_CREDIT;
+	*flush = READ_ONCE(nsk->credit_due) &&
+		 nsk->rcv_budget - READ_ONCE(nsk->credit_due) <
+		 nsk->rcv_window / 2;
 	/*
 	 * Within its credit a peer's frames take at most about twice the
 	 * window (see NC_RX_COPYBREAK); past four times, it split them into
@@ -115,22 +171,25 @@ static enum nc_stat nc_sock_rx_data(struct nc_sock *nsk,
 		return NC_STAT_ERR_RMEM;
 	NC_SKB_CB(skb)->seq = f->seq;
 	/* in order or not, it is the socket's memory (sk_rmem_alloc) now */
-	skb_set_owner_r(skb, sk);
+	nc_sock_rmem_charge(nsk, skb);
 	if (f->seq == nsk->rcv_nxt) {
 		nc_sock_deliver_locked(nsk, skb);
 		nc_sock_check_fin_locked(nsk);
 		*wake = true;
 	} else if (!nc_sock_ooo_insert_locked(nsk, skb)) {
+		skb_orphan(skb);	/* uncharged under the lock */
 		return NC_STAT_ERR_SEQ_WINDOW;
 	}
 	return NC_STAT_MAX;	/* fine */
 }
 
+/* A CREDIT frame, or a DATA frame's credit (NC_FF_CREDIT). */
 static enum nc_stat nc_sock_rx_credit(struct nc_sock *nsk,
 				      const struct nc_frame *f)
 {
 	struct nc_peer *peer = nsk->peer;
 	enum nc_stat ret = NC_STAT_MAX;
+	bool ready = false;
 
 	if (f->src_id != nsk->remote_id)
 		return NC_STAT_ERR_UNKNOWN_SOCKET;
@@ -144,10 +203,11 @@ static enum nc_stat nc_sock_rx_credit(struct nc_sock *nsk,
 		ret = NC_STAT_ERR_CREDIT;
 	} else {
 		nsk->snd_credit += f->arg;
-		nc_sock_tx_ready_locked(nsk);
+		ready = nc_sock_tx_ready_locked(nsk);
 	}
 	spin_unlock_bh(&peer->lock);
-	if (ret == NC_STAT_MAX)
+	/* a channel's work only if there is something to send */
+	if (ready)
 		nc_peer_kick(peer, nsk);
 	return ret;
 }
@@ -184,7 +244,7 @@ bool nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 {
 	struct sock *sk = &nsk->inet.sk;
 	enum nc_stat err = NC_STAT_MAX;
-	bool wake = false;
+	bool wake = false, flush = false;
 
 	/*
 	 * A connect given up before the peer's ACCEPT came: what follows the
@@ -233,13 +293,20 @@ bool nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 			nc_sock_abort(nsk, ECONNRESET);
 			break;
 		}
+		if (f->flags & NC_FF_CREDIT) {
+			err = nc_sock_rx_credit(nsk, f);
+			if (err != NC_STAT_MAX)
+				break;
+		}
 		spin_lock_bh(&nsk->lock);
-		err = nc_sock_rx_data(nsk, f, skb, &wake);
+		err = nc_sock_rx_data(nsk, f, skb, &wake, &flush);
 		spin_unlock_bh(&nsk->lock);
 		if (err == NC_STAT_MAX)
 			skb = NULL;	/* queued or dropped */
 		if (wake)
 			sk->sk_data_ready(sk);
+		if (flush)
+			nc_sock_credit_flush(nsk);
 		break;
 	case NC_FT_CREDIT:
 		err = nc_sock_rx_credit(nsk, f);

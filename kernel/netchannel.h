@@ -60,6 +60,8 @@ enum nc_stat {
 	NC_STAT_RX_NOMEM,		/* receive allocations that failed */
 	NC_STAT_TX_LIMITED,		/* a channel stopped at its in-flight limit */
 	NC_STAT_ACKS_TX,		/* ACK frames sent */
+	NC_STAT_RMEM_PRESSURE,		/* credit held back: memory pressure */
+	NC_STAT_RMEM_FORCED,		/* frames taken past net.netchannel.mem[2] */
 	/* protocol errors: each resets the channel it came on */
 	NC_STAT_ERR_BAD_MAGIC,		/* bad headers: nc_frame_err_stat() */
 	NC_STAT_ERR_BAD_VERSION,
@@ -398,8 +400,15 @@ struct nc_channel {
  *	@ooo_last: its last one (frames mostly come in order: the tail is
  *	where most go), as MPTCP's out-of-order queue
  * @rcv_window: credit we grant, in bytes
+ * @rcv_clamp: the window in use, @rcv_window but under memory pressure,
+ *	when it shrinks to NC_RMEM_PRESSURE_WINDOW and then grows back by
+ *	as much per credit (nc_sock_credit())
  * @rcv_unacked: bytes consumed by the reader and not yet credited back
- * @rcv_budget: bytes the sender may still send before our next CREDIT
+ * @rcv_budget: bytes the sender may still send before our next CREDIT,
+ *	counting @credit_due
+ * @credit_due: credit granted and not yet sent, under the peer's lock: the
+ *	next DATA frame the socket sends carries it (NC_FF_CREDIT), or a
+ *	CREDIT frame once the peer is short of it (nc_sock_credit_flush())
  * @fin_seq, @fin_rcvd: the peer's CLOSE came, after frame @fin_seq - 1
  * @eof: every frame before the peer's CLOSE arrived: end of stream
  * @fin_done: our CLOSE went out (nc_sock_fin_sent() ran); with @lingering,
@@ -454,8 +463,10 @@ struct nc_sock {
 	struct rb_root ooo;
 	struct sk_buff *ooo_last;
 	u32 rcv_window;
+	u32 rcv_clamp;
 	u32 rcv_unacked;
 	s64 rcv_budget;
+	u32 credit_due;
 	u32 fin_seq;
 	bool fin_rcvd;
 	bool eof;
@@ -513,7 +524,7 @@ bool nc_sock_rx_frame(struct nc_channel *ch, struct nc_sock *nsk,
 void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f);
 void nc_sock_fin_sent(struct nc_sock *nsk);
 void nc_sock_peer_ready(struct nc_sock *nsk);
-void nc_sock_tx_ready_locked(struct nc_sock *nsk);
+bool nc_sock_tx_ready_locked(struct nc_sock *nsk);
 int nc_proc_socks_show(struct seq_file *seq, void *v);
 
 /* nc_vns.c: one batch of copies spread over the VNS workers */

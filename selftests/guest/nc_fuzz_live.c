@@ -1235,6 +1235,8 @@ static void on_frame(struct chan *ch)
 			violation(ch, "DATA seq %u after its CLOSE at %u", f->seq,
 				  c->vfin_seq);
 		vseq_seen(ch, c, f->seq);
+		if (f->flags & NC_FF_CREDIT)
+			c->credit += f->arg;	/* the reader's credit, carried */
 		c->vrx += f->len;
 		if (c->vrx > c->granted)
 			violation(ch, "socket %u sent %llu bytes on %llu of credit",
@@ -1615,6 +1617,13 @@ static int gen_data(struct group *g, int n)
 		f[i] = (struct nc_frame){ .type = NC_FT_DATA, .len = len,
 			.src_id = c->id, .dst_id = c->vid, .seq = c->snd_nxt++,
 			.flags = nc_chance(&R, 0.3) ? NC_FF_PUSH : 0 };
+		/* now and then what we owe rides along, as the victim's does */
+		if (c->owed && nc_chance(&R, 0.3)) {
+			f[i].flags |= NC_FF_CREDIT;
+			f[i].arg = c->owed > 1u << 20 ? 1u << 20 : (uint32_t)c->owed;
+			c->owed -= f[i].arg;
+			c->granted += f[i].arg;
+		}
 		c->credit -= nc_frame_cost(len);
 		ord[i] = i;
 	}
@@ -1740,7 +1749,7 @@ static int gen_invalid(struct group *g)
 {
 	struct conn *c = pick_conn(g, is_est), *o;
 	struct nc_frame f = { .type = NC_FT_DATA, .len = nc_rnd_in(&R, 1, 128) };
-	int ci = pick_ch(g, c), mut = M_NONE, kind = nc_rnd(&R, 26);
+	int ci = pick_ch(g, c), mut = M_NONE, kind = nc_rnd(&R, 27);
 	uint32_t plen = 0;
 	uint8_t junk[64];
 	bool have_plen = false;
@@ -1766,10 +1775,10 @@ static int gen_invalid(struct group *g)
 		f.type = nc_rnd(&R, 2) ? 0 : nc_rnd_in(&R, NC_FT__MAX, 255);
 		f.len = 0;
 		break;
-	case 3:	/* PUSH or ACKREQ on a control frame, or an unknown flag */
+	case 3:	/* a DATA flag on a control frame, or an unknown flag */
 		f.type = nc_rnd_in(&R, NC_FT_ACCEPT, NC_FT_RESET);
 		f.len = f.type == NC_FT_DATA ? 1 : 0;
-		f.flags = f.type == NC_FT_DATA ? 1u << nc_rnd_in(&R, 2, 15) : 1u << nc_rnd(&R, 16);
+		f.flags = f.type == NC_FT_DATA ? 1u << nc_rnd_in(&R, 3, 15) : 1u << nc_rnd(&R, 16);
 		f.arg = f.type == NC_FT_CREDIT || f.type == NC_FT_RESET ? 1 : 0;
 		break;
 	case 4:
@@ -1845,6 +1854,10 @@ static int gen_invalid(struct group *g)
 	case 11: /* repeated seq */
 		if (c && c->snd_nxt)
 			f.seq = c->snd_nxt - 1;
+		break;
+	case 26: /* DATA that carries no credit, or an overflowing one */
+		f.flags = NC_FF_CREDIT;
+		f.arg = nc_rnd(&R, 2) ? 0 : 0x80000000u | (uint32_t)nc_rnd64(&R);
 		break;
 	case 25: /* an ACK of more than the victim sent, or not a bare one */
 		f = (struct nc_frame){ .type = NC_FT_ACK,

@@ -16,6 +16,8 @@
  */
 #include "nc_net.h"
 
+#include <ctype.h>
+
 /* ------------------------------------------------------ stalled reader */
 
 #define STALL_BYTES	(8 * NC_MIB)
@@ -259,6 +261,249 @@ static void test_stalled_reader(void **state)
 	assert_int_equal(nc_child_wait(pid, 20000), 0);
 }
 
+/* ----------------------------------------------------- memory pressure */
+
+#define MP_SOCKS	16
+#define MP_BYTES	(6 * NC_MIB)	/* per socket */
+#define MP_MEM		"256 512 1024"	/* pages: 1, 2 and 4 MiB */
+#define MP_SYSCTL_MEM	"/proc/sys/net/netchannel/mem"
+
+static char mp_old_mem[128];
+
+static int mp_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int mp_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int mp_teardown(void **state)
+{
+	if (mp_old_mem[0])
+		mp_write(MP_SYSCTL_MEM, mp_old_mem);
+	mp_old_mem[0] = '\0';
+	return nc_test_cleanup(state);
+}
+
+/* Sum of the rmem column of host b's sockets (their sk_rmem_alloc). */
+static long mp_rmem_b(void)
+{
+	char line[512];
+	long sum = 0;
+	FILE *f;
+	char *p;
+
+	if (nc_ns_enter(NC_NS_B))
+		return -1;
+	f = fopen("/proc/thread-self/net/netchannel/sockets", "r");
+	nc_ns_leave();
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		p = strrchr(line, ' ');
+		if (p && isdigit((unsigned char)p[1]))
+			sum += atol(p + 1);
+	}
+	fclose(f);
+	return sum;
+}
+
+/* NETCHANNEL's memory (pages) and pressure in /proc/net/protocols. */
+static int mp_protocols(long *pages, bool *press)
+{
+	char line[512], name[32], pr[8];
+	long size, socks;
+	FILE *f = fopen("/proc/net/protocols", "r");
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%31s %ld %ld %ld %7s", name, &size, &socks, pages,
+			   pr) == 5 && !strcmp(name, "NETCHANNEL")) {
+			*press = !strcmp(pr, "yes");
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The protocol's memory accounting and its pressure. With net.netchannel.mem
+ * at 1/2/4 MiB, 16 sockets get their first 1 MiB window each: 16 MiB held
+ * while nobody reads, over the hard limit, so frames are taken all the same
+ * (rmem_forced) and /proc/net/protocols counts them. Then the readers read
+ * slowly (16 KiB per socket every 10 ms) while the writers keep their
+ * queues full: without the pressure, each window refills as it drains and
+ * 16 MiB stay held. Under it each window shrinks to 64 KiB, so once the
+ * first windows are drained the sockets hold a few MiB. The pressure comes
+ * and goes (it ends under 1 MiB, and the windows grow back 64 KiB per
+ * credit), and the global count it is decided on lags the sockets' by up
+ * to the CPUs' reserves (under 1 MiB each), so the bound is mem[1] (2 MiB)
+ * + the reserves (2 MiB) + a floor and a step of regrowth per socket
+ * (16 x 128 KiB): 6 MiB. Then everything is read at full speed,
+ * byte-exact, and the memory goes back and the pressure off.
+ */
+static void test_memory_pressure(void **state)
+{
+	int cfd[MP_SOCKS], sfd[MP_SOCKS], lfd, i, ticks = 0;
+	uint64_t sent[MP_SOCKS] = { 0 }, got[MP_SOCKS] = { 0 }, seed = 0x3e3;
+	long rmem, pages = 0, peak_idle = 0, peak_slow = -1, proto_at_peak = 0;
+	bool press = false, seen_press = false;
+	struct nc_stats before, after;
+	uint16_t port = nc_next_port();
+	static char buf[65536], exp[65536];
+	uint64_t min_got;
+	int64_t deadline;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(170);
+	assert_int_equal(mp_read(MP_SYSCTL_MEM, mp_old_mem, sizeof(mp_old_mem)), 0);
+	assert_int_equal(mp_write(MP_SYSCTL_MEM, MP_MEM), 0);
+
+	lfd = nc_listen_in(NC_NS_B, port, MP_SOCKS);
+	nc_assert(lfd >= 0, "listen");
+	for (i = 0; i < MP_SOCKS; i++) {
+		cfd[i] = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
+		nc_assert(cfd[i] >= 0, "connect %d", i);
+		sfd[i] = nc_accept_timeout(lfd, 10000);
+		nc_assert(sfd[i] >= 0, "accept %d", i);
+		nc_set_nonblock(cfd[i], true);
+		nc_set_nonblock(sfd[i], true);
+	}
+	assert_int_equal(nc_stats_snap(NC_NS_B, &before), 0);
+
+	deadline = nc_now_ms() + 150000;
+	for (;;) {
+		bool all_sent = true, all_read = true;
+
+		nc_assert(nc_now_ms() < deadline, "not done after 150 s (read %llu of socket 0)",
+			  (unsigned long long)got[0]);
+		for (i = 0; i < MP_SOCKS; i++) {
+			while (sent[i] < MP_BYTES) {
+				size_t n = MP_BYTES - sent[i] < sizeof(buf) ?
+					   MP_BYTES - sent[i] : sizeof(buf);
+				ssize_t w;
+
+				nc_gen(seed + i, sent[i], buf, n);
+				w = send(cfd[i], buf, n, MSG_NOSIGNAL);
+				if (w < 0) {
+					nc_assert(errno == EAGAIN, "send %d: %s", i, strerror(errno));
+					break;
+				}
+				sent[i] += w;
+			}
+			all_sent &= sent[i] == MP_BYTES;
+		}
+		min_got = MP_BYTES;
+		for (i = 0; i < MP_SOCKS; i++)
+			min_got = got[i] < min_got ? got[i] : min_got;
+		/* phase 1 (1 s): nobody reads; 2: slowly; 3: at full speed */
+		for (i = 0; ticks >= 100 && i < MP_SOCKS; i++) {
+			size_t want = min_got < 4 * NC_MIB ? 16384 : sizeof(buf);
+
+			for (;;) {
+				ssize_t r = recv(sfd[i], buf, want, 0);
+
+				if (r < 0) {
+					nc_assert(errno == EAGAIN, "recv %d: %s", i, strerror(errno));
+					break;
+				}
+				nc_assert(r > 0, "EOF on socket %d after %llu bytes", i,
+					  (unsigned long long)got[i]);
+				nc_gen(seed + i, got[i], exp, r);
+				nc_assert(!memcmp(buf, exp, r), "socket %d: wrong bytes at %llu",
+					  i, (unsigned long long)got[i]);
+				got[i] += r;
+				if (want < sizeof(buf) || got[i] == MP_BYTES)
+					break;
+			}
+			all_read &= got[i] == MP_BYTES;
+		}
+		if (ticks >= 100 && all_read && all_sent)
+			break;
+		rmem = mp_rmem_b();
+		assert_true(rmem >= 0);
+		assert_int_equal(mp_protocols(&pages, &press), 0);
+		seen_press |= press;
+		/* the end of phase 1: the windows are full, nothing moves */
+		if (ticks == 99) {
+			peak_idle = rmem;
+			proto_at_peak = pages;
+		}
+		/* once the first windows are drained, until the fast reading */
+		if (min_got >= 2 * NC_MIB && min_got < 4 * NC_MIB && rmem > peak_slow)
+			peak_slow = rmem;
+		ticks++;
+		nc_sleep_ms(10);
+	}
+	assert_int_equal(nc_stats_snap(NC_NS_B, &after), 0);
+	printf("# held after 1 s with nobody reading: %ld KiB (protocol: %ld KiB); slow reading, after the first windows: at most %ld KiB; pressure seen: %s; credit held back %llu times, %llu frames past the hard limit\n",
+	       peak_idle / 1024, proto_at_peak * 4, peak_slow / 1024, seen_press ? "yes" : "no",
+	       (unsigned long long)(nc_stats_val(&after, "rmem_pressure") -
+				    nc_stats_val(&before, "rmem_pressure")),
+	       (unsigned long long)(nc_stats_val(&after, "rmem_forced") -
+				    nc_stats_val(&before, "rmem_forced")));
+	/*
+	 * The windows loaded the memory, and the protocol counted it, to the
+	 * pages each CPU keeps in reserve of the global count (less than
+	 * net.core.mem_pcpu_rsv, 1 MiB) and the sockets' forward allocations.
+	 */
+	assert_true(peak_idle >= 8 * (long)NC_MIB);
+	assert_true(labs(proto_at_peak * 4096 - peak_idle) <= 2 * (long)NC_MIB + 256 * 1024);
+	assert_true(seen_press);
+	assert_true(nc_stats_val(&after, "rmem_forced") > nc_stats_val(&before, "rmem_forced"));
+	assert_true(nc_stats_val(&after, "rmem_pressure") > nc_stats_val(&before, "rmem_pressure"));
+	/* the pressure bounded it */
+	assert_true(peak_slow >= 0);
+	if (peak_slow > 6 * (long)NC_MIB)
+		fail_msg("the sockets held %ld KiB under pressure (limit 6 MiB)", peak_slow / 1024);
+
+	for (i = 0; i < MP_SOCKS; i++) {
+		close(cfd[i]);
+		close(sfd[i]);
+	}
+	close(lfd);
+	/*
+	 * All of it given back, but what the CPUs' reserves may still hold of
+	 * the global count (under 256 pages each), and the pressure over once
+	 * that count is under mem[0] (256 pages): the core ends the pressure
+	 * when it reclaims below mem[0], never above it.
+	 */
+	for (i = 0; i < 300; i++) {
+		assert_int_equal(mp_protocols(&pages, &press), 0);
+		if (pages <= 512 && (!press || pages >= 256))
+			break;
+		nc_sleep_ms(10);
+	}
+	if (pages > 512 || (press && pages < 256))
+		fail_msg("after close: %ld pages, pressure %s", pages, press ? "on" : "off");
+}
+
 /* ---------------------------------------------------------------- main */
 
 #define T(f) cmocka_unit_test_teardown(f, nc_test_cleanup)
@@ -267,6 +512,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_stalled_reader),
+		cmocka_unit_test_teardown(test_memory_pressure, mp_teardown),
 	};
 
 	return cmocka_run_group_tests_name("flow", tests, nc_group_setup,

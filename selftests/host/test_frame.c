@@ -30,6 +30,11 @@ static const struct nc_frame valid_frames[] = {
 	  .src_id = 5, .dst_id = 6 },
 	{ .type = NC_FT_DATA, .flags = NC_FF_PUSH, .len = NC_FRAME_MAX_PAYLOAD,
 	  .src_id = 0xfffffffe, .dst_id = 0x80000000, .seq = 0xffffffff },
+	/* credit for the other direction rides on DATA */
+	{ .type = NC_FT_DATA, .flags = NC_FF_CREDIT, .len = 64, .src_id = 5,
+	  .dst_id = 6, .arg = 65536 },
+	{ .type = NC_FT_DATA, .flags = NC_FF_ALL, .len = 1, .src_id = 5,
+	  .dst_id = 6, .arg = 0xffffffff },
 	{ .type = NC_FT_CREDIT, .src_id = 1, .dst_id = 2, .seq = 3,
 	  .arg = 0xffffffff },
 	{ .type = NC_FT_CREDIT, .src_id = 1, .dst_id = 2, .arg = 1 },
@@ -73,7 +78,7 @@ static void encode_vector(const struct nc_frame *f, const uint8_t *exp)
 static void test_encode_vector_data(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x04, 0x04,		/* magic, version, DATA */
+		0x4e, 0x43, 0x05, 0x04,		/* magic, version, DATA */
 		0x00, 0x01, 0x00, 0x00,		/* flags PUSH, reserved */
 		0x00, 0x00, 0x40, 0x00,		/* len 16384 */
 		0x01, 0x02, 0x03, 0x04,		/* src_id */
@@ -95,7 +100,7 @@ static void test_encode_vector_data(void **state)
 static void test_encode_vector_hello(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x04, 0x01,		/* magic, version, HELLO */
+		0x4e, 0x43, 0x05, 0x01,		/* magic, version, HELLO */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x10,		/* len 16 */
 		0x00, 0x00, 0x00, 0x00,
@@ -118,7 +123,7 @@ static void test_encode_vector_hello(void **state)
 static void test_encode_vector_open(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x04, 0x02,		/* OPEN */
+		0x4e, 0x43, 0x05, 0x02,		/* OPEN */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x2a,		/* src_id 42 */
@@ -140,7 +145,7 @@ static void test_encode_vector_open(void **state)
 static void test_encode_vector_reset(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x04, 0x07,		/* RESET */
+		0x4e, 0x43, 0x05, 0x07,		/* RESET */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,		/* src_id 0: no socket */
@@ -223,13 +228,17 @@ static const struct reject_case reject_cases[] = {
 	{ "version 1", DATA_BASE, 2, 1, 1, NC_FERR_VERSION },
 	{ "version 2", DATA_BASE, 2, 1, 2, NC_FERR_VERSION },
 	{ "version 3", DATA_BASE, 2, 1, 3, NC_FERR_VERSION },
-	{ "version 5", DATA_BASE, 2, 1, 5, NC_FERR_VERSION },
+	{ "version 4", DATA_BASE, 2, 1, 4, NC_FERR_VERSION },
+	{ "version 6", DATA_BASE, 2, 1, 6, NC_FERR_VERSION },
 	{ "type 0", CLOSE_BASE, 3, 1, 0, NC_FERR_TYPE },
 	{ "type 9", CLOSE_BASE, 3, 1, 9, NC_FERR_TYPE },
 	{ "type 255", CLOSE_BASE, 3, 1, 255, NC_FERR_TYPE },
-	{ "flag 0x4", DATA_BASE, 4, 2, 0x0004, NC_FERR_FLAGS },
+	{ "flag 0x8", DATA_BASE, 4, 2, 0x0008, NC_FERR_FLAGS },
 	{ "flag 0x8000", DATA_BASE, 4, 2, 0x8000, NC_FERR_FLAGS },
-	{ "push+unknown", DATA_BASE, 4, 2, 0x0005, NC_FERR_FLAGS },
+	{ "push+unknown", DATA_BASE, 4, 2, 0x0009, NC_FERR_FLAGS },
+	{ "credit on CREDIT", CREDIT_BASE, 4, 2, NC_FF_CREDIT, NC_FERR_FLAGS },
+	{ "credit on ACCEPT", ACCEPT_BASE, 4, 2, NC_FF_CREDIT, NC_FERR_FLAGS },
+	{ "credit on ACK", ACK_BASE, 4, 2, NC_FF_CREDIT, NC_FERR_FLAGS },
 	{ "ackreq on ACK", ACK_BASE, 4, 2, NC_FF_ACKREQ, NC_FERR_FLAGS },
 	{ "ackreq on CREDIT", CREDIT_BASE, 4, 2, NC_FF_ACKREQ, NC_FERR_FLAGS },
 	{ "push on CREDIT", CREDIT_BASE, 4, 2, NC_FF_PUSH, NC_FERR_FLAGS },
@@ -280,6 +289,8 @@ static const struct reject_case reject_cases[] = {
 	  NC_FERR_ARG },
 	{ "ACCEPT arg", ACCEPT_BASE, 24, 4, 1, NC_FERR_ARG },
 	{ "DATA arg", DATA_BASE, 24, 4, 0x80000000, NC_FERR_ARG },
+	/* the flag set, but no credit in arg (DATA_BASE's arg is 0) */
+	{ "DATA credit 0", DATA_BASE, 4, 2, NC_FF_CREDIT, NC_FERR_ARG },
 	{ "CREDIT arg 0", CREDIT_BASE, 24, 4, 0, NC_FERR_ARG },
 	{ "CLOSE arg", CLOSE_BASE, 24, 4, 1, NC_FERR_ARG },
 	{ "RESET arg 0", RESET_BASE, 24, 4, 0, NC_FERR_ARG },
