@@ -54,12 +54,12 @@ case ${1:-} in
 esac
 
 die() { echo "bench: $*" >&2; exit 1; }
-# jsonl KEY < FILE: parse every line of FILE as JSON (python3's parser) and
-# print KEY of the first line; fails on any line that is not JSON
-jsonl() {
+# jsondoc KEY < FILE: parse FILE as one JSON document (python3's parser; the
+# guest writes it over several lines) and print its member KEY; fails if it
+# is not JSON
+jsondoc() {
 	python3 -c 'import json, sys
-lines = [json.loads(l) for l in sys.stdin if l.strip()]
-print(lines[0][sys.argv[1]])' "$1"
+print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
 
 [ -n "$FROM_LOG" ] || scripts/deps-bench.sh
@@ -78,7 +78,7 @@ if [ -n "$FROM_LOG" ]; then
 	[ -r "$FROM_LOG" ] || die "cannot read $FROM_LOG"
 	LOG=$FROM_LOG
 	DATE=$(sed -n 's/^NCB|done|//p' "$LOG" | tail -n 1)
-	[ -n "$DATE" ] || DATE=$(sed -n 's/^NCB|json|//p' "$LOG" | jsonl date)
+	[ -n "$DATE" ] || DATE=$(sed -n 's/^NCB|json|//p' "$LOG" | jsondoc date)
 	[ -n "$DATE" ] || die "$LOG holds no bench results"
 	STAMP=$(echo "$DATE" | tr -d ':-' | sed 's/T/-/; s/Z$//')
 fi
@@ -124,7 +124,7 @@ if [ ! -s "$JSON" ]; then
 	rm -f "$JSON"
 	die "no results in the console (guest status $rc; see $LOG)"
 fi
-if jsonl ncbench < "$JSON" > /dev/null; then
+if jsondoc ncbench < "$JSON" > /dev/null; then
 	echo "bench: raw results: $JSON"
 else
 	echo "bench: warning: $JSON is not valid JSON (console garbled?)" >&2
@@ -197,7 +197,8 @@ sed -n 's/^NCB|table|//p' "$LOG"
 COLS=(bulk_default bulk_ch1 bulk_ch2 bulk_ch4 rr_rate lapp_alone_p99 lapp_alone_p999
 	lapp_tapps_p99 lapp_tapps_p999 lapp_prio_p99 lapp_prio_p999 bpf_cost swap_stall
 	swap_stall_nc sockperf_pp_avg sockperf_ul_p99 iperf3 redis_set redis_get cpu_per_byte
-	lapp_lat_p99 lapp_infl_prio lapp_infl_lat fair_share prio_tput bulk_mptcp rr_mptcp wrk)
+	lapp_lat_p99 lapp_infl_prio lapp_infl_lat fair_share prio_tput bulk_mptcp rr_mptcp wrk
+	swap_stall_load)
 if [ ! -s "$MD" ]; then
 	{
 		echo "# NetChannel benchmark history"
@@ -205,7 +206,8 @@ if [ ! -s "$MD" ]; then
 		echo "One row per \`make bench\`, appended by scripts/bench.sh. Each cell is"
 		echo "NetChannel / baseline measured in the same boot of the 2-vCPU TCG test guest"
 		echo "(baseline: plain TCP; for bpf_cost the native policy; for swap_stall TCP's max"
-		echo "rr latency, for swap_stall_nc NetChannel's max rr latency without swaps)."
+		echo "rr latency, for swap_stall_nc NetChannel's max rr latency without swaps, for"
+		echo "swap_stall_load NetChannel's while the same policies are only loaded)."
 		echo "Throughput and rates: higher is better. Latency columns (p99, p999, avg,"
 		echo "swap_stall*, cpu_per_byte): lower is better. n/a: NetChannel could not be"
 		echo "measured; the reason is in build/bench/results-<date>.json. Absolute numbers"
