@@ -89,6 +89,8 @@ static void usage(FILE *f)
 "Commands:\n"
 "  attach POLICY    attach POLICY (a built-in name or a path to a .bpf.o);\n"
 "                   fails if a policy is attached already\n"
+"  check POLICY     load POLICY (the kernel verifies it) and unload it, not\n"
+"                   attached: does it load, and what a load costs\n"
 "  replace POLICY   atomically replace the policy attached by ncload; maps\n"
 "                   of the same name and layout keep their entries\n"
 "  detach           detach the active policy (also one bpftool attached)\n"
@@ -278,8 +280,13 @@ static struct bpf_object *policy_open(const char *policy)
 	}
 	obj = bpf_object__open_file(policy, NULL);
 out:
-	if (!obj)
-		fail("cannot open policy '%s': %s", policy, strerror(errno));
+	if (!obj) {
+		char msg[128];
+
+		/* errno may be one of libbpf's own (LIBBPF_ERRNO__*) */
+		libbpf_strerror(errno, msg, sizeof(msg));
+		fail("cannot open policy '%s': %s", policy, msg);
+	}
 	return obj;
 }
 
@@ -436,6 +443,21 @@ static int policy_load(const char *policy, bool reuse_maps,
 err:
 	bpf_object__close(obj);
 	return 1;
+}
+
+/* Load @policy and unload it: the verifier's verdict, and nothing attached. */
+static int cmd_check(const char *policy)
+{
+	struct bpf_object *obj;
+	struct bpf_map *map;
+
+	if (module_check())
+		return 1;
+	if (policy_load(policy, false, &obj, &map))
+		return 1;
+	printf("%s loads\n", policy);
+	bpf_object__close(obj);
+	return 0;
 }
 
 static int cmd_attach(const char *policy)
@@ -928,6 +950,8 @@ int main(int argc, char **argv)
 		return cmd_attach(argv[0]);
 	if (!strcmp(cmd, "replace") && argc == 1)
 		return cmd_replace(argv[0]);
+	if (!strcmp(cmd, "check") && argc == 1)
+		return cmd_check(argv[0]);
 	if (!strcmp(cmd, "detach") && argc == 0)
 		return cmd_detach();
 	if (!strcmp(cmd, "status") && argc == 0)

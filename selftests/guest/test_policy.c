@@ -1376,6 +1376,13 @@ static void test_ncload_maps(void **state)
 	assert_int_equal(ncload("set cgrp_class " CG_T " >/dev/null 2>&1"), 2);
 	assert_int_equal(ncload("set-class " CG_T " 7 >/dev/null"), 0);
 
+	/* check loads a policy and unloads it: the attached one stays */
+	assert_int_equal(ncload("check fair | grep -qx 'fair loads'"), 0);
+	assert_proc_policy("policy", "priority");
+	assert_int_equal(pinned_value("cgrp_class", CG_T), 7);
+	ncload_fails("check /nc/no-such-policy.bpf.o");
+	ncload_fails("check /nc/netchannel.ko");	/* an ELF, not BPF */
+
 	/* a policy without cgrp_class: its pins go, the new ones come */
 	assert_int_equal(ncload("replace fair >/dev/null"), 0);
 	assert_int_equal(access(PIN_MAPS "/cgrp_class", F_OK), -1);
