@@ -179,13 +179,14 @@ out:
 }
 
 /*
- * Send the credit due (@credit_due) in a CREDIT frame if the peer holds
- * less than half the window without it; else it waits for a DATA frame of
- * ours to carry it (nc_peer_next_frame()), and the peer's next frames call
- * this again as they use up what it holds (nc_sock_rx_data()). So a
- * request's answer carries the credit its reading returned, and a stream
- * that flows one way gets a CREDIT per half window at most, while the
- * other half is still in flight.
+ * Send the credit due (@credit_due) in a CREDIT frame once it is a quarter
+ * of the window, or if the peer holds less than half the window without
+ * it; else it waits for a DATA frame of ours to carry it
+ * (nc_peer_next_frame()), and the peer's next frames call this again as
+ * they use up what it holds (nc_sock_rx_data()). So a request's answer
+ * carries the credit its reading returned, and a stream that flows one way
+ * gets a CREDIT per quarter window, as before the credit could ride on
+ * DATA: the peer keeps three quarters of the window or more.
  */
 void nc_sock_credit_flush(struct nc_sock *nsk)
 {
@@ -197,7 +198,8 @@ void nc_sock_credit_flush(struct nc_sock *nsk)
 	spin_lock_bh(&nsk->lock);
 	spin_lock(&peer->lock);
 	if (nsk->credit_due &&
-	    nsk->rcv_budget - nsk->credit_due < nsk->rcv_window / 2) {
+	    (nsk->credit_due >= nsk->rcv_clamp / 4 ||
+	     nsk->rcv_budget - nsk->credit_due < nsk->rcv_clamp / 2)) {
 		due = nsk->credit_due;
 		nsk->credit_due = 0;
 	}

@@ -160,7 +160,7 @@ static enum nc_stat nc_sock_rx_data(struct nc_sock *nsk,
 		return NC_STAT_ERR_CREDIT;
 	*flush = READ_ONCE(nsk->credit_due) &&
 		 nsk->rcv_budget - READ_ONCE(nsk->credit_due) <
-		 nsk->rcv_window / 2;
+		 nsk->rcv_clamp / 2;
 	/*
 	 * Within its credit a peer's frames take at most about twice the
 	 * window (see NC_RX_COPYBREAK); past four times, it split them into
