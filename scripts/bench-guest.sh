@@ -496,6 +496,21 @@ else
 	else
 		na swap.nc "no swap succeeded: $(head -n 1 "$R/swap.err" 2>/dev/null | oneline)"
 	fi
+	# The same run with the same policies only loaded ('ncload check': the
+	# verifier and JIT take a vCPU from the rr, as in a swap) and never
+	# swapped in: what a swap costs the stack itself, beyond that CPU.
+	(
+		gap=$(awk -v s="$SECS" -v n="$SWAPS" 'BEGIN { printf "%.3f", s / (n + 1) }')
+		sleep "$WARMUP"
+		for i in $(seq "$SWAPS"); do
+			sleep "$gap"
+			"$NCLOAD" check "${SWAP_LIST[$((i % ${#SWAP_LIST[@]}))]}" > /dev/null 2>&1 || true
+		done
+	) &
+	swapper=$!
+	perf swapload_netchannel netchannel "${rr_args[@]}"
+	wait "$swapper" || true
+	take swapload.nc swapload_netchannel latency_us.max
 fi
 "$NCLOAD" detach > /dev/null 2>&1 || true
 
@@ -844,6 +859,7 @@ row fair_share fair "fair 100:300: w3/w1 bytes on a ${FAIR_KBIT} kbit/s link" x 
 row bpf_cost cost "rr rate with BPF policy $COST_NAME" req/s higher "NC native" rr.nc
 row swap_stall swap "max rr latency during live policy swaps" us lower "TCP max" rrmax.tcp
 row swap_stall_nc swap "max rr latency during live policy swaps" us lower "NC max, no swaps" rrmax.nc
+row swap_stall_load swap "max rr latency during live policy swaps" us lower "NC max, policies only loaded" swapload.nc
 if [ "$APPS" = 1 ]; then
 	row sockperf_pp_avg sp_pp_avg "sockperf ping-pong avg latency (preload)" us lower
 	row sockperf_pp_p99 sp_pp_p99 "sockperf ping-pong p99 (preload)" us lower
