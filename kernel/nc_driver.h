@@ -23,6 +23,23 @@
 #define NC_INFLIGHT_MIN		(16 * 1024)
 #define NC_INFLIGHT_MAX		(4 << 20)
 
+/*
+ * The channel is at its in-flight limit and waits for an ACK. Over the
+ * limit with no ACK asked for since the last one came (the limit shrank
+ * at that ACK, below what the frames sent after the last request hold), it
+ * may send one more frame, which asks: else no ACK would ever come, and a
+ * socket whose set is that channel would starve. Read lockless by
+ * nc_peer_tx_channel(); exact under the channel socket's lock.
+ */
+static inline bool nc_chan_tx_limited(const struct nc_channel *ch)
+{
+	const struct dql *dql = &ch->tx_dql;
+
+	return dql_avail(dql) < 0 &&
+	       (int)(READ_ONCE(dql->num_completed) -
+		     READ_ONCE(ch->tx_ackreq_at)) < 0;
+}
+
 /* A control frame that no socket or channel owns: allocated, and freed. */
 static inline bool nc_ctrl_allocated(const struct nc_channel *ch,
 				     const struct nc_ctrl *c)

@@ -304,7 +304,8 @@ static void nc_chan_rx_data_parsed(struct nc_channel *ch,
  * The in-flight bound, sender's half: the peer parsed DATA up to the
  * count in @f. An ACK of more than is in flight is a protocol error (and
  * would break the dql's accounting). A channel that was at its limit
- * sends again.
+ * sends again (if still over it, one frame that asks for the next ACK:
+ * nc_chan_tx_limited()).
  */
 static void nc_chan_rx_ack(struct nc_channel *ch, const struct nc_frame *f)
 {
@@ -312,7 +313,7 @@ static void nc_chan_rx_ack(struct nc_channel *ch, const struct nc_frame *f)
 	/* the peer's count and the dql's completions both start at 0 */
 	u32 done = f->arg - dql->num_completed;
 	u32 inflight = READ_ONCE(dql->num_queued) - dql->num_completed;
-	bool was_full = dql_avail(dql) < 0;
+	bool was_full = nc_chan_tx_limited(ch);
 
 	if (done > inflight) {
 		nc_chan_proto_error(ch, NC_STAT_ERR_ACK,
@@ -323,7 +324,7 @@ static void nc_chan_rx_ack(struct nc_channel *ch, const struct nc_frame *f)
 	if (!done)
 		return;
 	dql_completed(dql, done);
-	if (was_full && dql_avail(dql) >= 0)
+	if (was_full && !nc_chan_tx_limited(ch))
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
 }
 

@@ -304,7 +304,7 @@ static bool nc_chan_tx_next(struct nc_channel *ch, bool *limited)
 		off = 0;
 		if (nc_chan_ctrl_pop(ch, &f))
 			break;
-		if (dql_avail(&ch->tx_dql) < 0) {
+		if (nc_chan_tx_limited(ch)) {
 			*limited = true;
 			return false;
 		}
@@ -335,7 +335,7 @@ static bool nc_chan_tx_next(struct nc_channel *ch, bool *limited)
 		if (dql_avail(dql) < 0 ||
 		    dql->num_queued - ch->tx_ackreq_at >= READ_ONCE(dql->limit) / 2) {
 			f.flags |= NC_FF_ACKREQ;
-			ch->tx_ackreq_at = dql->num_queued;
+			WRITE_ONCE(ch->tx_ackreq_at, dql->num_queued);
 		}
 	}
 	t->f = f;
@@ -494,7 +494,7 @@ static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
 			c = idx < peer->nr ? peer->ch[idx] : NULL;
 			if (c && !atomic_read(&c->dead) &&
 			    !READ_ONCE(c->tx_full) &&
-			    dql_avail(&c->tx_dql) >= 0 &&
+			    !nc_chan_tx_limited(c) &&
 			    (!nsk || nc_sched_chan_allowed(peer, nsk, idx)))
 				ch = c;
 		}
