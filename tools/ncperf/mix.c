@@ -95,6 +95,7 @@ static void tapp_main(struct mix_shared *sh, int id, uint64_t session, uint32_t 
 	for (i = 0; i < r.n; i++)
 		pthread_create(&th[i], NULL, bulk_thread, &c[i]);
 	r.start_ns = now_ns();
+	r.warm_ns = r.start_ns;
 	r.deadline_ns = r.start_ns + dur_ns;
 	pthread_barrier_wait(&r.go);
 	for (i = 0; i < r.n; i++)

@@ -221,6 +221,8 @@ struct bulk_conn {
 	int fd;
 	uint64_t quota;		/* bytes to send; 0: until the deadline */
 	uint64_t sent;
+	uint64_t sent_warm;	/* sent when the warmup ended */
+	bool warm;		/* ... which it did */
 	uint64_t acked;
 	uint64_t end_ns;
 	char err[256];
@@ -230,6 +232,7 @@ struct bulk_run {
 	struct bulk_conn *c;
 	int n;
 	uint64_t start_ns;
+	uint64_t warm_ns;	/* the measured interval starts */
 	uint64_t deadline_ns;
 	pthread_barrier_t go;
 };
