@@ -217,8 +217,9 @@ void nc_sock_credit_flush(struct nc_sock *nsk)
  * to NC_RMEM_PRESSURE_WINDOW: credit is held back until the peer and the
  * queue hold less than that, and afterwards the window grows back by that
  * much per credit, so the held-back credit of many sockets does not return
- * in one burst and bring the pressure straight back. The peer always keeps enough credit
- * for a frame or its bytes are queued here, so no socket stalls for good.
+ * in one burst and bring the pressure straight back. The peer always keeps
+ * enough credit for a frame or its bytes are queued here, so no socket
+ * stalls for good.
  */
 static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
 {
