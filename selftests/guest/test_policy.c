@@ -576,7 +576,7 @@ static int test_teardown(void **state)
 
 #define NR_TAPPS	3	/* the T-app's connections */
 #define MIX_MS		3000	/* the L-app's run */
-#define PRIO_VS_IDLE	5	/* bound on p50 under load / idle p50, see below */
+#define PRIO_VS_IDLE	4	/* bound on p50 under load / idle p50, see below */
 #define PRIO_VS_NATIVE	0.8	/* bound on priority's p50 / native's p50 */
 #define PRIO_LINK_DIV	2	/* the link: one T-app flow's rate / this, */
 #define PRIO_LINK_MAX	80000	/* at most this many kbit/s (see below) */
@@ -662,9 +662,14 @@ static void print_rtt(const char *what, const struct rtt *r, double mbps)
  * itself. Over 16 whole-suite runs (stock kernel, MTTCG): priority
  * 1.77-3.41x idle, 0.29-0.56x native (median 0.35), native 4.4-8.4x idle;
  * on the debug kernel 2.1x idle, 0.30x native. What is left is the tbf
- * queue both channels share, and the CPUs. So this asserts priority <=
- * PRIO_VS_NATIVE x native and <= PRIO_VS_IDLE x idle (it was 1.1x native
- * and 8x idle with one channel), each about 1.4x above the worst run.
+ * queue both channels share, and the CPUs. With the in-flight bound and
+ * its liveness rule, over 22 runs of this test alone (stock kernel,
+ * MTTCG): priority 1.50-2.91x idle, 0.26-0.44x native; native 5.7-8.0x
+ * idle; in 7 whole-suite runs (2 on the debug kernel) 1.74-2.81x idle and
+ * 0.28-0.59x native (native 4.1-8.2x: the suite's other tests leave the
+ * host busier). So this asserts priority <= PRIO_VS_NATIVE x native and
+ * <= PRIO_VS_IDLE x idle (it was 1.1x native and 8x idle with one channel,
+ * then 5x idle), 1.35x and 1.4x above the worst run.
  */
 static int link_limit(unsigned int kbit);
 static double run_single(int ms);
