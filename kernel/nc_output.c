@@ -477,26 +477,29 @@ void nc_chan_tx_workfn(struct work_struct *work)
  * channel that fills up passes the work on to the next
  * (nc_chan_tx_after()), so more channels work only when one is not enough.
  */
+static bool nc_peer_chan_usable(struct nc_peer *peer, struct nc_sock *nsk,
+				struct nc_channel *ch)
+{
+	return ch && !atomic_read(&ch->dead) && !READ_ONCE(ch->tx_full) &&
+	       !nc_chan_tx_limited(ch) &&
+	       (!nsk || nc_sched_chan_allowed(peer, nsk, ch->idx));
+}
+
 static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
 					     struct nc_sock *nsk,
 					     struct nc_channel *first)
 {
-	struct nc_channel *ch = NULL, *c;
-	int i, idx;
+	struct nc_channel *ch = NULL;
+	int i;
 
 	spin_lock_bh(&peer->lock);
 	if (peer->state == NC_PEER_READY) {
-		for (i = 0; !ch && i < peer->nr + !!first; i++) {
-			if (first && !i)
-				idx = first->idx;
-			else
-				idx = peer->rr++ % peer->nr;
-			c = idx < peer->nr ? peer->ch[idx] : NULL;
-			if (c && !atomic_read(&c->dead) &&
-			    !READ_ONCE(c->tx_full) &&
-			    !nc_chan_tx_limited(c) &&
-			    (!nsk || nc_sched_chan_allowed(peer, nsk, idx)))
-				ch = c;
+		if (nc_peer_chan_usable(peer, nsk, first))
+			ch = first;
+		for (i = 0; !ch && i < peer->nr; i++) {
+			ch = peer->ch[peer->rr++ % peer->nr];
+			if (!nc_peer_chan_usable(peer, nsk, ch))
+				ch = NULL;
 		}
 	}
 	spin_unlock_bh(&peer->lock);

@@ -188,25 +188,39 @@ out:
  * gets a CREDIT per quarter window, as before the credit could ride on
  * DATA: the peer keeps three quarters of the window or more.
  */
+static u32 nc_sock_credit_take_locked(struct nc_sock *nsk)
+{
+	u32 due = nsk->credit_due;
+
+	lockdep_assert_held(&nsk->lock);
+	lockdep_assert_held(&nsk->peer->lock);
+	if (!due || (due < nsk->rcv_clamp / 4 &&
+		     nsk->rcv_budget - due >= nsk->rcv_clamp / 2))
+		return 0;
+	nsk->credit_due = 0;
+	return due;
+}
+
+static void nc_sock_credit_send(struct nc_sock *nsk, u32 due)
+{
+	if (due && nc_sk_connected(&nsk->inet.sk))
+		nc_send_ctrl(nsk, NC_CTRL_CREDIT, due);
+}
+
+/* The peer used up part of what it holds: send the credit due, if it is time. */
 void nc_sock_credit_flush(struct nc_sock *nsk)
 {
 	struct nc_peer *peer = nsk->peer;
-	u32 due = 0;
+	u32 due;
 
 	if (!peer)
 		return;
 	spin_lock_bh(&nsk->lock);
 	spin_lock(&peer->lock);
-	if (nsk->credit_due &&
-	    (nsk->credit_due >= nsk->rcv_clamp / 4 ||
-	     nsk->rcv_budget - nsk->credit_due < nsk->rcv_clamp / 2)) {
-		due = nsk->credit_due;
-		nsk->credit_due = 0;
-	}
+	due = nc_sock_credit_take_locked(nsk);
 	spin_unlock(&peer->lock);
 	spin_unlock_bh(&nsk->lock);
-	if (due && nc_sk_connected(&nsk->inet.sk))
-		nc_send_ctrl(nsk, NC_CTRL_CREDIT, due);
+	nc_sock_credit_send(nsk, due);
 }
 
 /*
@@ -225,7 +239,7 @@ static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
 {
 	struct sock *sk = &nsk->inet.sk;
 	struct nc_peer *peer = nsk->peer;
-	u32 credit = 0, used;
+	u32 credit = 0, due = 0, used;
 	bool pressure;
 
 	spin_lock_bh(&nsk->lock);
@@ -248,14 +262,14 @@ static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
 		if (peer) {
 			spin_lock(&peer->lock);
 			nsk->credit_due += credit;
+			due = nc_sock_credit_take_locked(nsk);
 			spin_unlock(&peer->lock);
 		}
 	}
 	spin_unlock_bh(&nsk->lock);
-	if (credit) {
+	if (credit)
 		trace_nc_credit(nsk->id, credit, false);
-		nc_sock_credit_flush(nsk);
-	}
+	nc_sock_credit_send(nsk, due);
 }
 
 /* The reader took @bytes from the head of the receive queue. */
