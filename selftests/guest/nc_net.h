@@ -235,6 +235,14 @@ double nc_sockets_wait(const char *const *ns, int n, long *left, int timeout_ms)
 /* Write @val to /proc/sys/net/netchannel/@name inside @ns. 0 or -errno. */
 int nc_sysctl_set(const char *ns, const char *name, const char *val);
 int nc_sysctl_get(const char *ns, const char *name, long *val);
+/* The same file as text (several values too), its newline cut. */
+int nc_sysctl_get_str(const char *ns, const char *name, char *buf, size_t len);
+/*
+ * The receive memory charged to @ns's socket @id (the rmem column of
+ * /proc/net/netchannel/sockets), or with @id 0 to all its sockets; -1 if
+ * the file is unreadable or has no socket @id.
+ */
+long nc_sock_rmem(const char *ns, uint32_t id);
 
 /* ------------------------------------------------ lib/child.c: children */
 

@@ -16,8 +16,6 @@
  */
 #include "nc_net.h"
 
-#include <ctype.h>
-
 /* ------------------------------------------------------ stalled reader */
 
 #define STALL_BYTES	(8 * NC_MIB)
@@ -266,68 +264,15 @@ static void test_stalled_reader(void **state)
 #define MP_SOCKS	16
 #define MP_BYTES	(6 * NC_MIB)	/* per socket */
 #define MP_MEM		"256 512 1024"	/* pages: 1, 2 and 4 MiB */
-#define MP_SYSCTL_MEM	"/proc/sys/net/netchannel/mem"
 
 static char mp_old_mem[128];
-
-static int mp_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static int mp_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 static int mp_teardown(void **state)
 {
 	if (mp_old_mem[0])
-		mp_write(MP_SYSCTL_MEM, mp_old_mem);
+		nc_sysctl_set(NULL, "mem", mp_old_mem);
 	mp_old_mem[0] = '\0';
 	return nc_test_cleanup(state);
-}
-
-/* Sum of the rmem column of host b's sockets (their sk_rmem_alloc). */
-static long mp_rmem_b(void)
-{
-	char line[512];
-	long sum = 0;
-	FILE *f;
-	char *p;
-
-	if (nc_ns_enter(NC_NS_B))
-		return -1;
-	f = fopen("/proc/thread-self/net/netchannel/sockets", "r");
-	nc_ns_leave();
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		p = strrchr(line, ' ');
-		if (p && isdigit((unsigned char)p[1]))
-			sum += atol(p + 1);
-	}
-	fclose(f);
-	return sum;
 }
 
 /* NETCHANNEL's memory (pages) and pressure in /proc/net/protocols. */
@@ -382,8 +327,8 @@ static void test_memory_pressure(void **state)
 
 	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(170);
-	assert_int_equal(mp_read(MP_SYSCTL_MEM, mp_old_mem, sizeof(mp_old_mem)), 0);
-	assert_int_equal(mp_write(MP_SYSCTL_MEM, MP_MEM), 0);
+	assert_int_equal(nc_sysctl_get_str(NULL, "mem", mp_old_mem, sizeof(mp_old_mem)), 0);
+	assert_int_equal(nc_sysctl_set(NULL, "mem", MP_MEM), 0);
 
 	lfd = nc_listen_in(NC_NS_B, port, MP_SOCKS);
 	nc_assert(lfd >= 0, "listen");
@@ -446,7 +391,7 @@ static void test_memory_pressure(void **state)
 		}
 		if (ticks >= 100 && all_read && all_sent)
 			break;
-		rmem = mp_rmem_b();
+		rmem = nc_sock_rmem(NC_NS_B, 0);
 		assert_true(rmem >= 0);
 		assert_int_equal(mp_protocols(&pages, &press), 0);
 		seen_press |= press;

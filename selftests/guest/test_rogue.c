@@ -1094,31 +1094,6 @@ static void test_stale_resets_coalesced(void **state)
 	expect_service(0x57a1e);
 }
 
-/* The memory charged to b's socket @id (rmem of /proc/net/netchannel/sockets), or -1. */
-static long b_sock_rmem(uint32_t id)
-{
-	char line[512], *last;
-	unsigned int sid;
-	long rmem = -1;
-	FILE *f;
-
-	if (nc_ns_enter(NC_NS_B))
-		return -1;
-	f = fopen("/proc/net/netchannel/sockets", "re");
-	nc_ns_leave();
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%u", &sid) != 1 || sid != id)
-			continue;
-		last = strrchr(line, ' ');
-		if (last)
-			rmem = strtol(last + 1, NULL, 10);
-	}
-	fclose(f);
-	return rmem;
-}
-
 /*
  * What a peer's out-of-order frames cost the host: a window's worth of
  * frames with the first one withheld, for a socket whose app reads
@@ -1171,7 +1146,7 @@ static void test_ooo_memory(void **state)
 		deadline = nc_now_ms() + 30000;
 		while (stat_b("frames_rx") - rx0 < c->frames - 1 && nc_now_ms() < deadline)
 			nc_sleep_ms(20);
-		rmem = b_sock_rmem(server_id);
+		rmem = nc_sock_rmem(NC_NS_B, server_id);
 		printf("# %u frames of %u bytes held out of order: %ld bytes charged (%.2f per payload byte), SO_RCVBUF %d\n",
 		       c->frames - 1, c->len, rmem, (double)rmem / (total - c->len), rcvbuf);
 		if (rmem < (long)(total - c->len))
@@ -1190,7 +1165,7 @@ static void test_ooo_memory(void **state)
 			if (got[(size_t)seq * c->len] != (char)('a' + seq % 26) ||
 			    got[(size_t)seq * c->len + c->len - 1] != (char)('a' + seq % 26))
 				fail_msg("frame %u arrived out of place", seq);
-		rmem_read = b_sock_rmem(server_id);
+		rmem_read = nc_sock_rmem(NC_NS_B, server_id);
 		assert_int_equal(rmem_read, 0);
 		free(got);
 		free(buf);

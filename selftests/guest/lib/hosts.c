@@ -332,9 +332,9 @@ int nc_sysctl_set(const char *ns, const char *name, const char *val)
 	return ret;
 }
 
-int nc_sysctl_get(const char *ns, const char *name, long *val)
+int nc_sysctl_get_str(const char *ns, const char *name, char *buf, size_t len)
 {
-	char path[256], buf[64];
+	char path[256];
 	ssize_t n;
 	int fd;
 
@@ -347,11 +347,52 @@ int nc_sysctl_get(const char *ns, const char *name, long *val)
 	if (fd < 0)
 		return nc_fail(-errno, "open %s in %s: %s", path, ns ? ns : "root",
 			       strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return nc_fail(-EIO, "read %s in %s failed", path, ns ? ns : "root");
 	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int nc_sysctl_get(const char *ns, const char *name, long *val)
+{
+	char buf[64];
+	int ret = nc_sysctl_get_str(ns, name, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
 	*val = strtol(buf, NULL, 10);
 	return 0;
+}
+
+long nc_sock_rmem(const char *ns, uint32_t id)
+{
+	char line[512], *last;
+	unsigned int sid;
+	long rmem = id ? -1 : 0;
+	FILE *f;
+
+	if (ns && nc_ns_enter(ns))
+		return -1;
+	f = fopen("/proc/thread-self/net/netchannel/sockets", "re");
+	if (ns)
+		nc_ns_leave();
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* the header line has no id */
+		if (sscanf(line, "%u", &sid) != 1 || (id && sid != id))
+			continue;
+		last = strrchr(line, ' ');
+		if (!last)
+			continue;
+		if (id)
+			rmem = strtol(last + 1, NULL, 10);
+		else
+			rmem += strtol(last + 1, NULL, 10);
+	}
+	fclose(f);
+	return rmem;
 }
