@@ -296,7 +296,7 @@ static void nc_recv_consume(struct nc_sock *nsk, size_t bytes)
 			extra += nc_frame_cost(skb->len) - skb->len;
 		}
 	}
-	nsk->rcv_bytes -= total - bytes;
+	WRITE_ONCE(nsk->rcv_bytes, nsk->rcv_bytes - (total - bytes));
 	spin_unlock_bh(&nsk->lock);
 	__skb_queue_purge(&done);
 	nc_sock_credit(nsk, total + extra);
@@ -351,9 +351,16 @@ static int nc_recv_vns(struct nc_sock *nsk, struct msghdr *msg, size_t want)
 	return done;
 }
 
+/*
+ * More to read than the reader saw: a MSG_PEEK read that wants more
+ * (MSG_WAITALL, SO_RCVLOWAT) has seen all that is queued, and waits for
+ * new bytes, not for a non-empty queue.
+ */
 static bool nc_rx_wakeup(struct sock *sk)
 {
-	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
+	struct nc_sock *nsk = nc_sk(sk);
+
+	return READ_ONCE(nsk->rcv_bytes) > nsk->rcv_seen ||
 	       READ_ONCE(sk->sk_err) ||
 	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
 	       READ_ONCE(sk->sk_state) == TCP_CLOSE;
@@ -456,6 +463,7 @@ int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 				err = sock_error(sk);
 			break;
 		}
+		nsk->rcv_seen = peek ? copied : 0;
 		err = nc_wait(sk, &timeo, nc_rx_wakeup, false);
 		if (err)
 			break;

@@ -66,7 +66,7 @@ static void nc_sock_deliver_locked(struct nc_sock *nsk, struct sk_buff *skb)
 	for (;;) {
 		NC_SKB_CB(skb)->off = 0;
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
-		nsk->rcv_bytes += skb->len;
+		WRITE_ONCE(nsk->rcv_bytes, nsk->rcv_bytes + skb->len);
 		nsk->rcv_nxt++;
 		skb = skb_rb_first(&nsk->ooo);
 		if (!skb || NC_SKB_CB(skb)->seq != nsk->rcv_nxt)

@@ -422,6 +422,8 @@ struct nc_channel {
  * @send_mutex / @recv_mutex serialise senders / readers without holding
  * the socket lock while they wait, so one thread may block in recv while
  * another sends.
+ * @rcv_seen: under @recv_mutex, the unread bytes a waiting reader has
+ *	already seen (a MSG_PEEK read's; 0 otherwise): it waits for more
  * @lingering: closed by the user with data still to send; a reference is
  *	held until CLOSE is sent or @linger_work gives up
  * @unlinked: nc_sock_unlink() ran
@@ -479,6 +481,7 @@ struct nc_sock {
 
 	struct mutex send_mutex;	/* one sendmsg at a time */
 	struct mutex recv_mutex;	/* one recvmsg at a time */
+	u64 rcv_seen;
 	bool lingering;
 	struct delayed_work linger_work;
 	atomic_t unlinked;

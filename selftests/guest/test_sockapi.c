@@ -163,6 +163,73 @@ static void test_msg_peek(void **state)
 	close(s);
 }
 
+struct peek_rest {
+	int fd;
+	const uint8_t *a;
+};
+
+/* Child: after 100 ms, bytes 10..99 of the stream in three pieces. */
+static int peek_rest_main(void *arg, int wfd)
+{
+	const struct peek_rest *p = arg;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		nc_sleep_ms(100);
+		if (send(p->fd, p->a + 10 + 30 * i, 30, 0) != 30) {
+			fprintf(stderr, "[peek] send: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * MSG_PEEK with MSG_WAITALL waits for bytes it has not seen yet, as TCP's
+ * does: it neither spins on the queue it already peeked nor consumes it.
+ */
+static void test_msg_peek_waitall(void **state)
+{
+	uint8_t a[100], b[100];
+	struct peek_rest p;
+	double t0, t;
+	pid_t pid;
+	int c, s;
+
+	nc_watchdog(60);
+	nc_mkpair(&c, &s);
+	nc_gen(0x31, 0, a, sizeof(a));
+	assert_int_equal(send(c, a, 10, 0), 10);
+	nc_wait_readable_bytes(s, 10, 10000);
+	/* non-blocking: what there is */
+	memset(b, 0, sizeof(b));
+	assert_int_equal(recv(s, b, 100, MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT), 10);
+	assert_memory_equal(a, b, 10);
+	/* blocking with a timeout: what there is, once the timeout passed */
+	nc_set_timeo(s, SO_RCVTIMEO, 300);
+	t0 = nc_now();
+	assert_int_equal(recv(s, b, 100, MSG_PEEK | MSG_WAITALL), 10);
+	t = nc_now() - t0;
+	if (t < 0.25)
+		fail_msg("MSG_PEEK|MSG_WAITALL returned after %.3f s, before its 0.3 s timeout", t);
+	/* the rest arrives in pieces: one call sees all of it */
+	p.fd = c;
+	p.a = a;
+	pid = nc_spawn(NULL, 60, peek_rest_main, &p, NULL);
+	assert_true(pid > 0);
+	nc_set_timeo(s, SO_RCVTIMEO, 20000);
+	memset(b, 0, sizeof(b));
+	assert_int_equal(recv(s, b, 100, MSG_PEEK | MSG_WAITALL), 100);
+	assert_memory_equal(a, b, 100);
+	assert_int_equal(nc_child_wait(pid, 20000), 0);
+	/* and it is all still queued */
+	memset(b, 0, sizeof(b));
+	assert_int_equal(recv(s, b, 100, MSG_DONTWAIT), 100);
+	assert_memory_equal(a, b, 100);
+	close(c);
+	close(s);
+}
+
 struct dribble {
 	int fd;
 	uint64_t seed;
@@ -791,6 +858,7 @@ int main(void)
 		T(test_sendmsg_recvmsg_iov),
 		T(test_read_write),
 		T(test_msg_peek),
+		T(test_msg_peek_waitall),
 		T(test_msg_waitall),
 		T(test_msg_dontwait),
 		T(test_names),
