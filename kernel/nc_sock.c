@@ -1067,6 +1067,7 @@ static const struct proto_ops nc_stream_ops = {
 	.getsockopt	= sock_common_getsockopt,
 	.sendmsg	= nc_sendmsg,
 	.recvmsg	= nc_recvmsg,
+	.splice_read	= nc_splice_read,
 	.mmap		= sock_no_mmap,
 };
 

@@ -43,6 +43,9 @@ bool nc_connect_done(struct sock *sk);
 int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
 int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 	       int flags);
+ssize_t nc_splice_read(struct socket *sock, loff_t *ppos,
+		       struct pipe_inode_info *pipe, size_t len,
+		       unsigned int flags);
 void nc_sock_credit_flush(struct nc_sock *nsk);
 
 #endif /* _NC_SOCK_H */

@@ -45,6 +45,37 @@ static struct sk_buff *nc_tx_skb_alloc(struct sock *sk, size_t len,
 	return skb;
 }
 
+/*
+ * MSG_SPLICE_PAGES (sendfile, splice to the socket): an skb that holds
+ * references to up to @len bytes of @iter's pages, no copy, charged to the
+ * send buffer like a copied one. The channel hands the same pages to TCP.
+ * Returns the skb with the bytes it took (fewer than @len once its frags
+ * are full), NULL with *@err set.
+ */
+static struct sk_buff *nc_tx_skb_splice(struct sock *sk, struct iov_iter *iter,
+					size_t len, bool noblock, int *err)
+{
+	struct sk_buff *skb;
+	ssize_t n;
+
+	skb = sock_alloc_send_pskb(sk, 0, 0, noblock, err, 0);
+	if (!skb)
+		return NULL;
+	/* no checksum to fold as the pages go in: TCP computes its own */
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	/* charged again below with the pages' bytes (skb_len_add()) */
+	skb_orphan(skb);
+	n = skb_splice_from_iter(skb, iter, len, sk->sk_allocation);
+	if (n <= 0) {
+		kfree_skb(skb);
+		*err = n ?: -EIO;
+		return NULL;
+	}
+	skb_set_owner_w(skb, sk);
+	nc_stat_add(nc_sk(sk)->nn, NC_STAT_TX_SPLICED, n);
+	return skb;
+}
+
 int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
@@ -55,12 +86,15 @@ int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	struct nc_peer *peer;
 	struct sk_buff *skb;
 	size_t copied = 0;
-	bool vns, idle;
+	bool vns, idle, splice;
 	long timeo;
 
 	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR |
-		      MSG_WAITALL | MSG_CMSG_COMPAT))
+		      MSG_WAITALL | MSG_CMSG_COMPAT | MSG_SPLICE_PAGES))
 		return -EOPNOTSUPP;
+	/* pages by reference where they can go by reference: into paged skbs */
+	splice = (flags & MSG_SPLICE_PAGES) &&
+		 iov_iter_is_bvec(&msg->msg_iter);
 	if (mutex_lock_interruptible(&nsk->send_mutex))
 		return -ERESTARTSYS;
 
@@ -110,19 +144,32 @@ int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			}
 			/*
 			 * Paged: the channel splices the pages into TCP, so
-			 * this is the only copy. Small writes are linear (a
-			 * page, zeroed, costs more than TCP's copy of them).
-			 * Only a batch's first skb may wait for buffer space.
+			 * this is the only copy, and spliced pages are not
+			 * copied at all. Small writes are linear (a page,
+			 * zeroed, costs more than TCP's copy of them). Only
+			 * a batch's first skb may wait for buffer space.
 			 */
-			skb = nc_tx_skb_alloc(sk, chunk, noblock || n, &err);
-			if (!skb)
-				break;
-			if (ua) {
-				ret = nc_vns_copy(b, skb, 0, ua, chunk, false);
-				iov_iter_advance(&msg->msg_iter, chunk);
-			} else if (skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter,
-							       chunk)) {
-				ret = -EFAULT;
+			if (splice && chunk > NC_TX_COPYBREAK) {
+				skb = nc_tx_skb_splice(sk, &msg->msg_iter,
+						       chunk, noblock || n,
+						       &err);
+				if (!skb)
+					break;
+				chunk = skb->len;
+			} else {
+				skb = nc_tx_skb_alloc(sk, chunk, noblock || n,
+						      &err);
+				if (!skb)
+					break;
+				if (ua) {
+					ret = nc_vns_copy(b, skb, 0, ua, chunk,
+							  false);
+					iov_iter_advance(&msg->msg_iter, chunk);
+				} else if (skb_copy_datagram_from_iter(skb, 0,
+								       &msg->msg_iter,
+								       chunk)) {
+					ret = -EFAULT;
+				}
 			}
 			NC_TX_CB(skb)->queued_ns = queued_ns;
 			NC_TX_CB(skb)->msg_bytes = min_t(size_t, size, U32_MAX);
@@ -366,6 +413,45 @@ static bool nc_rx_wakeup(struct sock *sk)
 	       READ_ONCE(sk->sk_state) == TCP_CLOSE;
 }
 
+/*
+ * Nothing (more) to read: wait for bytes past the @seen the reader already
+ * saw, or say why none will come. 0: look again; 1: end of stream; < 0 the
+ * error (-EAGAIN once @timeo ran out). A reader that has bytes (@copied)
+ * returns them and leaves an error for its next call. recv_mutex held.
+ */
+static int nc_recv_wait(struct sock *sk, size_t copied, u64 seen, long *timeo)
+{
+	struct nc_sock *nsk = nc_sk(sk);
+	int err;
+
+	if (READ_ONCE(sk->sk_err)) {
+		err = copied ? 0 : sock_error(sk);
+		return err ?: 1;
+	}
+	if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) {
+		/*
+		 * A reset sets sk_err before sk_shutdown: one that came
+		 * since we looked at sk_err is an error, not EOF.
+		 */
+		smp_rmb();
+		err = !copied && READ_ONCE(sk->sk_err) ? sock_error(sk) : 0;
+		return err ?: 1;
+	}
+	if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
+		/*
+		 * A reset may have come since we looked at sk_err and
+		 * sk_shutdown: it set both before the state.
+		 */
+		smp_rmb();
+		if (!nsk->peer)
+			return -ENOTCONN;	/* never connected */
+		err = !copied && READ_ONCE(sk->sk_err) ? sock_error(sk) : 0;
+		return err ?: 1;
+	}
+	nsk->rcv_seen = seen;
+	return nc_wait(sk, timeo, nc_rx_wakeup, false);
+}
+
 int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 	       int flags)
 {
@@ -437,39 +523,68 @@ int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 		}
 		if (copied >= target)
 			break;
-		if (READ_ONCE(sk->sk_err)) {
-			err = copied ? 0 : sock_error(sk);
+		ret = nc_recv_wait(sk, copied, peek ? copied : 0, &timeo);
+		if (ret) {
+			err = min(ret, 0);
 			break;
 		}
-		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) {
-			/*
-			 * A reset sets sk_err before sk_shutdown: one that
-			 * came since we looked at sk_err is an error, not EOF.
-			 */
-			smp_rmb();
-			if (!copied && READ_ONCE(sk->sk_err))
-				err = sock_error(sk);
-			break;
-		}
-		if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
-			/*
-			 * A reset may have come since we looked at sk_err
-			 * and sk_shutdown: it set both before the state.
-			 */
-			smp_rmb();
-			if (!nsk->peer)
-				err = -ENOTCONN;	/* never connected */
-			else if (!copied && READ_ONCE(sk->sk_err))
-				err = sock_error(sk);
-			break;
-		}
-		nsk->rcv_seen = peek ? copied : 0;
-		err = nc_wait(sk, &timeo, nc_rx_wakeup, false);
-		if (err)
-			break;
 	}
 	mutex_unlock(&nsk->recv_mutex);
 	if (copied)
 		return copied;
 	return err;
+}
+
+/*
+ * splice() from the socket: the queued frames' pages go into the pipe by
+ * reference (skb_splice_bits() copies only their linear part), as much as
+ * is queued up to @len and the pipe's room. Waits only while nothing is
+ * queued, as TCP's splice_read does: O_NONBLOCK on the socket or its
+ * SO_RCVTIMEO bound the wait, SPLICE_F_NONBLOCK only the pipe's.
+ */
+ssize_t nc_splice_read(struct socket *sock, loff_t *ppos,
+		       struct pipe_inode_info *pipe, size_t len,
+		       unsigned int flags)
+{
+	struct sock *sk = sock->sk;
+	struct nc_sock *nsk = nc_sk(sk);
+	struct sk_buff *skb;
+	ssize_t spliced = 0;
+	int ret = 0;
+	long timeo;
+	u32 off, n;
+
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
+		return -ENOTCONN;
+	if (mutex_lock_interruptible(&nsk->recv_mutex))
+		return -ERESTARTSYS;
+	timeo = sock_rcvtimeo(sk, sock->file->f_flags & O_NONBLOCK);
+	while (spliced < len) {
+		spin_lock_bh(&nsk->lock);
+		skb = skb_peek(&sk->sk_receive_queue);
+		spin_unlock_bh(&nsk->lock);
+		if (!skb) {
+			if (spliced)
+				break;
+			ret = nc_recv_wait(sk, 0, 0, &timeo);
+			if (ret)
+				break;
+			continue;
+		}
+		/* only readers unlink, and recv_mutex makes us the only one */
+		off = NC_SKB_CB(skb)->off;
+		n = min_t(size_t, skb->len - off, len - spliced);
+		ret = skb_splice_bits(skb, sk, off, pipe, n, flags);
+		if (ret <= 0)
+			break;
+		spliced += ret;
+		nc_stat_add(nsk->nn, NC_STAT_RX_SPLICED, ret);
+		nc_recv_consume(nsk, ret);
+		if (ret < n)
+			break;	/* the pipe is full */
+	}
+	mutex_unlock(&nsk->recv_mutex);
+	if (spliced)
+		return spliced;
+	return ret < 0 ? ret : 0;
 }

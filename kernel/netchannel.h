@@ -62,6 +62,8 @@ enum nc_stat {
 	NC_STAT_ACKS_TX,		/* ACK frames sent */
 	NC_STAT_RMEM_PRESSURE,		/* credit held back: memory pressure */
 	NC_STAT_RMEM_FORCED,		/* frames taken past net.netchannel.mem[2] */
+	NC_STAT_TX_SPLICED,		/* bytes sent by page reference (sendfile) */
+	NC_STAT_RX_SPLICED,		/* bytes spliced from sockets to pipes */
 	/* protocol errors: each resets the channel it came on */
 	NC_STAT_ERR_BAD_MAGIC,		/* bad headers: nc_frame_err_stat() */
 	NC_STAT_ERR_BAD_VERSION,
