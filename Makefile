@@ -110,7 +110,7 @@ $(B)/guest/bin/ncload: loader/ncload.c $(B)/loader/policies.h
 # $(B)/guest-deps/*.d), the explicit ones are for the first build.
 NCTEST_OBJS := $(patsubst selftests/guest/lib/%.c,$(B)/nctest/%.o,$(wildcard selftests/guest/lib/*.c))
 NCTEST_LIB := $(B)/libnctest.a
-GUEST_HDRS := selftests/guest/nc_test.h selftests/guest/nc_net.h kernel/uapi/netchannel.h
+GUEST_HDRS := selftests/guest/nc_test.h selftests/guest/nc_net.h selftests/guest/nc_tcpinfo.h kernel/uapi/netchannel.h
 
 $(B)/nctest/%.o: selftests/guest/lib/%.c selftests/guest/lib/nc_lib.h $(GUEST_HDRS)
 	@mkdir -p $(@D)

@@ -2,11 +2,12 @@
 /*
  * VNS: the NetChannel virtual socket, socket(AF_INET, SOCK_STREAM, 253).
  * This file holds the socket's life and its connection: creation, bind,
- * listen, connect and accept, shutdown and close, options, /proc. The rest
- * of the layer:
+ * listen, connect and accept, shutdown and close, /proc. The rest of the
+ * layer:
  *
  *	nc_sock_rx.c	frames from the peer: DATA in order, CREDIT, CLOSE
- *	nc_sock_io.c	sendmsg() and recvmsg()
+ *	nc_sock_io.c	sendmsg() and recvmsg(), splice
+ *	nc_sockopt.c	the TCP-level options
  *	nc_vns.c	the copy workers that recvmsg() and sendmsg() use
  *
  * The protocol is registered with inet_register_protosw() as SCTP and MPTCP
@@ -435,8 +436,20 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 	if (!sk)
 		goto refuse;
 	sock_init_data(NULL, sk);
+	/* what TCP's child has of its listener (sk_clone_lock()) */
+	sk->sk_type = lsk->sk_type;
 	sk->sk_protocol = IPPROTO_NETCHANNEL;
 	sk->sk_destruct = nc_sock_destruct;
+	sock_valbool_flag(sk, SOCK_KEEPOPEN, sock_flag(lsk, SOCK_KEEPOPEN));
+	sock_valbool_flag(sk, SOCK_LINGER, sock_flag(lsk, SOCK_LINGER));
+	sk->sk_lingertime = READ_ONCE(lsk->sk_lingertime);
+	sk->sk_rcvlowat = READ_ONCE(lsk->sk_rcvlowat);
+	sk->sk_rcvtimeo = READ_ONCE(lsk->sk_rcvtimeo);
+	sk->sk_sndtimeo = READ_ONCE(lsk->sk_sndtimeo);
+	sk->sk_mark = READ_ONCE(lsk->sk_mark);
+	sk->sk_priority = READ_ONCE(lsk->sk_priority);
+	/* read without the listener's lock: a torn copy is a racing set */
+	nc_sk(sk)->opt = lnsk->opt;
 	sk->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
 	sk->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
 	sk->sk_userlocks = lsk->sk_userlocks & SOCK_BUF_LOCK_MASK;
@@ -983,18 +996,6 @@ static int nc_sock_hash(struct sock *sk)
 
 static void nc_sock_unhash(struct sock *sk)
 {
-}
-
-static int nc_setsockopt(struct sock *sk, int level, int optname,
-			 sockptr_t optval, unsigned int optlen)
-{
-	return -ENOPROTOOPT;
-}
-
-static int nc_getsockopt(struct sock *sk, int level, int optname,
-			 char __user *optval, int __user *option)
-{
-	return -ENOPROTOOPT;
 }
 
 static int nc_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)

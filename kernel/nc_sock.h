@@ -48,4 +48,11 @@ ssize_t nc_splice_read(struct socket *sock, loff_t *ppos,
 		       unsigned int flags);
 void nc_sock_credit_flush(struct nc_sock *nsk);
 
+/* nc_sockopt.c: the TCP-level options */
+int nc_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
+		  unsigned int optlen);
+int nc_getsockopt(struct sock *sk, int level, int optname,
+		  char __user *optval, int __user *optlen);
+void nc_sockopt_cc_name(struct nc_sock *nsk, char *name);
+
 #endif /* _NC_SOCK_H */

@@ -67,6 +67,7 @@ static void nc_sock_deliver_locked(struct nc_sock *nsk, struct sk_buff *skb)
 		NC_SKB_CB(skb)->off = 0;
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		WRITE_ONCE(nsk->rcv_bytes, nsk->rcv_bytes + skb->len);
+		nsk->bytes_received += skb->len;
 		nsk->rcv_nxt++;
 		skb = skb_rb_first(&nsk->ooo);
 		if (!skb || NC_SKB_CB(skb)->seq != nsk->rcv_nxt)
@@ -203,6 +204,10 @@ static enum nc_stat nc_sock_rx_credit(struct nc_sock *nsk,
 		ret = NC_STAT_ERR_CREDIT;
 	} else {
 		nsk->snd_credit += f->arg;
+		/* the first is the window; the rest, consumed bytes */
+		if (nsk->credit_seen)
+			nsk->credit_rcvd += f->arg;
+		nsk->credit_seen = true;
 		ready = nc_sock_tx_ready_locked(nsk);
 	}
 	spin_unlock_bh(&peer->lock);

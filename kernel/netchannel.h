@@ -424,6 +424,12 @@ struct nc_channel {
  * @send_mutex / @recv_mutex serialise senders / readers without holding
  * the socket lock while they wait, so one thread may block in recv while
  * another sends.
+ * @opt: the TCP-level options (nc_sockopt.c), under the socket lock
+ * @bytes_sent, @cost_sent: DATA payload handed to the channels and the
+ *	credit it used; @credit_rcvd: credit the peer returned after its
+ *	first CREDIT (@credit_seen), which is its window: all under the
+ *	peer's lock, for TCP_INFO
+ * @bytes_received: payload delivered in order, under @lock
  * @rcv_seen: under @recv_mutex, the unread bytes a waiting reader has
  *	already seen (a MSG_PEEK read's; 0 otherwise): it waits for more
  * @lingering: closed by the user with data still to send; a reference is
@@ -484,6 +490,16 @@ struct nc_sock {
 	struct mutex send_mutex;	/* one sendmsg at a time */
 	struct mutex recv_mutex;	/* one recvmsg at a time */
 	u64 rcv_seen;
+	struct {
+		bool nodelay, cork, quickack;
+		int keepidle, keepintvl, keepcnt;	/* 0: the defaults */
+		int user_timeout;
+	} opt;
+	u64 bytes_sent;
+	u64 cost_sent;
+	u64 credit_rcvd;
+	bool credit_seen;
+	u64 bytes_received;
 	bool lingering;
 	struct delayed_work linger_work;
 	atomic_t unlinked;

@@ -17,12 +17,14 @@
  * it on the same descriptor number with dup3() and then do the real call.
  * Sockets accepted from a converted listener are NetChannel sockets already.
  *
- * NetChannel sockets need not support TCP-level options, and programs set
- * TCP_NODELAY & co. without expecting failure, so on converted sockets
- * setsockopt(IPPROTO_TCP, ...) is not passed on and returns 0, and a failing
- * getsockopt(IPPROTO_TCP, ...) returns plausible values (TCP_NODELAY 1,
- * TCP_MAXSEG 1448, TCP_INFO zeroed with state ESTABLISHED, TCP_CONGESTION
- * "netchannel", anything else 0).
+ * NetChannel sockets take the TCP-level options programs commonly set
+ * (README, "TCP-level options"), so setsockopt(IPPROTO_TCP, ...) is passed
+ * on; one the module refuses (ENOPROTOOPT, or EOPNOTSUPP for another
+ * TCP_CONGESTION) returns 0 on a converted socket, since programs set such
+ * options without expecting failure, and a failing getsockopt(IPPROTO_TCP,
+ * ...) returns plausible values (TCP_NODELAY 1, TCP_MAXSEG 1448, TCP_INFO
+ * zeroed with state ESTABLISHED, TCP_CONGESTION "netchannel", anything else
+ * 0). The TCP-level options set before the conversion are copied.
  *
  * Environment:
  *   NC_PRELOAD          comma/space-separated rules ADDR:PORT; ADDR is an IPv4
@@ -338,6 +340,12 @@ static const struct opt_desc copied_opts[] = {
 	{ IPPROTO_IP, IP_TTL, "IP_TTL", sizeof(int), false },
 	{ IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND", sizeof(int), false },
 	{ IPPROTO_IP, IP_TRANSPARENT, "IP_TRANSPARENT", sizeof(int), false },
+	{ IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", sizeof(int), false },
+	{ IPPROTO_TCP, TCP_CORK, "TCP_CORK", sizeof(int), false },
+	{ IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", sizeof(int), false },
+	{ IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", sizeof(int), false },
+	{ IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", sizeof(int), false },
+	{ IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", sizeof(int), false },
 };
 
 /* Copy every option of `from` whose value differs from the fresh `to`'s. */
@@ -529,13 +537,17 @@ static const char *tcp_opt_name(int opt)
 
 NC_EXPORT int setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 {
+	int r;
+
 	ensure_init();
-	if (level == IPPROTO_TCP && is_netchannel(fd)) {
-		nc_log(false, "fd %d: setsockopt(IPPROTO_TCP, %s=%d) ignored on a NetChannel socket",
-		       fd, tcp_opt_name(opt), opt);
+	r = real_setsockopt(fd, level, opt, val, len);
+	if (r && level == IPPROTO_TCP && (errno == ENOPROTOOPT || errno == EOPNOTSUPP) &&
+	    is_netchannel(fd)) {
+		nc_log(false, "fd %d: setsockopt(IPPROTO_TCP, %s=%d) refused by NetChannel (%s); "
+		       "returned 0", fd, tcp_opt_name(opt), opt, strerror(errno));
 		return 0;
 	}
-	return real_setsockopt(fd, level, opt, val, len);
+	return r;
 }
 
 NC_EXPORT int getsockopt(int fd, int level, int opt, void *val, socklen_t *len)

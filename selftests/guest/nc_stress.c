@@ -54,7 +54,7 @@ NS_L " (" IP_L ", servers) joined by a veth, and deletes them at the end.\n"
 "\n"
 "Client threads run random sequences of socket(AF_INET, SOCK_STREAM, 253),\n"
 "setsockopt (SO_RCVBUF, SO_SNDBUF, SO_LINGER on/0, on/1 and off, SO_RCVTIMEO,\n"
-"SO_SNDTIMEO, and an IPPROTO_TCP option that must fail), connect (to the\n"
+"SO_SNDTIMEO, TCP_NODELAY and an IPPROTO_TCP option that must fail), connect (to the\n"
 "servers, to a port nobody listens on, to an address nobody answers, to\n"
 "loopback, to port 0), send and recv with random sizes and flags\n"
 "(MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL with small sizes, MSG_MORE, MSG_TRUNC,\n"
@@ -636,8 +636,14 @@ static void client_op(struct tstate *t, struct nc_rng *r, struct slot *sl,
 			op_err("setsockopt(SO_KEEPALIVE)", errno);
 			return;
 		default:
+			/* one that works, and one NetChannel refuses */
 			v = 1;
-			if (!setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v))) {
+			if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v))) {
+				op_err("setsockopt(TCP_NODELAY)", errno);
+				return;
+			}
+			v = 65536;
+			if (!setsockopt(s->fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, &v, sizeof(v))) {
 				op_err("setsockopt(IPPROTO_TCP) succeeded", EPROTO);
 				return;
 			}

@@ -16,6 +16,7 @@
  * teardown (the ends of connections, hosts and the module).
  */
 #include "nc_net.h"
+#include "nc_tcpinfo.h"
 #include <sys/epoll.h>
 
 /* ------------------------------------------------------------ socket API */
@@ -848,6 +849,197 @@ static void test_epoll_et_echo(void **state)
 	epoll_echo(true);
 }
 
+/* ------------------------------------------------------- options, identity */
+
+static int get_int(int fd, int level, int opt)
+{
+	socklen_t len = sizeof(int);
+	int v = -12345;
+
+	assert_int_equal(getsockopt(fd, level, opt, &v, &len), 0);
+	assert_int_equal(len, sizeof(int));
+	return v;
+}
+
+static int set_int(int fd, int level, int opt, int v)
+{
+	return setsockopt(fd, level, opt, &v, sizeof(v));
+}
+
+/* setsockopt() fails with @err */
+#define assert_set_fails(fd, opt, v, err) do {				\
+	assert_int_equal(set_int(fd, IPPROTO_TCP, opt, v), -1);		\
+	assert_int_equal(errno, err);					\
+} while (0)
+
+static void check_identity(int fd)
+{
+	assert_int_equal(get_int(fd, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+	assert_int_equal(get_int(fd, SOL_SOCKET, SO_PROTOCOL), nc_proto());
+	assert_int_equal(get_int(fd, SOL_SOCKET, SO_DOMAIN), AF_INET);
+	assert_int_equal(get_int(fd, SOL_SOCKET, SO_ERROR), 0);
+}
+
+/*
+ * Connected and accepted sockets say what they are; an accepted one has
+ * its listener's options, as TCP's child has.
+ */
+static void test_identity_and_inheritance(void **state)
+{
+	uint16_t port = nc_next_port();
+	int l, c, s;
+
+	nc_watchdog(60);
+	l = nc_listen_in(NC_NS_B, port, 8);
+	assert_true(l >= 0);
+	check_identity(l);
+	assert_int_equal(set_int(l, SOL_SOCKET, SO_KEEPALIVE, 1), 0);
+	assert_int_equal(set_int(l, IPPROTO_TCP, TCP_NODELAY, 1), 0);
+	assert_int_equal(set_int(l, IPPROTO_TCP, TCP_KEEPIDLE, 33), 0);
+	c = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
+	assert_true(c >= 0);
+	s = nc_accept_timeout(l, 10000);
+	assert_true(s >= 0);
+	check_identity(c);
+	check_identity(s);
+	assert_int_equal(get_int(s, SOL_SOCKET, SO_KEEPALIVE), 1);
+	assert_int_equal(get_int(s, IPPROTO_TCP, TCP_NODELAY), 1);
+	assert_int_equal(get_int(s, IPPROTO_TCP, TCP_KEEPIDLE), 33);
+	assert_int_equal(get_int(c, SOL_SOCKET, SO_KEEPALIVE), 0);
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_NODELAY), 0);
+	close(l);
+	close(c);
+	close(s);
+}
+
+/* The TCP-level options programs set: kept, checked, read back as TCP. */
+static void test_tcp_options(void **state)
+{
+	static const int bools[] = { TCP_NODELAY, TCP_CORK, TCP_QUICKACK };
+	char cc[32] = "", want[32] = "";
+	socklen_t len;
+	unsigned int i;
+	int c, s, v;
+	FILE *f;
+
+	nc_watchdog(60);
+	nc_mkpair(&c, &s);
+	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		assert_int_equal(set_int(c, IPPROTO_TCP, bools[i], 1), 0);
+		assert_int_equal(get_int(c, IPPROTO_TCP, bools[i]) != 0, 1);
+		assert_int_equal(set_int(c, IPPROTO_TCP, bools[i], 0), 0);
+		/* TCP_QUICKACK reads back what TCP's delayed-ACK state is */
+		if (bools[i] != TCP_QUICKACK)
+			assert_int_equal(get_int(c, IPPROTO_TCP, bools[i]), 0);
+	}
+	/* keepalive: the namespace's defaults until set, TCP's bounds */
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_KEEPIDLE), 7200);
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_KEEPINTVL), 75);
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_KEEPCNT), 9);
+	assert_int_equal(set_int(c, IPPROTO_TCP, TCP_KEEPIDLE, 30), 0);
+	assert_int_equal(set_int(c, IPPROTO_TCP, TCP_KEEPINTVL, 5), 0);
+	assert_int_equal(set_int(c, IPPROTO_TCP, TCP_KEEPCNT, 4), 0);
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_KEEPINTVL), 5);
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_KEEPCNT), 4);
+	assert_set_fails(c, TCP_KEEPIDLE, 0, EINVAL);
+	assert_set_fails(c, TCP_KEEPIDLE, 32768, EINVAL);
+	assert_set_fails(c, TCP_KEEPINTVL, 0, EINVAL);
+	assert_set_fails(c, TCP_KEEPCNT, 128, EINVAL);
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
+	assert_int_equal(set_int(c, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000), 0);
+	assert_int_equal(get_int(c, IPPROTO_TCP, TCP_USER_TIMEOUT), 5000);
+	assert_set_fails(c, TCP_USER_TIMEOUT, -1, EINVAL);
+	/* a short option value */
+	v = 1;
+	assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, 2), -1);
+	assert_int_equal(errno, EINVAL);
+	/* an option TCP does not know */
+	assert_set_fails(c, 9999, 1, ENOPROTOOPT);
+	len = sizeof(v);
+	assert_int_equal(getsockopt(c, IPPROTO_TCP, 9999, &v, &len), -1);
+	assert_int_equal(errno, ENOPROTOOPT);
+	/* one TCP has and NetChannel refuses, as TCP refuses what it lacks */
+	if (!nc_proto_tcp())
+		assert_set_fails(c, TCP_WINDOW_CLAMP, 65536, ENOPROTOOPT);
+	/* the congestion control: the namespace's, which the channels use */
+	nc_assert(nc_ns_enter(NC_NS_A) == 0, "enter %s", NC_NS_A);
+	f = fopen("/proc/sys/net/ipv4/tcp_congestion_control", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(want, sizeof(want), f));
+	fclose(f);
+	nc_ns_leave();
+	want[strcspn(want, "\n")] = 0;
+	len = sizeof(cc);
+	assert_int_equal(getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, &len), 0);
+	assert_string_equal(cc, want);
+	assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, want,
+				    strlen(want)), 0);
+	if (!nc_proto_tcp() && strcmp(want, "reno")) {
+		assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION,
+					    "reno", 4), -1);
+		assert_int_equal(errno, EOPNOTSUPP);
+	}
+	assert_true(get_int(c, IPPROTO_TCP, TCP_MAXSEG) > 0);
+	close(c);
+	close(s);
+}
+
+/*
+ * TCP_INFO tells the truth: the state, the transport's rtt, and the bytes
+ * sent, received and acknowledged (NetChannel: consumed by the reader and
+ * credited back, which lags by at most part of the 1 MiB window).
+ */
+static void test_tcp_info(void **state)
+{
+	enum { LEN = 4 << 20 };
+	struct nc_sender snd = { .seed = 0x71, .len = LEN };
+	struct nc_tcpi ic, is;
+	unsigned int len;
+	uint8_t first;
+	socklen_t n;
+	uint64_t hash;
+	pid_t pid;
+	int c, s;
+
+	nc_watchdog(120);
+	nc_mkpair(&c, &s);
+	snd.fd = c;
+	pid = nc_spawn(NULL, 100, nc_sender_main, &snd, NULL);
+	assert_true(pid > 0);
+	assert_int_equal(nc_recv_hash_eof(s, LEN + 1, 100000, &hash), LEN);
+	assert_true(hash == nc_gen_hash(snd.seed, LEN));
+	assert_int_equal(nc_child_wait(pid, 20000), 0);
+	nc_sleep_ms(500);
+	assert_int_equal(nc_tcp_info(c, &ic, &len), 0);
+	assert_true(len >= 200);	/* the whole struct, not a prefix */
+	assert_int_equal(nc_tcp_info(s, &is, &len), 0);
+	print_message("# sent %llu acked %llu received %llu rtt %u us mss %u\n",
+		      (unsigned long long)ic.bytes_sent,
+		      (unsigned long long)ic.bytes_acked,
+		      (unsigned long long)is.bytes_received,
+		      ic.rtt_us, ic.snd_mss);
+	/* shut down for writing: TCP's FIN was acked, ours has no such state */
+	assert_int_equal(ic.state, nc_proto_tcp() ? TCP_FIN_WAIT2 : TCP_FIN_WAIT1);
+	assert_int_equal(is.state, TCP_CLOSE_WAIT);
+	assert_true(ic.bytes_sent >= LEN);
+	/* TCP counts its SYN and FIN in sequence space: 1 byte each */
+	assert_int_equal(is.bytes_received, LEN + nc_proto_tcp());
+	assert_true(ic.bytes_acked <= ic.bytes_sent + 2 * nc_proto_tcp());
+	assert_true(ic.bytes_acked >= LEN - (1 << 20) / 2);
+	assert_true(ic.rtt_us > 0);
+	assert_true(ic.snd_mss > 0);
+	/* a short buffer gets the start of the struct */
+	n = 1;
+	first = 0;
+	assert_int_equal(getsockopt(s, IPPROTO_TCP, TCP_INFO, &first, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(first, TCP_CLOSE_WAIT);
+	close(c);
+	close(s);
+}
+
 /* ---------------------------------------------------------------- main */
 
 #define T(f) cmocka_unit_test_teardown(f, nc_test_cleanup)
@@ -869,6 +1061,9 @@ int main(void)
 		T(test_connect_nonblocking),
 		T(test_epoll_lt_echo),
 		T(test_epoll_et_echo),
+		T(test_identity_and_inheritance),
+		T(test_tcp_options),
+		T(test_tcp_info),
 	};
 
 	return cmocka_run_group_tests_name("sockapi", tests, nc_group_setup,

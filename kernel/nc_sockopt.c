@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VNS, options: what the TCP-level options (SOL_TCP) mean on a virtual
+ * socket. A program written for TCP sets some of them on every socket; it
+ * must not fail here for that, nor read back something untrue. The table
+ * (README, "TCP-level options"):
+ *
+ *	TCP_NODELAY, TCP_CORK, TCP_QUICKACK	kept and read back; a write
+ *		is sent at once whatever they say (no Nagle, no corking yet)
+ *	TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT
+ *		checked as TCP checks them, kept and read back; a dead peer is
+ *		noticed by the channels' own keepalive and user timeout, which
+ *		ends every socket on them with ETIMEDOUT or ECONNRESET
+ *	TCP_INFO	a truthful subset: state, the home channel's rtt,
+ *		mss and retransmits, the socket's own bytes
+ *	TCP_CONGESTION	reads the channels' algorithm; setting it to
+ *		another fails with EOPNOTSUPP (the channels are shared)
+ *	TCP_MAXSEG	reads the home channel's mss
+ *	anything else	ENOPROTOOPT, as TCP answers an unknown option
+ *
+ * Other levels than SOL_SOCKET (the core handles it) and SOL_TCP get
+ * ENOPROTOOPT. Setting and reading run under the socket lock, which guards
+ * nsk->opt.
+ */
+#include <linux/tcp.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "netchannel.h"
+#include "nc_sock.h"
+
+static int nc_sockopt_int(sockptr_t optval, unsigned int optlen, int *val)
+{
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(val, optval, sizeof(*val)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Another congestion control than the channels' is not ours to choose. */
+static int nc_sockopt_set_cc(struct nc_sock *nsk, sockptr_t optval,
+			     unsigned int optlen)
+{
+	char name[TCP_CA_NAME_MAX], cur[TCP_CA_NAME_MAX];
+	size_t n = min_t(size_t, optlen, sizeof(name) - 1);
+
+	if (optlen < 1)
+		return -EINVAL;
+	if (copy_from_sockptr(name, optval, n))
+		return -EFAULT;
+	name[n] = 0;
+	nc_sockopt_cc_name(nsk, cur);
+	return strcmp(name, cur) ? -EOPNOTSUPP : 0;
+}
+
+int nc_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
+		  unsigned int optlen)
+{
+	struct nc_sock *nsk = nc_sk(sk);
+	int val, err;
+
+	if (level != SOL_TCP)
+		return -ENOPROTOOPT;
+	if (optname == TCP_CONGESTION)
+		return nc_sockopt_set_cc(nsk, optval, optlen);
+	switch (optname) {
+	case TCP_NODELAY:
+	case TCP_CORK:
+	case TCP_QUICKACK:
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+	case TCP_USER_TIMEOUT:
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	err = nc_sockopt_int(optval, optlen, &val);
+	if (err)
+		return err;
+
+	lock_sock(sk);
+	switch (optname) {
+	case TCP_NODELAY:
+		nsk->opt.nodelay = !!val;
+		break;
+	case TCP_CORK:
+		nsk->opt.cork = !!val;
+		break;
+	case TCP_QUICKACK:
+		nsk->opt.quickack = !!val;
+		break;
+	case TCP_KEEPIDLE:
+		if (val < 1 || val > MAX_TCP_KEEPIDLE)
+			err = -EINVAL;
+		else
+			nsk->opt.keepidle = val;
+		break;
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > MAX_TCP_KEEPINTVL)
+			err = -EINVAL;
+		else
+			nsk->opt.keepintvl = val;
+		break;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > MAX_TCP_KEEPCNT)
+			err = -EINVAL;
+		else
+			nsk->opt.keepcnt = val;
+		break;
+	case TCP_USER_TIMEOUT:
+		if (val < 0)
+			err = -EINVAL;
+		else
+			nsk->opt.user_timeout = val;
+		break;
+	}
+	release_sock(sk);
+	return err;
+}
+
+/* The channel whose TCP a socket's TCP_INFO and TCP_MAXSEG describe. */
+static struct sock *nc_sockopt_chan_sk(struct nc_sock *nsk)
+{
+	struct nc_channel *ch = READ_ONCE(nsk->home);
+
+	/* a socket's peer reference keeps its channels (nc_chan_free()) */
+	return nsk->peer && ch ? ch->sock->sk : NULL;
+}
+
+void nc_sockopt_cc_name(struct nc_sock *nsk, char *name)
+{
+	struct sock *csk = nc_sockopt_chan_sk(nsk);
+	const struct tcp_congestion_ops *ca;
+
+	if (csk) {
+		ca = READ_ONCE(inet_csk(csk)->icsk_ca_ops);
+		strscpy(name, ca->name, TCP_CA_NAME_MAX);
+		return;
+	}
+	/* not connected yet: what the namespace's channels will use */
+	rcu_read_lock();
+	ca = rcu_dereference(sock_net(&nsk->inet.sk)->ipv4.tcp_congestion_control);
+	strscpy(name, ca ? ca->name : "", TCP_CA_NAME_MAX);
+	rcu_read_unlock();
+}
+
+/*
+ * TCP_INFO: what is true of a virtual socket. The transport's fields
+ * (rtt, mss, retransmits) are its home channel's TCP; the bytes are the
+ * socket's own: bytes_sent its DATA payload handed to the channels,
+ * bytes_received what arrived in order, bytes_acked what the peer's reader
+ * consumed and credited back (short frames use more credit than their
+ * bytes, so that is a lower bound for them). Every other field is 0.
+ */
+static void nc_sockopt_info(struct nc_sock *nsk, struct tcp_info *info)
+{
+	struct sock *sk = &nsk->inet.sk, *csk = nc_sockopt_chan_sk(nsk);
+	struct nc_peer *peer = nsk->peer;
+	u64 sent = 0, cost = 0, credit = 0;
+	int i;
+
+	memset(info, 0, sizeof(*info));
+	info->tcpi_state = inet_sk_state_load(sk);
+	if (peer) {
+		spin_lock_bh(&peer->lock);
+		sent = nsk->bytes_sent;
+		cost = nsk->cost_sent;
+		credit = nsk->credit_rcvd;
+		for (i = 0; i < peer->nr; i++)
+			if (peer->ch[i])
+				info->tcpi_total_retrans +=
+					READ_ONCE(tcp_sk(peer->ch[i]->sock->sk)->total_retrans);
+		spin_unlock_bh(&peer->lock);
+	}
+	info->tcpi_bytes_sent = sent;
+	info->tcpi_bytes_acked = sent - min(sent, cost - min(cost, credit));
+	spin_lock_bh(&nsk->lock);
+	info->tcpi_bytes_received = nsk->bytes_received;
+	spin_unlock_bh(&nsk->lock);
+	if (csk) {
+		const struct tcp_sock *tp = tcp_sk(csk);
+
+		info->tcpi_rtt = READ_ONCE(tp->srtt_us) >> 3;
+		info->tcpi_rttvar = READ_ONCE(tp->mdev_us) >> 2;
+		info->tcpi_snd_mss = READ_ONCE(tp->mss_cache);
+		info->tcpi_rcv_mss = READ_ONCE(inet_csk(csk)->icsk_ack.rcv_mss);
+		info->tcpi_retransmits =
+			READ_ONCE(inet_csk(csk)->icsk_retransmits);
+	}
+}
+
+static int nc_sockopt_put(char __user *optval, int __user *optlen,
+			  const void *val, int len)
+{
+	if (put_user(len, optlen))
+		return -EFAULT;
+	if (copy_to_user(optval, val, len))
+		return -EFAULT;
+	return 0;
+}
+
+int nc_getsockopt(struct sock *sk, int level, int optname,
+		  char __user *optval, int __user *optlen)
+{
+	struct nc_sock *nsk = nc_sk(sk);
+	struct net *net = sock_net(sk);
+	char name[TCP_CA_NAME_MAX];
+	struct tcp_info info;
+	struct sock *csk;
+	int len, val;
+
+	if (level != SOL_TCP)
+		return -ENOPROTOOPT;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case TCP_INFO:
+		nc_sockopt_info(nsk, &info);
+		return nc_sockopt_put(optval, optlen, &info,
+				      min_t(int, len, sizeof(info)));
+	case TCP_CONGESTION:
+		nc_sockopt_cc_name(nsk, name);
+		return nc_sockopt_put(optval, optlen, name,
+				      min_t(int, len, TCP_CA_NAME_MAX));
+	}
+
+	lock_sock(sk);
+	switch (optname) {
+	case TCP_NODELAY:
+		val = nsk->opt.nodelay;
+		break;
+	case TCP_CORK:
+		val = nsk->opt.cork;
+		break;
+	case TCP_QUICKACK:
+		val = nsk->opt.quickack;
+		break;
+	/* unset: the namespace's TCP defaults, as TCP reports them */
+	case TCP_KEEPIDLE:
+		val = nsk->opt.keepidle ?:
+		      READ_ONCE(net->ipv4.sysctl_tcp_keepalive_time) / HZ;
+		break;
+	case TCP_KEEPINTVL:
+		val = nsk->opt.keepintvl ?:
+		      READ_ONCE(net->ipv4.sysctl_tcp_keepalive_intvl) / HZ;
+		break;
+	case TCP_KEEPCNT:
+		val = nsk->opt.keepcnt ?:
+		      READ_ONCE(net->ipv4.sysctl_tcp_keepalive_probes);
+		break;
+	case TCP_USER_TIMEOUT:
+		val = nsk->opt.user_timeout;
+		break;
+	case TCP_MAXSEG:
+		csk = nc_sockopt_chan_sk(nsk);
+		val = csk ? READ_ONCE(tcp_sk(csk)->mss_cache) : TCP_MSS_DEFAULT;
+		break;
+	default:
+		release_sock(sk);
+		return -ENOPROTOOPT;
+	}
+	release_sock(sk);
+	return nc_sockopt_put(optval, optlen, &val,
+			      min_t(int, len, sizeof(int)));
+}
