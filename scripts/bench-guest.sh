@@ -650,8 +650,8 @@ if [ "$APPS" = 1 ]; then
 			na "redis_get.$p" "redis-server/redis-benchmark not in the guest"
 		fi
 
-		# nginx serving a 4 KiB file to wrk (4 connections, keep-alive);
-		# sendfile off until NetChannel sockets take sendfile()
+		# nginx serving a 4 KiB file to wrk (4 connections, keep-alive),
+		# with nginx's default sendfile on
 		port=${APORT[nginx.$p]}
 		if command -v nginx > /dev/null && command -v wrk > /dev/null; then
 			d=$R/nginx-$p
@@ -667,7 +667,7 @@ if [ "$APPS" = 1 ]; then
 				events { worker_connections 64; }
 				http {
 					access_log off;
-					sendfile off;
+					sendfile on;
 					tcp_nopush off;
 					keepalive_requests 1000000;
 					default_type text/plain;
