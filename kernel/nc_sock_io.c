@@ -413,6 +413,14 @@ static bool nc_rx_wakeup(struct sock *sk)
 	       READ_ONCE(sk->sk_state) == TCP_CLOSE;
 }
 
+/* No more to read: the error for a reader that has nothing, else 1 (EOF). */
+static int nc_recv_end(struct sock *sk, size_t copied)
+{
+	int err = !copied && READ_ONCE(sk->sk_err) ? sock_error(sk) : 0;
+
+	return err ?: 1;
+}
+
 /*
  * Nothing (more) to read: wait for bytes past the @seen the reader already
  * saw, or say why none will come. 0: look again; 1: end of stream; < 0 the
@@ -422,20 +430,16 @@ static bool nc_rx_wakeup(struct sock *sk)
 static int nc_recv_wait(struct sock *sk, size_t copied, u64 seen, long *timeo)
 {
 	struct nc_sock *nsk = nc_sk(sk);
-	int err;
 
-	if (READ_ONCE(sk->sk_err)) {
-		err = copied ? 0 : sock_error(sk);
-		return err ?: 1;
-	}
+	if (READ_ONCE(sk->sk_err))
+		return nc_recv_end(sk, copied);
 	if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) {
 		/*
 		 * A reset sets sk_err before sk_shutdown: one that came
 		 * since we looked at sk_err is an error, not EOF.
 		 */
 		smp_rmb();
-		err = !copied && READ_ONCE(sk->sk_err) ? sock_error(sk) : 0;
-		return err ?: 1;
+		return nc_recv_end(sk, copied);
 	}
 	if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
 		/*
@@ -445,8 +449,7 @@ static int nc_recv_wait(struct sock *sk, size_t copied, u64 seen, long *timeo)
 		smp_rmb();
 		if (!nsk->peer)
 			return -ENOTCONN;	/* never connected */
-		err = !copied && READ_ONCE(sk->sk_err) ? sock_error(sk) : 0;
-		return err ?: 1;
+		return nc_recv_end(sk, copied);
 	}
 	nsk->rcv_seen = seen;
 	return nc_wait(sk, timeo, nc_rx_wakeup, false);
