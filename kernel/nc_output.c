@@ -109,7 +109,6 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
 			*off = nsk->tx_off;
 			nsk->snd_credit -= nc_frame_cost(n);
 			nsk->bytes_sent += n;
-			nsk->cost_sent += nc_frame_cost(n);
 			nsk->tx_off += n;
 			nsk->tx_bytes -= n;
 			if (nsk->tx_off == skb->len) {

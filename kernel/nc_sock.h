@@ -53,6 +53,5 @@ int nc_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
 		  unsigned int optlen);
 int nc_getsockopt(struct sock *sk, int level, int optname,
 		  char __user *optval, int __user *optlen);
-void nc_sockopt_cc_name(struct nc_sock *nsk, char *name);
 
 #endif /* _NC_SOCK_H */

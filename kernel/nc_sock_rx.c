@@ -205,9 +205,8 @@ static enum nc_stat nc_sock_rx_credit(struct nc_sock *nsk,
 	} else {
 		nsk->snd_credit += f->arg;
 		/* the first is the window; the rest, consumed bytes */
-		if (nsk->credit_seen)
-			nsk->credit_rcvd += f->arg;
-		nsk->credit_seen = true;
+		if (!nsk->snd_window)
+			nsk->snd_window = f->arg;
 		ready = nc_sock_tx_ready_locked(nsk);
 	}
 	spin_unlock_bh(&peer->lock);

@@ -38,88 +38,6 @@ static int nc_sockopt_int(sockptr_t optval, unsigned int optlen, int *val)
 	return 0;
 }
 
-/* Another congestion control than the channels' is not ours to choose. */
-static int nc_sockopt_set_cc(struct nc_sock *nsk, sockptr_t optval,
-			     unsigned int optlen)
-{
-	char name[TCP_CA_NAME_MAX], cur[TCP_CA_NAME_MAX];
-	size_t n = min_t(size_t, optlen, sizeof(name) - 1);
-
-	if (optlen < 1)
-		return -EINVAL;
-	if (copy_from_sockptr(name, optval, n))
-		return -EFAULT;
-	name[n] = 0;
-	nc_sockopt_cc_name(nsk, cur);
-	return strcmp(name, cur) ? -EOPNOTSUPP : 0;
-}
-
-int nc_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
-		  unsigned int optlen)
-{
-	struct nc_sock *nsk = nc_sk(sk);
-	int val, err;
-
-	if (level != SOL_TCP)
-		return -ENOPROTOOPT;
-	if (optname == TCP_CONGESTION)
-		return nc_sockopt_set_cc(nsk, optval, optlen);
-	switch (optname) {
-	case TCP_NODELAY:
-	case TCP_CORK:
-	case TCP_QUICKACK:
-	case TCP_KEEPIDLE:
-	case TCP_KEEPINTVL:
-	case TCP_KEEPCNT:
-	case TCP_USER_TIMEOUT:
-		break;
-	default:
-		return -ENOPROTOOPT;
-	}
-	err = nc_sockopt_int(optval, optlen, &val);
-	if (err)
-		return err;
-
-	lock_sock(sk);
-	switch (optname) {
-	case TCP_NODELAY:
-		nsk->opt.nodelay = !!val;
-		break;
-	case TCP_CORK:
-		nsk->opt.cork = !!val;
-		break;
-	case TCP_QUICKACK:
-		nsk->opt.quickack = !!val;
-		break;
-	case TCP_KEEPIDLE:
-		if (val < 1 || val > MAX_TCP_KEEPIDLE)
-			err = -EINVAL;
-		else
-			nsk->opt.keepidle = val;
-		break;
-	case TCP_KEEPINTVL:
-		if (val < 1 || val > MAX_TCP_KEEPINTVL)
-			err = -EINVAL;
-		else
-			nsk->opt.keepintvl = val;
-		break;
-	case TCP_KEEPCNT:
-		if (val < 1 || val > MAX_TCP_KEEPCNT)
-			err = -EINVAL;
-		else
-			nsk->opt.keepcnt = val;
-		break;
-	case TCP_USER_TIMEOUT:
-		if (val < 0)
-			err = -EINVAL;
-		else
-			nsk->opt.user_timeout = val;
-		break;
-	}
-	release_sock(sk);
-	return err;
-}
-
 /* The channel whose TCP a socket's TCP_INFO and TCP_MAXSEG describe. */
 static struct sock *nc_sockopt_chan_sk(struct nc_sock *nsk)
 {
@@ -129,7 +47,7 @@ static struct sock *nc_sockopt_chan_sk(struct nc_sock *nsk)
 	return nsk->peer && ch ? ch->sock->sk : NULL;
 }
 
-void nc_sockopt_cc_name(struct nc_sock *nsk, char *name)
+static void nc_sockopt_cc_name(struct nc_sock *nsk, char *name)
 {
 	struct sock *csk = nc_sockopt_chan_sk(nsk);
 	const struct tcp_congestion_ops *ca;
@@ -146,6 +64,80 @@ void nc_sockopt_cc_name(struct nc_sock *nsk, char *name)
 	rcu_read_unlock();
 }
 
+/* Another congestion control than the channels' is not ours to choose. */
+static int nc_sockopt_set_cc(struct nc_sock *nsk, sockptr_t optval,
+			     unsigned int optlen)
+{
+	char name[TCP_CA_NAME_MAX], cur[TCP_CA_NAME_MAX];
+	size_t n = min_t(size_t, optlen, sizeof(name) - 1);
+
+	if (optlen < 1)
+		return -EINVAL;
+	if (copy_from_sockptr(name, optval, n))
+		return -EFAULT;
+	name[n] = 0;
+	nc_sockopt_cc_name(nsk, cur);
+	return strcmp(name, cur) ? -EOPNOTSUPP : 0;
+}
+
+/* @val into *@opt if it is within TCP's bounds for that option */
+static int nc_sockopt_bounded(int *opt, int val, int min, int max)
+{
+	if (val < min || val > max)
+		return -EINVAL;
+	*opt = val;
+	return 0;
+}
+
+int nc_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
+		  unsigned int optlen)
+{
+	struct nc_sock *nsk = nc_sk(sk);
+	int val, err;
+
+	if (level != SOL_TCP)
+		return -ENOPROTOOPT;
+	if (optname == TCP_CONGESTION)
+		return nc_sockopt_set_cc(nsk, optval, optlen);
+	/* as TCP: an int first, whatever the option */
+	err = nc_sockopt_int(optval, optlen, &val);
+	if (err)
+		return err;
+
+	lock_sock(sk);
+	switch (optname) {
+	case TCP_NODELAY:
+		nsk->opt.nodelay = !!val;
+		break;
+	case TCP_CORK:
+		nsk->opt.cork = !!val;
+		break;
+	case TCP_QUICKACK:
+		nsk->opt.quickack = !!val;
+		break;
+	case TCP_KEEPIDLE:
+		err = nc_sockopt_bounded(&nsk->opt.keepidle, val, 1,
+					 MAX_TCP_KEEPIDLE);
+		break;
+	case TCP_KEEPINTVL:
+		err = nc_sockopt_bounded(&nsk->opt.keepintvl, val, 1,
+					 MAX_TCP_KEEPINTVL);
+		break;
+	case TCP_KEEPCNT:
+		err = nc_sockopt_bounded(&nsk->opt.keepcnt, val, 1,
+					 MAX_TCP_KEEPCNT);
+		break;
+	case TCP_USER_TIMEOUT:
+		err = nc_sockopt_bounded(&nsk->opt.user_timeout, val, 0,
+					 INT_MAX);
+		break;
+	default:
+		err = -ENOPROTOOPT;
+	}
+	release_sock(sk);
+	return err;
+}
+
 /*
  * TCP_INFO: what is true of a virtual socket. The transport's fields
  * (rtt, mss, retransmits) are its home channel's TCP; the bytes are the
@@ -158,7 +150,7 @@ static void nc_sockopt_info(struct nc_sock *nsk, struct tcp_info *info)
 {
 	struct sock *sk = &nsk->inet.sk, *csk = nc_sockopt_chan_sk(nsk);
 	struct nc_peer *peer = nsk->peer;
-	u64 sent = 0, cost = 0, credit = 0;
+	u64 sent = 0, held = 0;
 	int i;
 
 	memset(info, 0, sizeof(*info));
@@ -166,8 +158,8 @@ static void nc_sockopt_info(struct nc_sock *nsk, struct tcp_info *info)
 	if (peer) {
 		spin_lock_bh(&peer->lock);
 		sent = nsk->bytes_sent;
-		cost = nsk->cost_sent;
-		credit = nsk->credit_rcvd;
+		/* credit the peer has not returned: bytes not consumed yet */
+		held = max_t(s64, (s64)nsk->snd_window - nsk->snd_credit, 0);
 		for (i = 0; i < peer->nr; i++)
 			if (peer->ch[i])
 				info->tcpi_total_retrans +=
@@ -175,7 +167,7 @@ static void nc_sockopt_info(struct nc_sock *nsk, struct tcp_info *info)
 		spin_unlock_bh(&peer->lock);
 	}
 	info->tcpi_bytes_sent = sent;
-	info->tcpi_bytes_acked = sent - min(sent, cost - min(cost, credit));
+	info->tcpi_bytes_acked = sent - min(sent, held);
 	spin_lock_bh(&nsk->lock);
 	info->tcpi_bytes_received = nsk->bytes_received;
 	spin_unlock_bh(&nsk->lock);

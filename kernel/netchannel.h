@@ -425,10 +425,9 @@ struct nc_channel {
  * the socket lock while they wait, so one thread may block in recv while
  * another sends.
  * @opt: the TCP-level options (nc_sockopt.c), under the socket lock
- * @bytes_sent, @cost_sent: DATA payload handed to the channels and the
- *	credit it used; @credit_rcvd: credit the peer returned after its
- *	first CREDIT (@credit_seen), which is its window: all under the
- *	peer's lock, for TCP_INFO
+ * @bytes_sent: DATA payload handed to the channels; @snd_window: the
+ *	peer's window, its first CREDIT (the credit it has not returned is
+ *	@snd_window - @snd_credit): under the peer's lock, for TCP_INFO
  * @bytes_received: payload delivered in order, under @lock
  * @rcv_seen: under @recv_mutex, the unread bytes a waiting reader has
  *	already seen (a MSG_PEEK read's; 0 otherwise): it waits for more
@@ -496,9 +495,7 @@ struct nc_sock {
 		int user_timeout;
 	} opt;
 	u64 bytes_sent;
-	u64 cost_sent;
-	u64 credit_rcvd;
-	bool credit_seen;
+	u32 snd_window;
 	u64 bytes_received;
 	bool lingering;
 	struct delayed_work linger_work;
