@@ -201,8 +201,15 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 			return;
 		err = sock_create_kern(nn->net, AF_INET, SOCK_STREAM,
 				       IPPROTO_TCP, &sock);
-		if (err)
+		/*
+		 * No socket for a channel (out of memory or of inodes:
+		 * ENFILE): the waiting connect()s get what TCP's gives when
+		 * it cannot allocate, not an errno of socket().
+		 */
+		if (err) {
+			err = -ENOBUFS;
 			break;
+		}
 		tcp_sock_set_syncnt(sock->sk, 3);
 		err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
 		if (err) {
