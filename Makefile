@@ -85,6 +85,10 @@ $(B)/bpf/%.bpf.o: policies/%.bpf.c bpf/netchannel.bpf.h kernel/netsched.h $(B)/b
 $(B)/bpf/%.bpf.o: selftests/progs/%.bpf.c bpf/netchannel.bpf.h kernel/netsched.h $(B)/bpf/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# ncload's own program (ncload enable), not a policy
+$(B)/bpf/%.bpf.o: loader/%.bpf.c $(B)/bpf/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 # bpftool 7.5 writes skeletons for libbpf 1.5, whose bpf_map_skeleton gained
 # a `link` member that Debian's libbpf 1.4 lacks. The generated map_skel_sz
 # keeps the layouts compatible; only the auto-attach of struct_ops maps by
@@ -93,16 +97,17 @@ $(B)/bpf/%.bpf.o: selftests/progs/%.bpf.c bpf/netchannel.bpf.h kernel/netsched.h
 $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* | sed '/^\tmap->link = /d' > $@
 
-bpf: $(POLICY_OBJS) $(TEST_PROG_OBJS) $(SKELS)
+bpf: $(POLICY_OBJS) $(TEST_PROG_OBJS) $(SKELS) $(B)/bpf/ncenable.bpf.o $(B)/bpf/ncenable.skel.h
 
 # --- user space --------------------------------------------------------------
 $(B)/loader/policies.h: scripts/gen-policies-h.sh $(POLICIES:%=$(B)/bpf/%.skel.h) | bpf
 	@mkdir -p $(@D)
 	scripts/gen-policies-h.sh $(POLICIES) > $@
 
-$(B)/guest/bin/ncload: loader/ncload.c $(B)/loader/policies.h
+$(B)/guest/bin/ncload: loader/ncload.c loader/enable.c loader/ncload.h \
+		$(B)/loader/policies.h $(B)/bpf/ncenable.skel.h kernel/uapi/netchannel.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_USER) -o $@ $< $(LDLIBS_BPF)
+	$(CC) $(CFLAGS_USER) -o $@ $(filter %.c,$^) $(LDLIBS_BPF)
 
 # The guest tests' library (selftests/guest/lib/*.c, interface nc_net.h) is
 # compiled once into $(B)/libnctest.a and linked into every guest test and

@@ -17,6 +17,9 @@
  * map in a BTF decl tag (NETSCHED_CGROUP_MAP()). `replace` keeps the entries of a map the
  * new policy declares with the same name and layout (it reuses the map),
  * and unpins the old policy's other maps; `detach` unpins them all.
+ *
+ * `enable` and `disable` (enable.c) choose the cgroups whose sockets are
+ * NetChannel sockets.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -38,15 +41,14 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "ncload.h"
 #include "policies.h"	/* generated: the policies built into ncload */
 
-#define PIN_DIR		"/sys/fs/bpf/netchannel"
 #define PIN_LINK	PIN_DIR "/link"
 #define PIN_MAPS	PIN_DIR "/maps"
 #define PIN_TMP		"_ncload_pinning"	/* in PIN_MAPS, while pinning */
 #define PROC_POLICY	"/proc/net/netchannel/policy"
 #define STRUCT_OPS_TYPE	"netsched_ops"
-#define CGROUP_ROOT	"/sys/fs/cgroup"
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
@@ -75,7 +77,7 @@ static const struct cgrp_setting set_weight = {
 /* the BTF decl tag NETSCHED_CGROUP_MAP() puts on the map: "netsched_range:LO:HI" */
 #define RANGE_TAG	"netsched_range:"
 
-static int verbose;
+int verbose;
 
 static void usage(FILE *f)
 {
@@ -97,7 +99,7 @@ static void usage(FILE *f)
 "                   and unpin its maps\n"
 "  status           show the active policy, or why the last one stopped,\n"
 "                   and the pinned maps with their number of entries\n"
-"                   (-v: the entries too)\n"
+"                   (-v: the entries too), and the enabled cgroups\n"
 "  list             list the built-in policies\n"
 "  set MAP CGROUP VALUE\n"
 "                   sockets that tasks of CGROUP (a cgroup v2 directory,\n"
@@ -108,6 +110,12 @@ static void usage(FILE *f)
 "                   set cgrp_class CGROUP CLASS (priority: 0 is highest)\n"
 "  set-weight CGROUP WEIGHT\n"
 "                   set cgrp_weight CGROUP WEIGHT (fair: default 100)\n"
+"  enable CGROUP    the IPv4 stream sockets (socket(AF_INET, SOCK_STREAM, 0\n"
+"                   or IPPROTO_TCP)) that tasks of CGROUP or of its\n"
+"                   descendants create from now on are NetChannel sockets:\n"
+"                   no LD_PRELOAD, static binaries too (fmod_ret on\n"
+"                   update_socket_protocol(); needs CONFIG_MPTCP=y)\n"
+"  disable CGROUP   stop that for CGROUP (sockets open stay as they are)\n"
 "\n"
 "Options:\n"
 "  -v, --verbose    show libbpf's messages; status lists map entries\n"
@@ -131,7 +139,7 @@ static void usage(FILE *f)
 	fprintf(f, "%s\n", nc_policies[0].name ? "" : " (none)");
 }
 
-static int fail(const char *fmt, ...)
+int fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -249,7 +257,7 @@ static __u32 active_link_id(int *nr_links)
 	return n == 1 ? found : 0;
 }
 
-static int module_check(void)
+int module_check(void)
 {
 	if (access(PROC_POLICY, R_OK))
 		return fail("NetChannel is not loaded (%s: %s); load netchannel.ko first",
@@ -608,7 +616,7 @@ static int cmd_detach(void)
  * (sk->cgroup_id): the kernfs node id, which name_to_handle_at() returns as
  * the file handle (and which is also the directory's inode number).
  */
-static int cgroup_id_of(const char *path, __u64 *id)
+int cgroup_id_of(const char *path, __u64 *id)
 {
 	struct {
 		struct file_handle fh;
@@ -646,7 +654,7 @@ static int cg_find_cb(const char *fpath, const struct stat *sb, int type,
 	return 1;
 }
 
-static const char *cgroup_path_of(__u64 id)
+const char *cgroup_path_of(__u64 id)
 {
 	cg_find_id = id;
 	cg_found[0] = '\0';
@@ -902,6 +910,7 @@ static int cmd_status(void)
 		fputs(line, stdout);
 	fclose(f);
 	status_maps();
+	enable_status(stdout);
 	return 0;
 }
 
@@ -964,6 +973,10 @@ int main(int argc, char **argv)
 		return cmd_set(&set_class, set_class.map, argv[0], argv[1]);
 	if (!strcmp(cmd, "set-weight") && argc == 2)
 		return cmd_set(&set_weight, set_weight.map, argv[0], argv[1]);
+	if (!strcmp(cmd, "enable"))
+		return cmd_enable(argc, argv);
+	if (!strcmp(cmd, "disable") && argc == 1)
+		return cmd_disable(argv[0]);
 	fprintf(stderr, "ncload: bad command or arguments: %s\n", cmd);
 	usage(stderr);
 	return 2;

@@ -23,7 +23,9 @@ Usage: scripts/debug-kernel.sh [build|dir|kver]
 
 The kernel tree is cached in $NC_DEBUG_CACHE (default /var/cache/netchannel) under
 debug-<linux-source version>-<hash of the config fragment>, so only the first run on
-a machine pays for the build (about 40-50 minutes on 2 cores). The directory holds
+a machine pays for the build (about 40-80 minutes on 2 cores). When the fragment
+changes, the new build starts from the cached one and rebuilds only what the
+changed options touch. The directory holds
 the built source tree (src/, usable as KDIR for out-of-tree modules), bzImage,
 modules installed under mods/lib/modules/<kver>/ and a 'done' stamp.
 Environment: NC_DEBUG_CACHE, NC_DEBUG_JOBS (default nproc), NC_DEBUG_TARBALL.
@@ -57,8 +59,18 @@ t0=$(date +%s)
 note "building the debug kernel in $DIR (first run on this machine; -j$JOBS)"
 rm -rf "$DIR"
 mkdir -p "$DIR"
-tar -C "$DIR" -xf "$TARBALL"
-mv "$DIR"/linux-source-6.12 "$DIR/src"
+# A finished build of the same source with another fragment is the starting
+# point when there is one: Kbuild tracks which objects read which option
+# (fixdep), so only what the changed options touch is rebuilt.
+base=$(find "$CACHE" -mindepth 2 -maxdepth 2 -path "$CACHE/debug-$srcver-*/done" \
+	-printf '%h\n' 2>/dev/null | head -n 1)
+if [ -n "$base" ]; then
+	note "starting from $base (an incremental build)"
+	cp -a "$base/src" "$DIR/src"
+else
+	tar -C "$DIR" -xf "$TARBALL"
+	mv "$DIR"/linux-source-6.12 "$DIR/src"
+fi
 cd "$DIR/src"
 {
 	make -s defconfig kvm_guest.config
@@ -86,5 +98,10 @@ make -s INSTALL_MOD_PATH="$DIR/mods" modules_install > /dev/null 2>&1 ||
 make -s kernelrelease > "$DIR/kver"
 cp arch/x86/boot/bzImage "$DIR/bzImage"
 touch "$DIR/done"
+# Builds for older fragments are not used again.
+if [ -n "$base" ]; then
+	note "removing $base"
+	rm -rf "$base"
+fi
 note "built $(cat "$DIR/kver") in $(( ($(date +%s) - t0) / 60 )) min"
 echo "$DIR"

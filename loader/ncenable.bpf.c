@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ncenable: the stream sockets that tasks of the enabled cgroups create
+ * become NetChannel sockets, without LD_PRELOAD (`ncload enable CGROUP`).
+ *
+ * update_socket_protocol() is the hook socket(2) calls on (family, type,
+ * protocol) before it creates the socket; an fmod_ret program may return
+ * another protocol (MPTCP registers the hook for fmod_ret, so this needs a
+ * kernel with CONFIG_MPTCP, as Debian's kernels are). A task is in an
+ * enabled cgroup when the cgroup or one of its ancestors is in
+ * nc_enabled. Only AF_INET: NetChannel sockets are IPv4, and an AF_INET6
+ * socket turned into one could not be created at all.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#define AF_INET		2
+#define SOCK_TYPE_MASK	0xf	/* the type without SOCK_NONBLOCK/CLOEXEC */
+#define NC_MAX_LEVEL	32	/* the cgroup depths looked at */
+
+/* IPPROTO_NETCHANNEL, set by ncload from the module's uapi header */
+const volatile int nc_protocol;
+
+/* cgroup v2 id -> 1: the cgroups enabled, and their descendants */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, __u8);
+} nc_enabled SEC(".maps");
+
+static bool task_enabled(void)
+{
+	int level;
+
+	for (level = 0; level < NC_MAX_LEVEL; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)	/* deeper than the task's own cgroup */
+			return false;
+		if (bpf_map_lookup_elem(&nc_enabled, &id))
+			return true;
+	}
+	return false;
+}
+
+SEC("fmod_ret/update_socket_protocol")
+int BPF_PROG(nc_enable, int family, int type, int protocol)
+{
+	if (family != AF_INET || (type & SOCK_TYPE_MASK) != 1 /* STREAM */ ||
+	    (protocol && protocol != 6 /* IPPROTO_TCP */))
+		return protocol;
+	return task_enabled() ? nc_protocol : protocol;
+}
+
+char LICENSE[] SEC("license") = "GPL";

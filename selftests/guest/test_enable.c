@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `ncload enable CGROUP`: the IPv4 stream sockets that tasks of an enabled
+ * cgroup (or of its descendants) create are NetChannel sockets, with no
+ * LD_PRELOAD, so static binaries and programs that bypass libc get them
+ * too. Checked on the socket types a program asks for (SO_PROTOCOL), on
+ * the cgroup tree, on disable, on ncload's errors, and with busybox's
+ * static httpd, wget and nc, byte for byte, against the same run over
+ * plain TCP (the cgroup not enabled). That the busybox runs were
+ * NetChannel's is shown by the bytes the module counted.
+ *
+ * Hosts: namespace nc_a (10.99.0.1, clients) and nc_b (10.99.0.2,
+ * servers), see nc_net.h. The suite needs the module (not NC_PROTO=tcp).
+ */
+#define _GNU_SOURCE
+#include "nc_net.h"
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define CG		"/sys/fs/cgroup/nc_enable"
+#define CG_SUB		CG "/sub"
+#define CG_OFF		"/sys/fs/cgroup/nc_enable_off"
+#define WWW		"/tmp/nc_www"
+#define FILE_LEN	(3 << 20)
+#define OUT		"/tmp/nc_enable_out"
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run a shell command; its exit status, or -1. */
+static int run(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* Move the calling process into cgroup @cg. */
+static int cg_join(const char *cg)
+{
+	char path[256];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%d\n", getpid()) > 0 ? 0 : -1;
+	return fclose(f) ? -1 : ret;
+}
+
+/* The protocol of a socket(@family, @type, @proto) made in cgroup @cg. */
+struct sock_ask {
+	const char *cg;
+	int family, type, proto;
+};
+
+static int sock_proto_main(void *arg, int wfd)
+{
+	struct sock_ask *a = arg;
+	socklen_t len = sizeof(int);
+	int fd, p = -1;
+
+	if (a->cg && cg_join(a->cg))
+		return 1;
+	fd = socket(a->family, a->type, a->proto);
+	if (fd < 0)
+		p = -errno;
+	else if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &len))
+		p = -1000 - errno;
+	return write(wfd, &p, sizeof(p)) == sizeof(p) ? 0 : 1;
+}
+
+static int sock_proto(const char *cg, int family, int type, int proto)
+{
+	struct sock_ask a = { cg, family, type, proto };
+	int rfd, p = -2000;
+	pid_t pid;
+
+	pid = nc_spawn("nc_a", 20, sock_proto_main, &a, &rfd);
+	assert_true(pid > 0);
+	assert_int_equal(nc_read_full(rfd, &p, sizeof(p), 10000), 0);
+	assert_int_equal(nc_child_wait(pid, 10000), 0);
+	close(rfd);
+	return p;
+}
+
+static void cg_make(const char *cg)
+{
+	assert_true(!mkdir(cg, 0755) || errno == EEXIST);
+}
+
+static int enable_setup(void **state)
+{
+	cg_make(CG);
+	cg_make(CG_SUB);
+	cg_make(CG_OFF);
+	return 0;
+}
+
+static int enable_cleanup(void **state)
+{
+	run("ncload disable " CG " >/dev/null 2>&1");
+	run("ncload disable " CG_SUB " >/dev/null 2>&1");
+	run("rm -rf " WWW " " OUT "*");
+	return nc_test_cleanup(state);
+}
+
+/* `ncload ARGS` fails with exit 1 and one line "ncload: ..." on stderr. */
+static void ncload_fails(const char *args, const char *what)
+{
+	char cmd[512], out[512] = "";
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "ncload %s 2>&1 >/dev/null", args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	if (!fgets(out, sizeof(out), p))
+		out[0] = '\0';
+	st = pclose(p);
+	printf("# ncload %s: %s", args, out);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	assert_memory_equal(out, "ncload: ", 8);
+	assert_non_null(strstr(out, what));
+}
+
+/* ncload status's output contains @s (or, with !@in, does not). */
+static void status_has(const char *s, bool in)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "ncload status | grep -qF '%s'", s);
+	assert_int_equal(run("%s", cmd), in ? 0 : 1);
+}
+
+static void test_enable_socket_types(void **state)
+{
+	nc_watchdog(60);
+	/* before: TCP everywhere */
+	assert_int_equal(sock_proto(CG, AF_INET, SOCK_STREAM, 0), IPPROTO_TCP);
+	status_has("enabled cgroups: none", true);
+
+	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
+	status_has(CG " (id", true);
+	/* protocol 0 and IPPROTO_TCP, with and without type flags */
+	assert_int_equal(sock_proto(CG, AF_INET, SOCK_STREAM, 0),
+			 IPPROTO_NETCHANNEL);
+	assert_int_equal(sock_proto(CG, AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+				    SOCK_CLOEXEC, IPPROTO_TCP),
+			 IPPROTO_NETCHANNEL);
+	/* descendants too */
+	assert_int_equal(sock_proto(CG_SUB, AF_INET, SOCK_STREAM, 0),
+			 IPPROTO_NETCHANNEL);
+	/* what NetChannel is not stays as it was */
+	assert_int_equal(sock_proto(CG, AF_INET6, SOCK_STREAM, 0), IPPROTO_TCP);
+	assert_int_equal(sock_proto(CG, AF_INET, SOCK_DGRAM, 0), IPPROTO_UDP);
+	assert_int_equal(sock_proto(CG, AF_INET, SOCK_STREAM, IPPROTO_MPTCP),
+			 IPPROTO_MPTCP);
+	/* other cgroups, and the root, are not enabled */
+	assert_int_equal(sock_proto(CG_OFF, AF_INET, SOCK_STREAM, 0),
+			 IPPROTO_TCP);
+	assert_int_equal(sock_proto(NULL, AF_INET, SOCK_STREAM, 0),
+			 IPPROTO_TCP);
+
+	/* a second cgroup shares the program; disabling one keeps the other */
+	assert_int_equal(run("ncload enable " CG_OFF " >/dev/null"), 0);
+	assert_int_equal(sock_proto(CG_OFF, AF_INET, SOCK_STREAM, 0),
+			 IPPROTO_NETCHANNEL);
+	assert_int_equal(run("ncload enable " CG " | grep -q 'enabled already'"),
+			 0);
+	assert_int_equal(run("ncload disable " CG_OFF " >/dev/null"), 0);
+	assert_int_equal(sock_proto(CG_OFF, AF_INET, SOCK_STREAM, 0),
+			 IPPROTO_TCP);
+	assert_int_equal(sock_proto(CG, AF_INET, SOCK_STREAM, 0),
+			 IPPROTO_NETCHANNEL);
+
+	/* the last disable detaches the program */
+	assert_int_equal(run("ncload disable " CG " >/dev/null"), 0);
+	assert_int_equal(sock_proto(CG, AF_INET, SOCK_STREAM, 0), IPPROTO_TCP);
+	status_has("enabled cgroups: none", true);
+	assert_int_equal(access("/sys/fs/bpf/netchannel/enable_link", F_OK), -1);
+}
+
+static void test_enable_errors(void **state)
+{
+	nc_watchdog(60);
+	ncload_fails("enable /tmp", "not a cgroup v2 directory");
+	ncload_fails("enable /nonexistent", "No such file");
+	ncload_fails("disable " CG, "is not enabled");
+	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
+	ncload_fails("disable " CG_OFF, "is not enabled");
+	assert_int_equal(run("ncload enable >/dev/null 2>&1"), 2);
+	assert_int_equal(run("ncload enable " CG " " CG_OFF " >/dev/null 2>&1"),
+			 2);
+}
+
+/* The module's byte counter @name in namespace @ns. */
+static uint64_t stat_of(const char *ns, const char *name)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(nc_stat_get(ns, name, &v), 0);
+	return v;
+}
+
+/* Write FILE_LEN bytes of stream @seed to @path. */
+static void gen_file(const char *path, uint64_t seed)
+{
+	static uint8_t buf[1 << 16];
+	size_t off;
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	for (off = 0; off < FILE_LEN; off += sizeof(buf)) {
+		nc_gen(seed, off, buf, sizeof(buf));
+		assert_int_equal(fwrite(buf, 1, sizeof(buf), f), sizeof(buf));
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Is @path FILE_LEN bytes of stream @seed? */
+static void check_file(const char *path, uint64_t seed)
+{
+	static uint8_t buf[FILE_LEN];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	assert_int_equal(fgetc(f), EOF);
+	fclose(f);
+	assert_int_equal(n, FILE_LEN);
+	assert_true(nc_hash_buf(buf, n) == nc_gen_hash(seed, FILE_LEN));
+}
+
+/*
+ * Start @argv in cgroup @cg and namespace @ns, stdin from @in and stdout
+ * to @out (NULL: inherited). Returns its pid.
+ */
+static pid_t start_in(const char *cg, const char *ns, const char *in,
+		      const char *out, const char *const argv[])
+{
+	pid_t pid = fork();
+	int fd;
+
+	assert_true(pid >= 0);
+	if (pid)
+		return pid;
+	if (cg_join(cg) || nc_ns_enter(ns)) {
+		fprintf(stderr, "[%s] cannot enter %s, %s: %s\n", argv[0], cg,
+			ns, strerror(errno));
+		_exit(126);
+	}
+	if (in) {
+		fd = open(in, O_RDONLY);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			_exit(126);
+	}
+	if (out) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+	}
+	execvp(argv[0], (char **)argv);
+	fprintf(stderr, "[%s] exec: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Run @argv as start_in() does: its exit status, or -1. */
+static int run_in(const char *cg, const char *ns, const char *in,
+		  const char *out, const char *const argv[])
+{
+	return nc_child_wait(start_in(cg, ns, in, out, argv), 60000);
+}
+
+static void stop(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	nc_child_wait(pid, 10000);
+}
+
+/*
+ * busybox httpd in @cg on nc_b, busybox wget in @cg on nc_a: the file
+ * arrives byte-exact. Returns the bytes NetChannel sent on nc_b meanwhile.
+ */
+static uint64_t wget_run(const char *cg, uint64_t seed)
+{
+	uint64_t tx0 = stat_of("nc_b", "bytes_tx");
+	char addr[32], url[64];
+	int i, st = -1;
+	pid_t srv;
+
+	snprintf(addr, sizeof(addr), "10.99.0.2:%u", nc_next_port());
+	snprintf(url, sizeof(url), "http://%s/f", addr);
+	run("mkdir -p " WWW);
+	gen_file(WWW "/f", seed);
+	srv = start_in(cg, "nc_b", NULL, NULL, (const char *[]){
+		"busybox", "httpd", "-f", "-p", addr, "-h", WWW, NULL });
+	/* the server is up when a wget gets the file */
+	for (i = 0; i < 100 && st; i++) {
+		unlink(OUT);
+		st = run_in(cg, "nc_a", NULL, NULL, (const char *[]){
+			"busybox", "wget", "-q", "-O", OUT, url,
+			NULL });
+		if (st)
+			nc_sleep_ms(100);
+	}
+	stop(srv);
+	if (st)
+		printf("# wget: %d %s\n", st, nc_err);
+	assert_int_equal(st, 0);
+	check_file(OUT, seed);
+	return stat_of("nc_b", "bytes_tx") - tx0;
+}
+
+static void test_enable_busybox_wget(void **state)
+{
+	uint64_t nc;
+
+	nc_watchdog(120);
+	/* TCP first: validates the test */
+	assert_true(wget_run(CG, 11) < FILE_LEN);
+	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
+	nc = wget_run(CG, 12);
+	printf("# NetChannel bytes sent by the server: %llu\n",
+	       (unsigned long long)nc);
+	assert_true(nc >= FILE_LEN);
+}
+
+/*
+ * A server in a cgroup: what socket(AF_INET, SOCK_STREAM, 0) gives a task
+ * there (a NetChannel socket once the cgroup is enabled) listens on
+ * @port, takes one connection and reads it to the end of the stream. On
+ * wfd: a ready byte after listen(), then the count and hash it read.
+ */
+struct sink {
+	const char *cg;
+	uint16_t port;
+};
+
+static int sink_main(void *arg, int wfd)
+{
+	struct sink *k = arg;
+	struct sockaddr_in sin = nc_sin("0.0.0.0", k->port);
+	int one = 1, lfd, fd;
+	uint64_t res[2];
+	char ready = 1;
+
+	if (cg_join(k->cg))
+		return 1;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 4) ||
+	    write(wfd, &ready, 1) != 1)
+		return 2;
+	fd = nc_accept_timeout(lfd, 30000);
+	if (fd < 0)
+		return 3;
+	res[0] = nc_recv_hash_eof(fd, 2 * FILE_LEN, 30000, &res[1]);
+	return write(wfd, res, sizeof(res)) == sizeof(res) ? 0 : 4;
+}
+
+/*
+ * busybox nc in @cg on nc_a sends a file to a sink in @cg on nc_b and
+ * ends the stream: the sink read it byte-exact. Returns the bytes
+ * NetChannel received on nc_b meanwhile.
+ */
+static uint64_t netcat_run(const char *cg, uint64_t seed)
+{
+	struct sink k = { cg, nc_next_port() };
+	uint64_t rx0 = stat_of("nc_b", "bytes_rx"), res[2];
+	char port[8], ready;
+	int rfd;
+	pid_t srv;
+
+	snprintf(port, sizeof(port), "%u", k.port);
+	gen_file(OUT ".src", seed);
+	srv = nc_spawn("nc_b", 60, sink_main, &k, &rfd);
+	assert_true(srv > 0);
+	assert_int_equal(nc_read_full(rfd, &ready, 1, 20000), 0);
+	assert_int_equal(run_in(cg, "nc_a", OUT ".src", NULL, (const char *[]){
+		"busybox", "nc", "10.99.0.2", port, NULL }), 0);
+	assert_int_equal(nc_read_full(rfd, res, sizeof(res), 30000), 0);
+	assert_int_equal(nc_child_wait(srv, 10000), 0);
+	close(rfd);
+	assert_int_equal(res[0], FILE_LEN);
+	assert_true(res[1] == nc_gen_hash(seed, FILE_LEN));
+	return stat_of("nc_b", "bytes_rx") - rx0;
+}
+
+static void test_enable_busybox_nc(void **state)
+{
+	uint64_t nc;
+
+	nc_watchdog(120);
+	assert_true(netcat_run(CG, 21) < FILE_LEN);
+	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
+	nc = netcat_run(CG, 22);
+	printf("# NetChannel bytes received by the server: %llu\n",
+	       (unsigned long long)nc);
+	assert_true(nc >= FILE_LEN);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, enable_setup, enable_cleanup)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_enable_socket_types),
+		T(test_enable_errors),
+		T(test_enable_busybox_wget),
+		T(test_enable_busybox_nc),
+	};
+
+	if (nc_proto_tcp()) {
+		/* cgroups are enabled for NetChannel or they are not */
+		fprintf(stderr, "test_enable: needs the module (NC_PROTO=tcp given)\n");
+		return 1;
+	}
+	return cmocka_run_group_tests_name("enable", tests, nc_group_setup,
+					   nc_group_teardown);
+}
