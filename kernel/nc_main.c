@@ -44,6 +44,10 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_RMEM_FORCED] = "rmem_forced",
 	[NC_STAT_TX_SPLICED] = "tx_spliced",
 	[NC_STAT_RX_SPLICED] = "rx_spliced",
+	[NC_STAT_FALLBACK_NO_HOST] = "fallback_no_host",
+	[NC_STAT_FALLBACK_NO_LISTENER] = "fallback_no_listener",
+	[NC_STAT_FALLBACK_FAILED] = "fallback_failed",
+	[NC_STAT_FALLBACK_ACCEPTED] = "fallback_accepted",
 	[NC_STAT_ERR_BAD_MAGIC] = "err_bad_magic",
 	[NC_STAT_ERR_BAD_VERSION] = "err_bad_version",
 	[NC_STAT_ERR_BAD_TYPE] = "err_bad_type",
@@ -158,13 +162,25 @@ static const struct ctl_table nc_sysctl_template[] = {
 		.extra1		= &nc_queue_min,
 		.extra2		= &nc_thresh_max,
 	},
+	{
+		/*
+		 * 1: a refused connect becomes TCP, listeners take TCP
+		 * clients (listeners made after the change); 0: never
+		 */
+		.procname	= "fallback",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
+	},
 };
 
 static int nc_sysctl_register(struct nc_net *nn)
 {
 	int *data[] = { &nn->port, &nn->channels, &nn->frame_size,
 			&nn->rcv_window, &nn->vns_workers, &nn->copy_threshold,
-			&nn->channel_queue };
+			&nn->channel_queue, &nn->fallback };
 	struct ctl_table *table;
 	int i;
 
@@ -206,6 +222,7 @@ static int __net_init nc_net_init(struct net *net)
 	nn->vns_workers = num_online_cpus();
 	nn->copy_threshold = 256 << 10;
 	nn->channel_queue = 64 << 10;
+	nn->fallback = 1;
 	mutex_init(&nn->lock);
 	INIT_LIST_HEAD(&nn->peers);
 	INIT_LIST_HEAD(&nn->pending);

@@ -133,6 +133,7 @@ static int nc_sock_setup(struct sock *sk, u64 cgroup_id)
 	INIT_LIST_HEAD(&nsk->accept_q);
 	INIT_LIST_HEAD(&nsk->accept_node);
 	INIT_DELAYED_WORK(&nsk->linger_work, nc_sock_linger_workfn);
+	nc_fb_init(nsk);
 	mutex_init(&nsk->send_mutex);
 	mutex_init(&nsk->recv_mutex);
 	/* lookups from the receive work run under RCU */
@@ -290,7 +291,7 @@ static void nc_sock_linger_done(struct nc_sock *nsk)
 void nc_sock_reset(struct nc_sock *nsk, int err)
 {
 	struct sock *sk = &nsk->inet.sk;
-	bool was_lingering;
+	bool was_lingering, fallback;
 
 	spin_lock_bh(&nsk->lock);
 	was_lingering = nsk->lingering;
@@ -304,7 +305,10 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 	/* as tcp_reset(): after the peer's FIN, a reset reads as EPIPE */
 	if (err == ECONNRESET && sk->sk_state == TCP_CLOSE_WAIT)
 		err = EPIPE;
-	WRITE_ONCE(sk->sk_err, err);
+	/* a refused connect may go on over TCP: then it has no error yet */
+	fallback = nc_fb_start(nsk, err);
+	if (!fallback)
+		WRITE_ONCE(sk->sk_err, err);
 	smp_wmb();	/* a reader that sees the shutdown sees the error */
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	inet_sk_set_state(sk, TCP_CLOSE);
@@ -317,8 +321,10 @@ void nc_sock_reset(struct nc_sock *nsk, int err)
 		nsk->tx_bytes = 0;
 		spin_unlock_bh(&nsk->peer->lock);
 	}
-	sk_error_report(sk);
-	sk->sk_state_change(sk);
+	if (!fallback) {
+		sk_error_report(sk);
+		sk->sk_state_change(sk);
+	}
 	if (was_lingering)
 		nc_sock_linger_done(nsk);
 }
@@ -607,6 +613,11 @@ static int nc_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 		goto out;
 	nsk->inet.inet_rcv_saddr = sin->sin_addr.s_addr;
 	nsk->inet.inet_saddr = sin->sin_addr.s_addr;
+	/* as inet_bind(): what the user chose (a fallback socket binds it) */
+	if (sin->sin_addr.s_addr != htonl(INADDR_ANY))
+		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+	if (port)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
 out:
 	release_sock(sk);
 	return err;
@@ -637,36 +648,66 @@ static void nc_sock_size_window(struct nc_sock *nsk)
 		WRITE_ONCE(sk->sk_rcvbuf, 2 * window);
 }
 
+static bool nc_listen_ok(struct socket *sock, struct nc_sock *nsk)
+{
+	struct sock *sk = &nsk->inet.sk;
+
+	return sock->state == SS_UNCONNECTED && !nsk->peer &&
+	       !atomic_read(&nsk->unlinked) &&
+	       (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN);
+}
+
 static int nc_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
+	struct socket *tcp = NULL;
 	int err;
 
+	backlog = clamp(backlog, 1, 65535);
 	lock_sock(sk);
 	err = -EINVAL;
-	if (sock->state != SS_UNCONNECTED || nsk->peer ||
-	    atomic_read(&nsk->unlinked) ||
-	    (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN))
+	if (!nc_listen_ok(sock, nsk))
 		goto out;
-	WRITE_ONCE(sk->sk_max_ack_backlog, clamp(backlog, 1, 65535));
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
 	if (sk->sk_state == TCP_LISTEN) {
-		err = 0;
-		goto out;
+		/* a new backlog; the TCP listener takes it too */
+		tcp = nsk->fb_listen;
+		release_sock(sk);
+		return tcp ? kernel_listen(tcp, backlog) : 0;
 	}
 	if (!nsk->bound) {
 		err = nc_port_claim(nsk, 0);
 		if (err)
 			goto out;
 	}
+	/* the TCP side's address and port, without our lock */
+	release_sock(sk);
+	err = nc_fb_bind(nsk, &tcp);
+	if (err)
+		return err;
+	lock_sock(sk);
+	err = -EINVAL;
+	if (!nc_listen_ok(sock, nsk) || nsk->fb_closed)
+		goto out;
+	err = 0;
+	if (sk->sk_state == TCP_LISTEN)
+		goto out;	/* another listen() won */
 	/* this host now takes channels from other hosts */
 	err = nc_net_listen_start(nsk->nn);
 	if (err)
 		goto out;
 	nc_sock_size_window(nsk);
+	WRITE_ONCE(nsk->fb_listen, tcp);
 	inet_sk_set_state(sk, TCP_LISTEN);
+	release_sock(sk);
+	/* then TCP listens, taking plain TCP clients */
+	if (tcp)
+		nc_fb_listen(nsk, tcp, backlog);
+	return 0;
 out:
 	release_sock(sk);
+	nc_fb_release(nsk, tcp);
 	return err;
 }
 
@@ -701,14 +742,17 @@ int nc_wait(struct sock *sk, long *timeo, bool (*cond)(struct sock *sk),
 	return err;
 }
 
+/* connected, refused or given up; not while it falls back to TCP */
 bool nc_connect_done(struct sock *sk)
 {
-	return READ_ONCE(sk->sk_state) != TCP_SYN_SENT;
+	return READ_ONCE(sk->sk_state) != TCP_SYN_SENT &&
+	       !READ_ONCE(nc_sk(sk)->fb_pending);
 }
 
 static bool nc_accept_ready(struct sock *sk)
 {
 	return !list_empty_careful(&nc_sk(sk)->accept_q) ||
+	       nc_fb_accept_ready(nc_sk(sk)) ||
 	       READ_ONCE(sk->sk_state) != TCP_LISTEN;
 }
 
@@ -740,6 +784,15 @@ static int nc_accept(struct socket *sock, struct socket *newsock,
 		err = -EINVAL;
 		if (sk->sk_state != TCP_LISTEN)
 			break;
+		if (nc_fb_accept_ready(nsk)) {
+			/* a plain TCP client: @newsock becomes its socket */
+			release_sock(sk);
+			err = nc_fb_accept(nsk, newsock, arg);
+			if (err != -EAGAIN)
+				return err;
+			lock_sock(sk);
+			continue;
+		}
 		err = nc_wait(sk, &timeo, nc_accept_ready, true);
 		if (err)
 			break;
@@ -770,10 +823,14 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
 	struct nc_peer *peer;
+	struct socket *fb;
 	bool waiting;
 	long timeo;
 	int err;
 
+	fb = nc_fb(sk);
+	if (fb)
+		return nc_fb_connect(fb, uaddr, addr_len, flags);
 	if (addr_len < sizeof(*sin))
 		return -EINVAL;
 	if (sin->sin_family != AF_INET)
@@ -788,7 +845,9 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 		err = -EISCONN;
 		goto out;
 	case SS_CONNECTING:
-		if (sk->sk_state == TCP_SYN_SENT) {
+		if (nsk->fb)
+			goto fallback;
+		if (sk->sk_state == TCP_SYN_SENT || nsk->fb_pending) {
 			err = -EALREADY;
 			if (flags & O_NONBLOCK)
 				goto out;
@@ -838,7 +897,10 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 wait:
 	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
 	err = nc_wait(sk, &timeo, nc_connect_done, true);
-	if (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
+	if (nsk->fb && !err)
+		goto fallback;	/* TCP's connect finishes the wait */
+	if (READ_ONCE(sk->sk_state) == TCP_SYN_SENT || nsk->fb_pending ||
+	    nsk->fb) {
 		/* as TCP: a connect that timed out is still in progress */
 		if (err == -EAGAIN)
 			err = -EINPROGRESS;
@@ -855,6 +917,10 @@ done:
 out:
 	release_sock(sk);
 	return err;
+fallback:
+	fb = nsk->fb;
+	release_sock(sk);
+	return nc_fb_connect(fb, uaddr, addr_len, flags);
 }
 
 static __poll_t nc_poll(struct file *file, struct socket *sock,
@@ -864,12 +930,17 @@ static __poll_t nc_poll(struct file *file, struct socket *sock,
 	struct nc_sock *nsk = nc_sk(sk);
 	int state = READ_ONCE(sk->sk_state);
 	u8 shutdown = READ_ONCE(sk->sk_shutdown);
+	struct socket *fb = nc_fb(sk);
 	__poll_t mask = 0;
 
+	if (fb)
+		return fb->ops->poll(file, fb, wait);
 	sock_poll_wait(file, sock, wait);
 	if (state == TCP_LISTEN)
-		return list_empty_careful(&nsk->accept_q) ?
-		       0 : EPOLLIN | EPOLLRDNORM;
+		return list_empty_careful(&nsk->accept_q) &&
+		       !nc_fb_accept_ready(nsk) ? 0 : EPOLLIN | EPOLLRDNORM;
+	if (READ_ONCE(nsk->fb_pending))
+		return 0;	/* still connecting, over TCP now */
 
 	if (READ_ONCE(sk->sk_err))
 		mask |= EPOLLERR;
@@ -902,8 +973,12 @@ static int nc_shutdown(struct socket *sock, int how)
 {
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
+	struct socket *tcp = NULL;
 	int err = 0;
 
+	tcp = nc_fb(sk);
+	if (tcp)
+		return tcp->ops->shutdown(tcp, how);
 	how++;	/* SHUT_RD (0) becomes RCV_SHUTDOWN (1), and so on */
 	if ((how & ~SHUTDOWN_MASK) || !how)
 		return -EINVAL;
@@ -914,9 +989,14 @@ static int nc_shutdown(struct socket *sock, int how)
 			/* as TCP: stop listening, wake blocked acceptors */
 			nc_sock_unlink(nsk);
 			sock->state = SS_UNCONNECTED;
+			tcp = nsk->fb_listen;
 			sk->sk_state_change(sk);
 		}
-		goto out;
+		release_sock(sk);
+		/* the TCP listener stops too (closed with the socket) */
+		if (tcp)
+			kernel_sock_shutdown(tcp, SHUT_RD);
+		return 0;
 	}
 	if (sk->sk_state == TCP_SYN_SENT) {
 		/*
@@ -949,8 +1029,10 @@ static void nc_sock_close(struct sock *sk, long timeout)
 {
 	struct nc_sock *nsk = nc_sk(sk);
 	bool unread, abort, linger = false;
+	struct socket *tcp;
 
 	lock_sock(sk);
+	tcp = nc_fb_detach(nsk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	unread = !skb_queue_empty_lockless(&sk->sk_receive_queue);
 	abort = unread || (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime);
@@ -985,6 +1067,8 @@ static void nc_sock_close(struct sock *sk, long timeout)
 	if (!linger && sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)
 		nc_sock_reset(nsk, ECONNRESET);
 	release_sock(sk);
+	/* a fallback connection closes as TCP closes, with its linger */
+	nc_fb_release(nsk, tcp);
 	/* calls nc_sock_destroy(), which unlinks unless lingering */
 	sk_common_release(sk);
 }
@@ -1002,8 +1086,12 @@ static int nc_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 {
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
+	struct socket *fb = nc_fb(sk);
 	struct sk_buff *skb;
 	int n = 0;
+
+	if (fb)
+		return fb->ops->ioctl(fb, cmd, arg);
 
 	switch (cmd) {
 	case SIOCINQ:
@@ -1109,6 +1197,7 @@ int nc_proc_socks_show(struct seq_file *seq, void *v)
 
 		seq_printf(seq, "%-8u %-8u %-12s %15pI4:%-5u %15pI4:%-5u %-8u %-8u %-8lld %-8u %-5u %-6u ",
 			   nsk->id, nsk->remote_id,
+			   nc_fb(sk) ? "TCP-FALLBACK" :
 			   nc_state_str(READ_ONCE(sk->sk_state)),
 			   &inet->inet_saddr, ntohs(inet->inet_sport),
 			   &inet->inet_daddr, ntohs(inet->inet_dport),

@@ -48,6 +48,28 @@ ssize_t nc_splice_read(struct socket *sock, loff_t *ppos,
 		       unsigned int flags);
 void nc_sock_credit_flush(struct nc_sock *nsk);
 
+/* nc_fallback.c: a socket that becomes TCP, a listener that takes TCP */
+void nc_fb_init(struct nc_sock *nsk);
+bool nc_fb_start(struct nc_sock *nsk, int err);
+int nc_fb_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
+		  int flags);
+int nc_fb_bind(struct nc_sock *nsk, struct socket **res);
+void nc_fb_listen(struct nc_sock *nsk, struct socket *sock, int backlog);
+bool nc_fb_accept_ready(const struct nc_sock *nsk);
+int nc_fb_accept(struct nc_sock *nsk, struct socket *newsock,
+		 struct proto_accept_arg *arg);
+struct socket *nc_fb_detach(struct nc_sock *nsk);
+void nc_fb_release(struct nc_sock *nsk, struct socket *sock);
+
+/*
+ * The TCP socket this one became, if it did: a call that was already in
+ * one of our ops when the file switched to it goes there.
+ */
+static inline struct socket *nc_fb(const struct sock *sk)
+{
+	return READ_ONCE(nc_sk(sk)->fb);
+}
+
 /* nc_sockopt.c: the TCP-level options */
 int nc_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
 		  unsigned int optlen);

@@ -78,6 +78,7 @@ static struct sk_buff *nc_tx_skb_splice(struct sock *sk, struct iov_iter *iter,
 
 int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
+	struct socket *fb;
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
 	int flags = msg->msg_flags, err = 0;
@@ -88,6 +89,10 @@ int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	size_t copied = 0;
 	bool vns, idle, splice;
 	long timeo;
+
+	fb = nc_fb(sk);
+	if (unlikely(fb))
+		return fb->ops->sendmsg(fb, msg, size);
 
 	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR |
 		      MSG_WAITALL | MSG_CMSG_COMPAT | MSG_SPLICE_PAGES))
@@ -458,6 +463,7 @@ static int nc_recv_wait(struct sock *sk, size_t copied, u64 seen, long *timeo)
 int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 	       int flags)
 {
+	struct socket *fb;
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
 	bool peek = flags & MSG_PEEK;
@@ -467,6 +473,10 @@ int nc_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 	int err = 0, ret;
 	long timeo;
 	bool vns;
+
+	fb = nc_fb(sk);
+	if (unlikely(fb))
+		return fb->ops->recvmsg(fb, msg, size, flags);
 
 	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_TRUNC |
 		      MSG_NOSIGNAL | MSG_CMSG_COMPAT))
@@ -549,6 +559,7 @@ ssize_t nc_splice_read(struct socket *sock, loff_t *ppos,
 		       struct pipe_inode_info *pipe, size_t len,
 		       unsigned int flags)
 {
+	struct socket *fb;
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
 	struct sk_buff *skb;
@@ -556,6 +567,10 @@ ssize_t nc_splice_read(struct socket *sock, loff_t *ppos,
 	int ret = 0;
 	long timeo;
 	u32 off, n;
+
+	fb = nc_fb(sk);
+	if (unlikely(fb))
+		return fb->ops->splice_read(fb, ppos, pipe, len, flags);
 
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
 		return -ENOTCONN;

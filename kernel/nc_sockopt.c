@@ -93,8 +93,11 @@ int nc_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
 		  unsigned int optlen)
 {
 	struct nc_sock *nsk = nc_sk(sk);
+	struct socket *fb = nc_fb(sk);
 	int val, err;
 
+	if (fb)
+		return fb->ops->setsockopt(fb, level, optname, optval, optlen);
 	if (level != SOL_TCP)
 		return -ENOPROTOOPT;
 	if (optname == TCP_CONGESTION)
@@ -200,9 +203,12 @@ int nc_getsockopt(struct sock *sk, int level, int optname,
 	struct net *net = sock_net(sk);
 	char name[TCP_CA_NAME_MAX];
 	struct tcp_info info;
+	struct socket *fb = nc_fb(sk);
 	struct sock *csk;
 	int len, val;
 
+	if (fb)
+		return fb->ops->getsockopt(fb, level, optname, optval, optlen);
 	if (level != SOL_TCP)
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))

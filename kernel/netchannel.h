@@ -64,6 +64,11 @@ enum nc_stat {
 	NC_STAT_RMEM_FORCED,		/* frames taken past net.netchannel.mem[2] */
 	NC_STAT_TX_SPLICED,		/* bytes sent by page reference (sendfile) */
 	NC_STAT_RX_SPLICED,		/* bytes spliced from sockets to pipes */
+	/* fallback to TCP (nc_fallback.c) */
+	NC_STAT_FALLBACK_NO_HOST,	/* connects refused: no NetChannel host */
+	NC_STAT_FALLBACK_NO_LISTENER,	/* ... no NetChannel listener on the port */
+	NC_STAT_FALLBACK_FAILED,	/* ... and TCP's connect failed too */
+	NC_STAT_FALLBACK_ACCEPTED,	/* plain TCP clients a listener accepted */
 	/* protocol errors: each resets the channel it came on */
 	NC_STAT_ERR_BAD_MAGIC,		/* bad headers: nc_frame_err_stat() */
 	NC_STAT_ERR_BAD_VERSION,
@@ -96,7 +101,7 @@ struct nc_stats {
  * @proc_dir: /proc/net/netchannel
  * @sysctl: net.netchannel.*
  * @port, @channels, @frame_size, @rcv_window, @vns_workers,
- * @copy_threshold, @channel_queue: settings (sysctl)
+ * @copy_threshold, @channel_queue, @fallback: settings (sysctl)
  * @lock: protects @listener, @peers, @pending, @ports, @dying
  * @listener: kernel TCP socket accepting channels, NULL until a virtual
  *	socket listens here
@@ -124,6 +129,7 @@ struct nc_net {
 	int vns_workers;
 	int copy_threshold;
 	int channel_queue;
+	int fallback;
 
 	struct mutex lock;		/* see above */
 	struct socket *listener;
@@ -365,6 +371,15 @@ struct nc_channel {
 	u64 bytes_rx;
 };
 
+/* the TCP callbacks a fallback socket forwards (nsk->fb_cb) */
+enum {
+	NC_FB_STATE_CHANGE,
+	NC_FB_DATA_READY,
+	NC_FB_WRITE_SPACE,
+	NC_FB_ERROR_REPORT,
+	NC_FB_MAX
+};
+
 /**
  * struct nc_sock - a NetChannel virtual socket
  * @inet: must come first: inet_create() treats the sock as an inet_sock
@@ -434,6 +449,11 @@ struct nc_channel {
  * @lingering: closed by the user with data still to send; a reference is
  *	held until CLOSE is sent or @linger_work gives up
  * @unlinked: nc_sock_unlink() ran
+ * Fallback to TCP (nc_fallback.c, whose header says how they are locked):
+ * @fb: the TCP socket a refused connect became (the file's socket now);
+ * @fb_listen: a listener's TCP listener, for plain TCP clients;
+ * @fb_pending: @fb_work is connecting it; @fb_closed: close() ran;
+ * @fb_cb: TCP's own callbacks of the TCP socket, which ours call
  */
 struct nc_sock {
 	struct inet_sock inet;
@@ -501,6 +521,14 @@ struct nc_sock {
 	struct delayed_work linger_work;
 	atomic_t unlinked;
 	bool bound;
+
+	struct socket *fb;
+	struct socket *fb_listen;
+	bool fb_pending;
+	bool fb_closed;
+	struct work_struct fb_work;
+	/* TCP's own callbacks of @fb or @fb_listen */
+	void (*fb_cb[NC_FB_MAX])(struct sock *sk);
 };
 
 static inline struct nc_sock *nc_sk(const struct sock *sk)

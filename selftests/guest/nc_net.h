@@ -26,6 +26,8 @@
  * - Transfers (lib/xfer.c): the "xfer" protocol (a 16-byte request header,
  *   then data up, data down, both half-closed) and a poll-driven engine
  *   that runs any number of such connections on either side.
+ * - Programs (lib/prog.c): unmodified programs run in a cgroup and a
+ *   namespace, and files of stream bytes for them.
  * - Test scaffolding (lib/suite.c): cmocka group setup/teardown, the
  *   per-test cleanup, and helpers that fail the current test (a connected
  *   pair, SO_ERROR, waiting for queued bytes).
@@ -534,5 +536,35 @@ void nc_wait_readable_bytes(int fd, size_t n, int ms);
 		fail_msg("%s: %s", __m, nc_err);				\
 	}									\
 } while (0)
+
+/* ---------------------------------------------- lib/prog.c: programs */
+
+/* Move the calling process into cgroup v2 directory @cg. 0 or -errno. */
+int nc_cg_join(const char *cg);
+/* nc_prog_start()'s @in: a pipe that stays open (busybox nc -l ends at EOF) */
+#define NC_IN_OPEN ((const char *)1)
+/*
+ * Start @argv (PATH is searched) in cgroup @cg and namespace @ns (NULL:
+ * stay), stdin from file @in and stdout to file @out (NULL: inherited).
+ * Returns its pid, or -1. Reap it with nc_child_wait().
+ */
+pid_t nc_prog_start(const char *cg, const char *ns, const char *in,
+		    const char *out, const char *const argv[]);
+/* The same, waited for: its exit status, or -1 (killed, hung). */
+int nc_prog_run(const char *cg, const char *ns, const char *in,
+		const char *out, const char *const argv[], int timeout_ms);
+/* A shell command line, run as nc_prog_run() runs a program. */
+int nc_sh_in(const char *cg, const char *ns, int timeout_ms,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* SIGTERM, then reap. */
+void nc_prog_stop(pid_t pid);
+/*
+ * Wait until a NetChannel listener on @port is up in @ns (a server that
+ * started: its TCP side listens right after). 0 or -ETIMEDOUT.
+ */
+int nc_wait_nc_listen(const char *ns, uint16_t port, int timeout_ms);
+/* File @path holds @len bytes of stream @seed. 0 or -errno with nc_err. */
+int nc_file_gen(const char *path, uint64_t seed, size_t len);
+int nc_file_check(const char *path, uint64_t seed, size_t len);
 
 #endif /* NC_NET_H */

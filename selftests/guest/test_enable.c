@@ -7,7 +7,9 @@
  * the cgroup tree, on disable, on ncload's errors, and with busybox's
  * static httpd, wget and nc, byte for byte, against the same run over
  * plain TCP (the cgroup not enabled). That the busybox runs were
- * NetChannel's is shown by the bytes the module counted.
+ * NetChannel's is shown by the bytes the module counted. busybox nc -l,
+ * whose socket is IPv6 (and so stays TCP), is reached by an enabled
+ * client through the fallback to TCP.
  *
  * Hosts: namespace nc_a (10.99.0.1, clients) and nc_b (10.99.0.2,
  * servers), see nc_net.h. The suite needs the module (not NC_PROTO=tcp).
@@ -43,19 +45,13 @@ static int run(const char *fmt, ...)
 	return WEXITSTATUS(st);
 }
 
-/* Move the calling process into cgroup @cg. */
-static int cg_join(const char *cg)
+static int proto_of(int fd)
 {
-	char path[256];
-	FILE *f;
-	int ret;
+	socklen_t len = sizeof(int);
+	int p = -1;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%d\n", getpid()) > 0 ? 0 : -1;
-	return fclose(f) ? -1 : ret;
+	getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &len);
+	return p;
 }
 
 /* The protocol of a socket(@family, @type, @proto) made in cgroup @cg. */
@@ -67,16 +63,12 @@ struct sock_ask {
 static int sock_proto_main(void *arg, int wfd)
 {
 	struct sock_ask *a = arg;
-	socklen_t len = sizeof(int);
-	int fd, p = -1;
+	int fd, p;
 
-	if (a->cg && cg_join(a->cg))
+	if (a->cg && nc_cg_join(a->cg))
 		return 1;
 	fd = socket(a->family, a->type, a->proto);
-	if (fd < 0)
-		p = -errno;
-	else if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &len))
-		p = -1000 - errno;
+	p = fd < 0 ? -errno : proto_of(fd);
 	return write(wfd, &p, sizeof(p)) == sizeof(p) ? 0 : 1;
 }
 
@@ -214,113 +206,52 @@ static uint64_t stat_of(const char *ns, const char *name)
 	return v;
 }
 
-/* Write FILE_LEN bytes of stream @seed to @path. */
-static void gen_file(const char *path, uint64_t seed)
+static uint64_t stat_a(const char *name)
 {
-	static uint8_t buf[1 << 16];
-	size_t off;
-	FILE *f = fopen(path, "w");
+	uint64_t v = 0;
 
-	assert_non_null(f);
-	for (off = 0; off < FILE_LEN; off += sizeof(buf)) {
-		nc_gen(seed, off, buf, sizeof(buf));
-		assert_int_equal(fwrite(buf, 1, sizeof(buf), f), sizeof(buf));
-	}
-	assert_int_equal(fclose(f), 0);
-}
-
-/* Is @path FILE_LEN bytes of stream @seed? */
-static void check_file(const char *path, uint64_t seed)
-{
-	static uint8_t buf[FILE_LEN];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf), f);
-	assert_int_equal(fgetc(f), EOF);
-	fclose(f);
-	assert_int_equal(n, FILE_LEN);
-	assert_true(nc_hash_buf(buf, n) == nc_gen_hash(seed, FILE_LEN));
+	assert_int_equal(nc_stat_get("nc_a", name, &v), 0);
+	return v;
 }
 
 /*
- * Start @argv in cgroup @cg and namespace @ns, stdin from @in and stdout
- * to @out (NULL: inherited). Returns its pid.
+ * busybox httpd in @cg on nc_b, busybox wget in @cg on nc_a (@nc: @cg is
+ * enabled): the file arrives byte-exact. Returns the bytes NetChannel sent on nc_b meanwhile.
  */
-static pid_t start_in(const char *cg, const char *ns, const char *in,
-		      const char *out, const char *const argv[])
-{
-	pid_t pid = fork();
-	int fd;
-
-	assert_true(pid >= 0);
-	if (pid)
-		return pid;
-	if (cg_join(cg) || nc_ns_enter(ns)) {
-		fprintf(stderr, "[%s] cannot enter %s, %s: %s\n", argv[0], cg,
-			ns, strerror(errno));
-		_exit(126);
-	}
-	if (in) {
-		fd = open(in, O_RDONLY);
-		if (fd < 0 || dup2(fd, 0) < 0)
-			_exit(126);
-	}
-	if (out) {
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0 || dup2(fd, 1) < 0)
-			_exit(126);
-	}
-	execvp(argv[0], (char **)argv);
-	fprintf(stderr, "[%s] exec: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-/* Run @argv as start_in() does: its exit status, or -1. */
-static int run_in(const char *cg, const char *ns, const char *in,
-		  const char *out, const char *const argv[])
-{
-	return nc_child_wait(start_in(cg, ns, in, out, argv), 60000);
-}
-
-static void stop(pid_t pid)
-{
-	kill(pid, SIGTERM);
-	nc_child_wait(pid, 10000);
-}
-
-/*
- * busybox httpd in @cg on nc_b, busybox wget in @cg on nc_a: the file
- * arrives byte-exact. Returns the bytes NetChannel sent on nc_b meanwhile.
- */
-static uint64_t wget_run(const char *cg, uint64_t seed)
+static uint64_t wget_run(const char *cg, bool nc, uint64_t seed)
 {
 	uint64_t tx0 = stat_of("nc_b", "bytes_tx");
+	uint16_t port = nc_next_port();
 	char addr[32], url[64];
 	int i, st = -1;
 	pid_t srv;
 
-	snprintf(addr, sizeof(addr), "10.99.0.2:%u", nc_next_port());
+	snprintf(addr, sizeof(addr), "10.99.0.2:%u", port);
 	snprintf(url, sizeof(url), "http://%s/f", addr);
 	run("mkdir -p " WWW);
-	gen_file(WWW "/f", seed);
-	srv = start_in(cg, "nc_b", NULL, NULL, (const char *[]){
+	assert_int_equal(nc_file_gen(WWW "/f", seed, FILE_LEN), 0);
+	srv = nc_prog_start(cg, "nc_b", NULL, NULL, (const char *[]){
 		"busybox", "httpd", "-f", "-p", addr, "-h", WWW, NULL });
+	/*
+	 * A wget before httpd listens may be refused over NetChannel and
+	 * then, falling back, find httpd's TCP side listening
+	 */
+	if (nc)
+		assert_int_equal(nc_wait_nc_listen("nc_b", port, 20000), 0);
 	/* the server is up when a wget gets the file */
 	for (i = 0; i < 100 && st; i++) {
 		unlink(OUT);
-		st = run_in(cg, "nc_a", NULL, NULL, (const char *[]){
+		st = nc_prog_run(cg, "nc_a", NULL, NULL, (const char *[]){
 			"busybox", "wget", "-q", "-O", OUT, url,
-			NULL });
+			NULL }, 60000);
 		if (st)
 			nc_sleep_ms(100);
 	}
-	stop(srv);
+	nc_prog_stop(srv);
 	if (st)
 		printf("# wget: %d %s\n", st, nc_err);
 	assert_int_equal(st, 0);
-	check_file(OUT, seed);
+	assert_int_equal(nc_file_check(OUT, seed, FILE_LEN), 0);
 	return stat_of("nc_b", "bytes_tx") - tx0;
 }
 
@@ -330,9 +261,9 @@ static void test_enable_busybox_wget(void **state)
 
 	nc_watchdog(120);
 	/* TCP first: validates the test */
-	assert_true(wget_run(CG, 11) < FILE_LEN);
+	assert_true(wget_run(CG, false, 11) < FILE_LEN);
 	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
-	nc = wget_run(CG, 12);
+	nc = wget_run(CG, true, 12);
 	printf("# NetChannel bytes sent by the server: %llu\n",
 	       (unsigned long long)nc);
 	assert_true(nc >= FILE_LEN);
@@ -357,7 +288,7 @@ static int sink_main(void *arg, int wfd)
 	uint64_t res[2];
 	char ready = 1;
 
-	if (cg_join(k->cg))
+	if (nc_cg_join(k->cg))
 		return 1;
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -385,12 +316,12 @@ static uint64_t netcat_run(const char *cg, uint64_t seed)
 	pid_t srv;
 
 	snprintf(port, sizeof(port), "%u", k.port);
-	gen_file(OUT ".src", seed);
+	assert_int_equal(nc_file_gen(OUT ".src", seed, FILE_LEN), 0);
 	srv = nc_spawn("nc_b", 60, sink_main, &k, &rfd);
 	assert_true(srv > 0);
 	assert_int_equal(nc_read_full(rfd, &ready, 1, 20000), 0);
-	assert_int_equal(run_in(cg, "nc_a", OUT ".src", NULL, (const char *[]){
-		"busybox", "nc", "10.99.0.2", port, NULL }), 0);
+	assert_int_equal(nc_prog_run(cg, "nc_a", OUT ".src", NULL, (const char *[]){
+		"busybox", "nc", "10.99.0.2", port, NULL }, 60000), 0);
 	assert_int_equal(nc_read_full(rfd, res, sizeof(res), 30000), 0);
 	assert_int_equal(nc_child_wait(srv, 10000), 0);
 	close(rfd);
@@ -412,6 +343,42 @@ static void test_enable_busybox_nc(void **state)
 	assert_true(nc >= FILE_LEN);
 }
 
+/*
+ * busybox nc -l listens on :: (a dual-stack TCP socket, which stays TCP
+ * in an enabled cgroup); busybox nc in an enabled cgroup connects with a
+ * NetChannel socket, which is refused and falls back to TCP: the file
+ * arrives byte-exact all the same.
+ */
+static void test_enable_fallback_to_tcp_server(void **state)
+{
+	uint64_t fb0 = stat_a("fallback_no_host") +
+		       stat_a("fallback_no_listener");
+	char port[8];
+	int i, st = -1;
+	pid_t srv;
+
+	nc_watchdog(120);
+	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
+	snprintf(port, sizeof(port), "%u", nc_next_port());
+	assert_int_equal(nc_file_gen(OUT ".src", 31, FILE_LEN), 0);
+	srv = nc_prog_start(CG, "nc_b", NC_IN_OPEN, OUT, (const char *[]){
+		"busybox", "nc", "-l", "-p", port, NULL });
+	for (i = 0; i < 100 && st; i++) {
+		st = nc_prog_run(CG, "nc_a", OUT ".src", NULL, (const char *[]){
+			"busybox", "nc", "10.99.0.2", port, NULL }, 60000);
+		if (st)
+			nc_sleep_ms(100);
+	}
+	if (st)
+		nc_prog_stop(srv);
+	assert_int_equal(st, 0);
+	/* the listener exits at the end of the stream */
+	assert_int_equal(nc_child_wait(srv, 30000), 0);
+	assert_int_equal(nc_file_check(OUT, 31, FILE_LEN), 0);
+	assert_true(stat_a("fallback_no_host") +
+		    stat_a("fallback_no_listener") > fb0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, enable_setup, enable_cleanup)
 
 int main(void)
@@ -421,6 +388,7 @@ int main(void)
 		T(test_enable_errors),
 		T(test_enable_busybox_wget),
 		T(test_enable_busybox_nc),
+		T(test_enable_fallback_to_tcp_server),
 	};
 
 	if (nc_proto_tcp()) {

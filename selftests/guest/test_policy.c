@@ -83,22 +83,6 @@ static int64_t now_us(void)
 
 /* ------------------------------------------------------------ cgroups */
 
-static int cg_join(const char *cg)
-{
-	char path[256], pid[32];
-	int fd, n, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return nc_fail(-errno, "open %s: %s", path, strerror(errno));
-	n = snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write(fd, pid, n) != n)
-		ret = nc_fail(-errno, "write %s: %s", path, strerror(errno));
-	close(fd);
-	return ret;
-}
-
 /* the cgroup id the kernel gives sockets of tasks in @cg */
 static uint64_t cg_id(const char *cg)
 {
@@ -321,7 +305,7 @@ static int cli_main(void *arg, int wfd)
 	struct app_stat *st = &shm->st[a->slot];
 	int fd, ret;
 
-	if (a->cgroup && cg_join(a->cgroup)) {
+	if (a->cgroup && nc_cg_join(a->cgroup)) {
 		fprintf(stderr, "[client %d] %s\n", a->slot, nc_err);
 		return 1;
 	}

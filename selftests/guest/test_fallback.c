@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fallback to TCP, as MPTCP falls back: a NetChannel socket whose connect
+ * is refused (no NetChannel on the host, or no NetChannel listener on the
+ * port) becomes a plain TCP connection inside the same file, with the
+ * options set before; a NetChannel listener also accepts plain TCP
+ * clients on its address and port, both kinds at once. Checked byte for
+ * byte both ways, with blocking and non-blocking connects, epoll
+ * registered before the switch, the counters, the sysctl that forbids it,
+ * and the errors when TCP cannot connect either.
+ *
+ * Hosts: namespace nc_a (10.99.0.1, clients) and nc_b (10.99.0.2,
+ * servers), see nc_net.h. The suite needs the module (not NC_PROTO=tcp).
+ */
+#define _GNU_SOURCE
+#include "nc_net.h"
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+
+#define LEN	(1 << 20)
+
+/* A socket of protocol @proto in namespace @ns. */
+static int sock_in(const char *ns, int proto, int flags)
+{
+	int fd;
+
+	assert_int_equal(nc_ns_enter(ns), 0);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, proto);
+	nc_ns_leave();
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static int listen_in(const char *ns, int proto, uint16_t port)
+{
+	struct sockaddr_in sin = nc_sin(NULL, port);
+	int fd = sock_in(ns, proto, 0), one = 1;
+
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				    sizeof(one)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	return fd;
+}
+
+static int proto_of(int fd)
+{
+	socklen_t len = sizeof(int);
+	int p = -1;
+
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &len), 0);
+	return p;
+}
+
+static uint64_t stat_of(const char *name)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(nc_stat_get("nc_a", name, &v), 0);
+	return v;
+}
+
+static uint64_t stat_b(const char *name)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(nc_stat_get("nc_b", name, &v), 0);
+	return v;
+}
+
+/*
+ * @c and @s are the two ends of one connection: LEN bytes each way,
+ * byte-exact, then end of stream each way.
+ */
+static void exchange(int c, int s)
+{
+	struct nc_sender up = { .fd = c, .seed = 7, .len = LEN };
+	struct nc_sender down = { .fd = s, .seed = 8, .len = LEN };
+	uint64_t h;
+	pid_t pu, pd;
+
+	pu = nc_spawn(NULL, 60, nc_sender_main, &up, NULL);
+	pd = nc_spawn(NULL, 60, nc_sender_main, &down, NULL);
+	assert_true(pu > 0 && pd > 0);
+	assert_int_equal(nc_recv_hash_eof(s, 2 * LEN, 30000, &h), LEN);
+	assert_true(h == nc_gen_hash(7, LEN));
+	assert_int_equal(nc_recv_hash_eof(c, 2 * LEN, 30000, &h), LEN);
+	assert_true(h == nc_gen_hash(8, LEN));
+	assert_int_equal(nc_child_wait(pu, 30000), 0);
+	assert_int_equal(nc_child_wait(pd, 30000), 0);
+}
+
+static int connect_to(int fd, uint16_t port)
+{
+	struct sockaddr_in sin = nc_sin("10.99.0.2", port);
+
+	return connect(fd, (struct sockaddr *)&sin, sizeof(sin)) ? -errno : 0;
+}
+
+/*
+ * No NetChannel on nc_b at all (no NetChannel listener, so no channel
+ * listener): a NetChannel client reaches a plain TCP server.
+ */
+static void test_fallback_no_host(void **state)
+{
+	uint16_t port = nc_next_port();
+	uint64_t n0 = stat_of("fallback_no_host");
+	int l, c, s, one = 1;
+	socklen_t len = sizeof(int);
+	int v = 0;
+
+	nc_watchdog(90);
+	l = listen_in("nc_b", IPPROTO_TCP, port);
+	c = sock_in("nc_a", IPPROTO_NETCHANNEL, 0);
+	/* options set before the connect carry over */
+	assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
+				    sizeof(one)), 0);
+	assert_int_equal(setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one,
+				    sizeof(one)), 0);
+	assert_int_equal(connect_to(c, port), 0);
+	s = nc_accept_timeout(l, 10000);
+	assert_true(s >= 0);
+	/* the file is a TCP socket now */
+	assert_int_equal(proto_of(c), IPPROTO_TCP);
+	assert_int_equal(getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(getsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &v, &len), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(stat_of("fallback_no_host"), n0 + 1);
+	exchange(c, s);
+	close(c);
+	close(s);
+	close(l);
+}
+
+/*
+ * nc_b runs NetChannel (a NetChannel listener on another port) but the
+ * port has only a TCP listener: the OPEN is refused, the socket falls
+ * back.
+ */
+static void test_fallback_no_listener(void **state)
+{
+	uint16_t port = nc_next_port();
+	uint64_t n0 = stat_of("fallback_no_listener");
+	int other, l, c, s;
+
+	nc_watchdog(90);
+	other = listen_in("nc_b", IPPROTO_NETCHANNEL, nc_next_port());
+	l = listen_in("nc_b", IPPROTO_TCP, port);
+	c = sock_in("nc_a", IPPROTO_NETCHANNEL, 0);
+	assert_int_equal(connect_to(c, port), 0);
+	s = nc_accept_timeout(l, 10000);
+	assert_true(s >= 0);
+	assert_int_equal(proto_of(c), IPPROTO_TCP);
+	assert_int_equal(stat_of("fallback_no_listener"), n0 + 1);
+	exchange(c, s);
+	close(c);
+	close(s);
+	close(l);
+	close(other);
+}
+
+/*
+ * Non-blocking, with epoll registered before connect(): EPOLLOUT comes
+ * when the TCP connection is up, SO_ERROR is 0, and epoll goes on
+ * reporting the TCP socket's readiness.
+ */
+static void test_fallback_nonblocking_epoll(void **state)
+{
+	uint16_t port = nc_next_port();
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLET };
+	int l, c, s, ep, err = -1;
+	socklen_t len = sizeof(err);
+	char b = 'x';
+
+	nc_watchdog(90);
+	l = listen_in("nc_b", IPPROTO_TCP, port);
+	c = sock_in("nc_a", IPPROTO_NETCHANNEL, SOCK_NONBLOCK);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(ep >= 0);
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev), 0);
+	assert_int_equal(connect_to(c, port), -EINPROGRESS);
+	/*
+	 * A second connect: EALREADY while in progress, as TCP; 0 once it
+	 * is up (TCP's first answer after it completed), then EISCONN
+	 */
+	err = connect_to(c, port);
+	if (err != -EALREADY && err != -EISCONN && err)
+		fail_msg("second connect: %s", strerror(-err));
+	assert_int_equal(epoll_wait(ep, &ev, 1, 20000), 1);
+	assert_true(ev.events & EPOLLOUT);
+	err = -1;
+	assert_int_equal(getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	assert_int_equal(err, 0);
+	s = nc_accept_timeout(l, 10000);
+	assert_true(s >= 0);
+	/* readable: epoll sees data that came over TCP */
+	assert_int_equal(write(s, &b, 1), 1);
+	do {
+		assert_int_equal(epoll_wait(ep, &ev, 1, 20000), 1);
+	} while (!(ev.events & EPOLLIN));
+	b = 0;
+	assert_int_equal(read(c, &b, 1), 1);
+	assert_int_equal(b, 'x');
+	assert_int_equal(nc_set_nonblock(c, false), 0);
+	exchange(c, s);
+	close(ep);
+	close(c);
+	close(s);
+	close(l);
+}
+
+/* Nobody listens on the port at all: TCP's refusal, blocking or not. */
+static void test_fallback_refused(void **state)
+{
+	uint16_t port = nc_next_port();
+	uint64_t n0 = stat_of("fallback_no_host") +
+		      stat_of("fallback_no_listener");
+	struct pollfd p;
+	int c, err = 0;
+	socklen_t len = sizeof(err);
+
+	nc_watchdog(60);
+	c = sock_in("nc_a", IPPROTO_NETCHANNEL, 0);
+	assert_int_equal(connect_to(c, port), -ECONNREFUSED);
+	close(c);
+
+	c = sock_in("nc_a", IPPROTO_NETCHANNEL, SOCK_NONBLOCK);
+	assert_int_equal(connect_to(c, port), -EINPROGRESS);
+	p = (struct pollfd){ .fd = c, .events = POLLOUT };
+	assert_int_equal(poll(&p, 1, 20000), 1);
+	assert_true(p.revents & (POLLERR | POLLHUP));
+	assert_int_equal(getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	assert_int_equal(err, ECONNREFUSED);
+	close(c);
+	/* both tried TCP */
+	assert_int_equal(stat_of("fallback_no_host") +
+			 stat_of("fallback_no_listener"), n0 + 2);
+}
+
+/* net.netchannel.fallback = 0: a refused connect stays refused. */
+static void test_fallback_sysctl_off(void **state)
+{
+	uint16_t port = nc_next_port();
+	uint64_t n0 = stat_of("fallback_no_host");
+	int l, c;
+
+	nc_watchdog(60);
+	assert_int_equal(nc_sysctl_set("nc_a", "fallback", "0"), 0);
+	l = listen_in("nc_b", IPPROTO_TCP, port);
+	c = sock_in("nc_a", IPPROTO_NETCHANNEL, 0);
+	assert_int_equal(connect_to(c, port), -ECONNREFUSED);
+	assert_int_equal(stat_of("fallback_no_host"), n0);
+	close(c);
+	close(l);
+	assert_int_equal(nc_sysctl_set("nc_a", "fallback", "1"), 0);
+}
+
+/* A connect that is still falling back when the socket is closed. */
+static void test_fallback_close_pending(void **state)
+{
+	uint16_t port = nc_next_port();
+	int l, c, i;
+
+	nc_watchdog(60);
+	l = listen_in("nc_b", IPPROTO_TCP, port);
+	for (i = 0; i < 20; i++) {
+		c = sock_in("nc_a", IPPROTO_NETCHANNEL, SOCK_NONBLOCK);
+		assert_int_equal(connect_to(c, port), -EINPROGRESS);
+		if (i & 1)
+			nc_sleep_ms(i);
+		close(c);
+	}
+	close(l);
+	/* every socket went, the half-made TCP ones with them */
+	{
+		const char *ns[] = { "nc_a" };
+		long left = -1;
+
+		nc_sockets_wait(ns, 1, &left, 20000);
+		assert_int_equal(left, 0);
+	}
+}
+
+/*
+ * A NetChannel listener takes a plain TCP client and a NetChannel client
+ * on the same port at the same time; poll() wakes for the TCP one.
+ */
+static void test_listener_takes_tcp(void **state)
+{
+	uint16_t port = nc_next_port();
+	uint64_t n0 = stat_b("fallback_accepted");
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	int l, t, n, s1, s2, st, sn;
+
+	nc_watchdog(120);
+	l = listen_in("nc_b", IPPROTO_NETCHANNEL, port);
+	t = sock_in("nc_a", IPPROTO_TCP, 0);
+	assert_int_equal(connect_to(t, port), 0);
+	s1 = nc_accept_timeout(l, 10000);	/* poll()s first */
+	assert_true(s1 >= 0);
+	assert_int_equal(proto_of(s1), IPPROTO_TCP);
+	assert_int_equal(stat_b("fallback_accepted"), n0 + 1);
+	n = sock_in("nc_a", IPPROTO_NETCHANNEL, 0);
+	assert_int_equal(connect_to(n, port), 0);
+	assert_int_equal(proto_of(n), IPPROTO_NETCHANNEL);
+	s2 = accept4(l, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+	assert_true(s2 >= 0);
+	assert_int_equal(proto_of(s2), IPPROTO_NETCHANNEL);
+	assert_int_equal(peer.sin_addr.s_addr, inet_addr("10.99.0.1"));
+	st = proto_of(s1) == IPPROTO_TCP ? s1 : s2;
+	sn = st == s1 ? s2 : s1;
+	exchange(t, st);
+	exchange(n, sn);
+	close(t);
+	close(n);
+	close(s1);
+	close(s2);
+	close(l);
+}
+
+/* A port the user chose that a TCP listener has: listen() says so. */
+static void test_listener_port_taken(void **state)
+{
+	uint16_t port = nc_next_port();
+	struct sockaddr_in sin = nc_sin(NULL, port);
+	int t, l;
+
+	nc_watchdog(30);
+	t = listen_in("nc_b", IPPROTO_TCP, port);
+	l = sock_in("nc_b", IPPROTO_NETCHANNEL, 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(l, 4), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	close(l);
+	close(t);
+}
+
+static int fallback_cleanup(void **state)
+{
+	nc_sysctl_set("nc_a", "fallback", "1");
+	return nc_test_cleanup(state);
+}
+
+#define T(f) cmocka_unit_test_teardown(f, fallback_cleanup)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_fallback_no_host),
+		T(test_fallback_no_listener),
+		T(test_fallback_nonblocking_epoll),
+		T(test_fallback_refused),
+		T(test_fallback_sysctl_off),
+		T(test_fallback_close_pending),
+		T(test_listener_takes_tcp),
+		T(test_listener_port_taken),
+	};
+
+	if (nc_proto_tcp()) {
+		fprintf(stderr, "test_fallback: needs the module (NC_PROTO=tcp given)\n");
+		return 1;
+	}
+	return cmocka_run_group_tests_name("fallback", tests, nc_group_setup,
+					   nc_group_teardown);
+}
