@@ -21,7 +21,12 @@ read -r -a MODULES <<< "${NC_VM_MODULES:-veth sch_tbf}"
 # the host too.
 HOST_TOOLS=(/usr/sbin/bpftool=/usr/sbin/bpftool /sbin/ip=/bin/ip /sbin/tc=/sbin/tc
 	/bin/sh=/bin/dash /bin/bash=/bin/bash /usr/bin/timeout=/usr/bin/timeout
-	/usr/bin/env=/usr/bin/env /usr/bin/xargs=/usr/bin/xargs /usr/bin/nice=/usr/bin/nice)
+	/usr/bin/env=/usr/bin/env /usr/bin/xargs=/usr/bin/xargs /usr/bin/nice=/usr/bin/nice
+	# the unmodified programs of test_programs (scripts/deps.sh)
+	/usr/sbin/nginx=/usr/sbin/nginx /usr/bin/curl=/usr/bin/curl /usr/bin/wrk=/usr/bin/wrk
+	/usr/bin/socat=/usr/bin/socat /usr/bin/redis-server=/usr/bin/redis-server
+	/usr/bin/redis-cli=/usr/bin/redis-cli /usr/bin/redis-benchmark=/usr/bin/redis-benchmark
+	/usr/bin/iperf3=/usr/bin/iperf3)
 # Taint bits that are fine: 4096 (O, out-of-tree module), 8192 (E, unsigned module).
 TAINT_OK_MASK=$((4096 | 8192))
 SPLAT_RE='Oops|BUG:|WARNING:|------------\[ cut here \]|lockdep|possible circular locking|possible recursive locking|INFO: task .* blocked|refcount_t:|KASAN|UBSAN|general protection fault|Kernel panic|kmemleak|RCU stall|rcu.*detected stall|soft lockup|list_(add|del) corruption|ODEBUG:|Not enough bytes to eat'
