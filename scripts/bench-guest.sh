@@ -175,6 +175,8 @@ perf() {
 	case $proto in
 	tcp) ;;
 	mptcp) port=$PORT_MP ;;
+	# a NetChannel socket to the TCP server: it falls back to TCP
+	fallback) proto=netchannel ;;
 	*) port=$PORT_NC lport=$PORT_NC_L ;;
 	esac
 	[ "${1:-}" != mix ] || lp=(--lapp-port "$lport")
@@ -336,6 +338,19 @@ else
 	na bulk.mptcp "$LAST_ERR"
 	na rr.mptcp "$LAST_ERR"
 fi
+
+# Fallback: what a NetChannel socket costs once it has become TCP (the TCP
+# server's port has no NetChannel listener, so the connect falls back).
+say "fallback: NetChannel sockets to the TCP server (they become TCP)"
+fbn() { on_a awk '/^fallback_no_(host|listener):/ { n += $2 } END { print n + 0 }' \
+	/proc/net/netchannel/stats 2> /dev/null || echo 0; }
+fb0=$(fbn)
+perf bulk_fallback fallback bulk --seconds "$SECS"
+perf rr_fallback fallback "${rr_args[@]}"
+take fbbulk.nc bulk_fallback throughput_bps 1e-9
+take fbrr.nc rr_fallback rate_rps
+log "connects that fell back meanwhile: $(( $(fbn) - fb0 )) (2 expected)"
+[ $(( $(fbn) - fb0 )) -ge 2 ] || NOTE[fallback_bulk]="the connects did not fall back"
 
 say "L-app alone (${SIZE} B rr every ${INTERVAL} us)"
 for p in tcp netchannel; do
@@ -845,6 +860,8 @@ for n in $CHANNELS; do
 done
 row bulk_mptcp bulk "bulk throughput, 1 socket, default channels" Gbit/s higher "MPTCP, 2 subflows" bulk.mptcp
 row rr_mptcp rr "rr rate, ${SIZE} B, 1 socket" req/s higher "MPTCP, 2 subflows" rr.mptcp
+row fallback_bulk fbbulk "bulk throughput, a fallback socket (NetChannel to a TCP server)" Gbit/s higher TCP bulk.tcp
+row fallback_rr fbrr "rr rate, ${SIZE} B, a fallback socket" req/s higher TCP rr.tcp
 row cpu_per_byte cpub "CPU per byte, bulk (busy CPU-s per GB, whole guest)" s/GB lower
 row rr_rate rr "rr rate, ${SIZE} B, 1 socket" req/s higher
 row lapp_alone_p99 alone99 "L-app p99, alone" us lower
