@@ -107,12 +107,6 @@ void die_usage(const char *fmt, ...);
 void vlog(const char *fmt, ...);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);
-/* TCP or MPTCP: TCP_NODELAY applies. */
-static inline bool proto_tcp_like(void)
-{
-	return o.proto == IPPROTO_TCP || o.proto == IPPROTO_MPTCP;
-}
-
 /* "tcp", "netchannel", "mptcp" or "protoN" (a static buffer for the last). */
 const char *proto_name(int proto);
 /* "bulk", "rr" or "mix". */

@@ -156,7 +156,8 @@ int client_connect(int kind, uint32_t msg_size, uint32_t nconns,
 	fd = new_socket(err, len);
 	if (fd < 0)
 		return -1;
-	if (o.nodelay && proto_tcp_like() && kind == NCP_ECHO)
+	/* NetChannel keeps it too, and a socket that falls back is TCP with it */
+	if (o.nodelay && kind == NCP_ECHO)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		errf(err, len, "connect %s:%d (%s): %s", o.addr, o.port, proto_name(o.proto),

@@ -235,7 +235,7 @@ int server_main(void)
 		}
 		if (set_timeouts(fd))
 			vlog("setsockopt timeouts on an accepted socket: %s", strerror(errno));
-		if (o.nodelay && proto_tcp_like())
+		if (o.nodelay)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		sc = calloc(1, sizeof(*sc));
 		if (!sc) {
