@@ -95,4 +95,14 @@ static __always_inline u16 netsched_local_port(const struct netsched_sock *sk)
 	return bpf_ntohs(sk->local_port);
 }
 
+/*
+ * Is @sk's peer an IPv4 host, whatever the socket's family (an AF_INET6
+ * socket may reach one v4-mapped)? Its address is then also peer_addr.
+ */
+static __always_inline bool netsched_peer_is_v4(const struct netsched_sock *sk)
+{
+	return !sk->peer_addr6[0] && !sk->peer_addr6[1] &&
+	       sk->peer_addr6[2] == bpf_htonl(0xffff);
+}
+
 #endif /* __NETCHANNEL_BPF_H */

@@ -286,16 +286,19 @@ static void nc_chan_reap_pending(struct nc_net *nn)
 void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
 			 const char *fmt, ...)
 {
-	struct inet_sock *inet = inet_sk(ch->sock->sk);
+	char from[NC_ADDR_STRLEN];
 	struct va_format vaf;
+	struct in6_addr a;
 	va_list args;
 
 	nc_stat_inc(ch->nn, why);
+	nc_sk_remote_addr(ch->sock->sk, &a);
+	nc_addr_fmt(from, sizeof(from), &a, inet_sk(ch->sock->sk)->inet_dport);
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	net_warn_ratelimited("netchannel: channel from %pI4:%u: %pV; resetting it\n",
-			     &inet->inet_daddr, ntohs(inet->inet_dport), &vaf);
+	net_warn_ratelimited("netchannel: channel from %s: %pV; resetting it\n",
+			     from, &vaf);
 	va_end(args);
 
 	nc_stat_inc(ch->nn, NC_STAT_CHANNELS_RESET);
@@ -359,12 +362,16 @@ static void nc_accept_workfn(struct work_struct *work)
 	mutex_unlock(&nn->lock);
 }
 
+/*
+ * The channel listener: one dual-stack socket on [::]:port, so IPv4 hosts
+ * come in v4-mapped, as peers are known (nc_addr.c); an IPv4 one on
+ * 0.0.0.0:port where IPv6 is off (ipv6.disable=1).
+ */
 int nc_net_listen_start(struct nc_net *nn)
 {
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_ANY),
-	};
+	__be16 port = htons(READ_ONCE(nn->port));
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = port };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = port };
 	struct socket *sock;
 	int err;
 
@@ -373,13 +380,21 @@ int nc_net_listen_start(struct nc_net *nn)
 		err = nn->dying ? -ENETDOWN : 0;
 		goto out;
 	}
-	err = sock_create_kern(nn->net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+	err = sock_create_kern(nn->net, AF_INET6, SOCK_STREAM, IPPROTO_TCP,
 			       &sock);
+	if (err == -EAFNOSUPPORT)
+		err = sock_create_kern(nn->net, AF_INET, SOCK_STREAM,
+				       IPPROTO_TCP, &sock);
 	if (err)
 		goto out;
 	sock_set_reuseaddr(sock->sk);
-	sin.sin_port = htons(READ_ONCE(nn->port));
-	err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+	if (sock->sk->sk_family == AF_INET6) {
+		/* both families, whatever net.ipv6.bindv6only says */
+		sock->sk->sk_ipv6only = false;
+		err = kernel_bind(sock, (struct sockaddr *)&sin6, sizeof(sin6));
+	} else {
+		err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+	}
 	if (!err)
 		err = kernel_listen(sock, 128);
 	if (err) {
@@ -414,7 +429,12 @@ int nc_proc_channels_show(struct seq_file *seq, void *v)
 	mutex_lock(&nn->lock);
 	list_for_each_entry(peer, &nn->peers, node) {
 		static const char *const states[] = { "conn", "ready", "dead" };
+		char addr[NC_ADDR_STRLEN];
 
+		if (nc_addr_v4(&peer->addr))
+			snprintf(addr, sizeof(addr), "%pI4", &peer->addr.s6_addr32[3]);
+		else
+			snprintf(addr, sizeof(addr), "%pI6c", &peer->addr);
 		spin_lock_bh(&peer->lock);
 		for (i = 0; i < peer->nr; i++) {
 			struct nc_channel *ch = peer->ch[i];
@@ -422,8 +442,8 @@ int nc_proc_channels_show(struct seq_file *seq, void *v)
 			if (!ch)
 				continue;
 			/* the dql's counts are racy reads: a snapshot */
-			seq_printf(seq, "%-15pI4 %016llx %-9s %-6s %2d %3d %-10lld %-10lld %-12lld %-12lld %5u %-8u %-8u %u\n",
-				   &peer->addr, peer->group,
+			seq_printf(seq, "%-15s %016llx %-9s %-6s %2d %3d %-10lld %-10lld %-12lld %-12lld %5u %-8u %-8u %u\n",
+				   addr, peer->group,
 				   peer->initiator ? "initiator" : "acceptor",
 				   states[peer->state], i, ch->cpu,
 				   READ_ONCE(ch->frames_tx),

@@ -65,7 +65,8 @@ int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
 		       const void *payload);
 
 /* nc_peer.c */
-struct nc_peer *nc_peer_alloc(struct nc_net *nn, __be32 addr, u64 group,
+struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
+			      u64 group,
 			      int nr, bool initiator);
 void nc_peer_route_workfn(struct work_struct *work);
 

@@ -27,7 +27,8 @@
  * file runs. The TCP socket's callbacks find the NetChannel socket
  * through sk_user_data under sk_callback_lock, which nc_fb_release()
  * clears before the NetChannel socket goes. The two sockets' locks (one
- * lockdep class: both are AF_INET) never nest. TCP sockets made here hold
+ * lockdep class: both are of the same family) never nest. The TCP socket
+ * is of the NetChannel socket's family, with its IPV6_V6ONLY. TCP sockets made here hold
  * their namespace, as user sockets do: they may outlive the file in
  * TIME_WAIT or FIN_WAIT.
  */
@@ -135,14 +136,16 @@ static int nc_fb_socket(struct sock *sk, bool bind, struct socket **res)
 	struct sock *ssk;
 	int err;
 
-	err = sock_create_kern(sock_net(sk), AF_INET, SOCK_STREAM, IPPROTO_TCP,
-			       &sock);
+	err = sock_create_kern(sock_net(sk), sk->sk_family, SOCK_STREAM,
+			       IPPROTO_TCP, &sock);
 	if (err)
 		return err == -ENFILE ? -ENOBUFS : err;
 	ssk = sock->sk;
 	sk_net_refcnt_upgrade(ssk);
 
 	lock_sock(ssk);
+	if (sk->sk_family == AF_INET6)
+		ssk->sk_ipv6only = sk->sk_ipv6only;
 	ssk->sk_reuse = sk->sk_reuse;
 	sock_valbool_flag(ssk, SOCK_KEEPOPEN, sock_flag(sk, SOCK_KEEPOPEN));
 	sock_valbool_flag(ssk, SOCK_LINGER, sock_flag(sk, SOCK_LINGER));
@@ -184,14 +187,15 @@ static int nc_fb_socket(struct sock *sk, bool bind, struct socket **res)
 
 	if (bind &&
 	    (sk->sk_userlocks & (SOCK_BINDADDR_LOCK | SOCK_BINDPORT_LOCK))) {
-		struct sockaddr_in sin = {
-			.sin_family = AF_INET,
-			.sin_addr.s_addr = nsk->inet.inet_rcv_saddr,
-			.sin_port = sk->sk_userlocks & SOCK_BINDPORT_LOCK ?
-				    nsk->inet.inet_sport : 0,
-		};
+		struct sockaddr_storage sa;
+		struct in6_addr a;
+		int len;
 
-		err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+		nc_sk_bound_addr(sk, &a);
+		len = nc_addr_sockaddr(&a, sk->sk_userlocks & SOCK_BINDPORT_LOCK ?
+				       nsk->inet.inet_sport : 0,
+				       sk->sk_family, &sa);
+		err = kernel_bind(sock, (struct sockaddr *)&sa, len);
 		if (err)
 			goto err;
 	}
@@ -228,17 +232,16 @@ static void nc_fb_connect_workfn(struct work_struct *work)
 {
 	struct nc_sock *nsk = container_of(work, struct nc_sock, fb_work);
 	struct sock *sk = &nsk->inet.sk;
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = nsk->inet.inet_daddr,
-		.sin_port = nsk->inet.inet_dport,
-	};
 	struct socket *sock = NULL;
-	int err;
+	struct sockaddr_storage sa;
+	struct in6_addr a;
+	int err, len;
 
+	nc_sk_remote_addr(sk, &a);
+	len = nc_addr_sockaddr(&a, nsk->inet.inet_dport, sk->sk_family, &sa);
 	err = nc_fb_socket(sk, true, &sock);
 	if (!err) {
-		err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin),
+		err = kernel_connect(sock, (struct sockaddr *)&sa, len,
 				     O_NONBLOCK);
 		if (err == -EINPROGRESS)
 			err = 0;
@@ -316,13 +319,10 @@ int nc_fb_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 int nc_fb_bind(struct nc_sock *nsk, struct socket **res)
 {
 	struct sock *sk = &nsk->inet.sk;
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = nsk->inet.inet_rcv_saddr,
-		.sin_port = nsk->inet.inet_sport,
-	};
+	struct sockaddr_storage sa;
 	struct socket *sock;
-	int err;
+	struct in6_addr a;
+	int err, len;
 
 	*res = NULL;
 	if (!READ_ONCE(nsk->nn->fallback))
@@ -330,7 +330,9 @@ int nc_fb_bind(struct nc_sock *nsk, struct socket **res)
 	err = nc_fb_socket(sk, false, &sock);
 	if (err)
 		return err;
-	err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+	nc_sk_bound_addr(sk, &a);
+	len = nc_addr_sockaddr(&a, nsk->inet.inet_sport, sk->sk_family, &sa);
+	err = kernel_bind(sock, (struct sockaddr *)&sa, len);
 	if (err) {
 		sock_release(sock);
 		return sk->sk_userlocks & SOCK_BINDPORT_LOCK ? err : 0;

@@ -17,12 +17,12 @@ static void nc_chan_rx_hello(struct nc_channel *ch, const struct nc_frame *f,
 {
 	u32 idx = NC_HELLO_ARG_IDX(f->arg), nr = NC_HELLO_ARG_NCHAN(f->arg);
 	struct nc_net *nn = ch->nn;
-	struct sockaddr_in sin = {};
+	struct in6_addr addr;
 	struct nc_peer *peer;
 	u64 group;
 
 	if (nc_hello_decode(skb->data, skb->len, &group) ||
-	    kernel_getpeername(ch->sock, (struct sockaddr *)&sin) < 0) {
+	    nc_socket_addr(ch->sock, &addr, false)) {
 		nc_chan_proto_error(ch, NC_STAT_ERR_HELLO, "bad HELLO payload");
 		return;
 	}
@@ -33,10 +33,10 @@ static void nc_chan_rx_hello(struct nc_channel *ch, const struct nc_frame *f,
 	}
 	list_for_each_entry(peer, &nn->peers, node)
 		if (!peer->initiator && peer->group == group &&
-		    peer->addr == sin.sin_addr.s_addr &&
+		    ipv6_addr_equal(&peer->addr, &addr) &&
 		    READ_ONCE(peer->state) != NC_PEER_DEAD)
 			goto found;
-	peer = nc_peer_alloc(nn, sin.sin_addr.s_addr, group, nr, false);
+	peer = nc_peer_alloc(nn, &addr, group, nr, false);
 	if (!peer) {
 		mutex_unlock(&nn->lock);
 		/* not the peer's fault, but its HELLO is lost: it reconnects */
@@ -58,7 +58,7 @@ found:
 	WRITE_ONCE(ch->peer, peer);	/* HELLO done: see struct nc_channel */
 	peer->ch[idx] = ch;
 	spin_unlock_bh(&peer->lock);
-	trace_nc_channel(peer->addr, idx, 0);
+	trace_nc_channel(&peer->addr, idx, 0);
 	mutex_unlock(&nn->lock);
 }
 

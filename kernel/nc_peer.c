@@ -42,8 +42,8 @@ static void nc_peer_destroy_workfn(struct work_struct *work);
 static void nc_peer_connect_workfn(struct work_struct *work);
 
 /* A new peer, on nn->peers with the list's reference; under nn->lock. */
-struct nc_peer *nc_peer_alloc(struct nc_net *nn, __be32 addr, u64 group,
-			      int nr, bool initiator)
+struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
+			      u64 group, int nr, bool initiator)
 {
 	struct nc_peer *peer = kzalloc(sizeof(*peer), GFP_KERNEL);
 
@@ -52,7 +52,7 @@ struct nc_peer *nc_peer_alloc(struct nc_net *nn, __be32 addr, u64 group,
 		return NULL;
 	peer->nn = nn;
 	refcount_set(&peer->ref, 1);
-	peer->addr = addr;
+	peer->addr = *addr;
 	peer->group = group;
 	peer->initiator = initiator;
 	peer->nr = nr;
@@ -112,7 +112,7 @@ void nc_peer_kill(struct nc_peer *peer, int err)
 	for (i = 0; i < peer->nr; i++)
 		if (peer->ch[i]) {
 			atomic_set(&peer->ch[i]->dead, 1);
-			trace_nc_channel(peer->addr, i, err);
+			trace_nc_channel(&peer->addr, i, err);
 		}
 	spin_unlock_bh(&peer->lock);
 	nc_stat_inc(peer->nn, NC_STAT_PEERS_FAILED);
@@ -180,16 +180,15 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 {
 	struct nc_peer *peer = container_of(work, struct nc_peer, connect_work);
 	struct nc_net *nn = peer->nn;
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = peer->addr,
-		.sin_port = htons(READ_ONCE(nn->port)),
-	};
+	struct sockaddr_storage sa;
 	struct nc_channel *ch;
 	struct socket *sock;
 	struct nc_sock *nsk;
-	int i, err = 0;
+	int i, len, err = 0;
 
+	/* an IPv4 host's channels are IPv4 sockets, an IPv6 host's IPv6 */
+	len = nc_addr_sockaddr(&peer->addr, htons(READ_ONCE(nn->port)),
+			       AF_UNSPEC, &sa);
 	for (i = 0; i < peer->nr; i++) {
 		u8 hello[NC_HELLO_PAYLOAD_LEN];
 		struct nc_frame f = {
@@ -199,7 +198,7 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 
 		if (READ_ONCE(peer->state) == NC_PEER_DEAD)
 			return;
-		err = sock_create_kern(nn->net, AF_INET, SOCK_STREAM,
+		err = sock_create_kern(nn->net, sa.ss_family, SOCK_STREAM,
 				       IPPROTO_TCP, &sock);
 		/*
 		 * No socket for a channel (out of memory or of inodes:
@@ -211,7 +210,7 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 			break;
 		}
 		tcp_sock_set_syncnt(sock->sk, 3);
-		err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
+		err = kernel_connect(sock, (struct sockaddr *)&sa, len, 0);
 		if (err) {
 			sock_release(sock);
 			break;
@@ -234,7 +233,7 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 		spin_lock_bh(&peer->lock);
 		peer->ch[i] = ch;
 		spin_unlock_bh(&peer->lock);
-		trace_nc_channel(peer->addr, i, 0);
+		trace_nc_channel(&peer->addr, i, 0);
 		nc_stat_inc(nn, NC_STAT_CHANNELS_OPEN);
 		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
 	}
@@ -263,7 +262,7 @@ static void nc_peer_connect_workfn(struct work_struct *work)
  * The channel group this host uses towards @addr, connected on first use.
  * Returns a reference, or an ERR_PTR.
  */
-struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr)
+struct nc_peer *nc_peer_connect(struct nc_net *nn, const struct in6_addr *addr)
 {
 	struct nc_peer *peer;
 
@@ -273,7 +272,7 @@ struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr)
 		goto out;
 	}
 	list_for_each_entry(peer, &nn->peers, node) {
-		if (peer->initiator && peer->addr == addr &&
+		if (peer->initiator && ipv6_addr_equal(&peer->addr, addr) &&
 		    READ_ONCE(peer->state) != NC_PEER_DEAD) {
 			refcount_inc(&peer->ref);
 			goto out;
@@ -349,18 +348,11 @@ void nc_peer_route_workfn(struct work_struct *work)
 {
 	struct nc_net *nn = container_of(work, struct nc_net, route_work);
 	struct nc_peer *peer;
-	struct rtable *rt;
 
 	mutex_lock(&nn->lock);
-	list_for_each_entry(peer, &nn->peers, node) {
-		rt = ip_route_output(nn->net, peer->addr, 0, 0, 0,
-				     RT_SCOPE_UNIVERSE);
-		if (IS_ERR(rt)) {
+	list_for_each_entry(peer, &nn->peers, node)
+		if (!nc_addr_routable(nn->net, &peer->addr))
 			nc_peer_kill(peer, ECONNRESET);
-			continue;
-		}
-		ip_rt_put(rt);
-	}
 	mutex_unlock(&nn->lock);
 }
 

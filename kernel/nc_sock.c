@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VNS: the NetChannel virtual socket, socket(AF_INET, SOCK_STREAM, 253).
+ * VNS: the NetChannel virtual socket, socket(AF_INET or AF_INET6,
+ * SOCK_STREAM, 253).
  * This file holds the socket's life and its connection: creation, bind,
  * listen, connect and accept, shutdown and close, /proc. The rest of the
  * layer:
@@ -10,8 +11,14 @@
  *	nc_sockopt.c	the TCP-level options
  *	nc_vns.c	the copy workers that recvmsg() and sendmsg() use
  *
- * The protocol is registered with inet_register_protosw() as SCTP and MPTCP
- * do, so inet_create() allocates our struct nc_sock. sk_alloc() takes a
+ * The protocol is registered with inet_register_protosw() and
+ * inet6_register_protosw() as SCTP and MPTCP do, so inet_create() and
+ * inet6_create() allocate our struct nc_sock (struct nc6_sock for
+ * AF_INET6, with the ipv6_pinfo after it). The two families differ only
+ * in where a socket keeps its addresses (nc_addr.c) and in what bind() and
+ * connect() accept: a peer is an IPv4 or an IPv6 host, and an AF_INET6
+ * socket reaches IPv4 hosts through v4-mapped addresses unless
+ * IPV6_V6ONLY is set. sk_alloc() takes a
  * reference on this module for every socket: the module cannot be unloaded
  * while a virtual socket exists (rmmod fails with EBUSY).
  *
@@ -38,8 +45,10 @@
 #include <linux/swap.h>
 #include <linux/sysctl.h>
 #include <asm/ioctls.h>
+#include <net/addrconf.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/protocol.h>
 #include <net/route.h>
 #include <net/sock.h>
@@ -52,6 +61,13 @@
 #define NC_LINGER_TIMEOUT	(60 * HZ)
 
 static struct proto nc_prot;
+static struct proto nc_v6_prot;
+
+/* an AF_INET6 socket, as MPTCP's mptcp6_sock */
+struct nc6_sock {
+	struct nc_sock nsk;
+	struct ipv6_pinfo np;
+};
 
 /*
  * The protocol's memory, as TCP's (net.ipv4.tcp_mem) and SCTP's: the
@@ -151,6 +167,7 @@ static int nc_sock_setup(struct sock *sk, u64 cgroup_id)
 	nsk->sched.cgroup_id = cgroup_id;
 	nsk->sched.netns_cookie = net->net_cookie;
 	nsk->sched.weight = NETSCHED_WEIGHT_DFL;
+	nsk->sched.family = sk->sk_family;
 	atomic_inc(&nn->nr_socks);
 	nc_sched_sock_attach(nsk);
 	return 0;
@@ -244,7 +261,10 @@ static void nc_sock_destruct(struct sock *sk)
 	if (nsk->peer)
 		nc_peer_put(nsk->peer);
 	sk_sockets_allocated_dec(sk);
-	inet_sock_destruct(sk);
+	if (sk->sk_family == AF_INET6)
+		inet6_sock_destruct(sk);
+	else
+		inet_sock_destruct(sk);
 }
 
 /* the frame type each of a socket's control slots carries */
@@ -401,6 +421,15 @@ static void nc_sock_queue_fin(struct nc_sock *nsk)
 	nc_peer_kick(peer, nsk);
 }
 
+/* What the policy sees of the peer (struct netsched_sock). */
+static void nc_sock_set_sched_peer(struct nc_sock *nsk,
+				   const struct in6_addr *a, __be16 port)
+{
+	nsk->sched.peer_addr = nc_addr_v4(a) ? a->s6_addr32[3] : 0;
+	memcpy(nsk->sched.peer_addr6, a, sizeof(nsk->sched.peer_addr6));
+	nsk->sched.peer_port = port;
+}
+
 /* ---- connections from and to the peer (the receive work) --------------- */
 
 static void nc_sock_refuse(struct nc_channel *ch, const struct nc_frame *f)
@@ -413,14 +442,49 @@ static void nc_sock_refuse(struct nc_channel *ch, const struct nc_frame *f)
 	nc_chan_send_ctrl(ch, &r);
 }
 
+/*
+ * May listener @lsk take a connection from @peer? As TCP's listeners: an
+ * AF_INET one takes IPv4 hosts, an AF_INET6 one IPv6 hosts and, unless
+ * IPV6_V6ONLY, IPv4 ones.
+ */
+static bool nc_listener_takes(const struct sock *lsk,
+			      const struct nc_peer *peer)
+{
+	if (lsk->sk_family == AF_INET)
+		return nc_addr_v4(&peer->addr);
+	return !nc_addr_v4(&peer->addr) || !ipv6_only_sock(lsk);
+}
+
+/* A child of @lsk, of its family: what inet_create()/inet6_create() do. */
+static struct sock *nc_sock_alloc_child(const struct sock *lsk)
+{
+	struct ipv6_pinfo *np;
+	struct sock *sk;
+
+	sk = sk_alloc(sock_net(lsk), lsk->sk_family, GFP_KERNEL, lsk->sk_prot,
+		      0);
+	if (!sk)
+		return NULL;
+	sock_init_data(NULL, sk);
+	if (sk->sk_family == AF_INET6) {
+		np = &container_of(nc_sk(sk), struct nc6_sock, nsk)->np;
+		inet_sk(sk)->pinet6 = np;
+		np->hop_limit = -1;
+		np->mcast_hops = IPV6_DEFAULT_MCASTHOPS;
+		np->pmtudisc = IPV6_PMTUDISC_WANT;
+		sk->sk_ipv6only = lsk->sk_ipv6only;
+	}
+	return sk;
+}
+
 /* OPEN: a connection request for a listener on this host. */
 void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 {
 	u16 dport = NC_OPEN_ARG_DPORT(f->arg), sport = NC_OPEN_ARG_SPORT(f->arg);
 	struct nc_net *nn = ch->nn;
 	struct nc_peer *peer = ch->peer;
-	struct sockaddr_in local = {};
 	struct nc_sock *lnsk, *nsk;
+	struct in6_addr local;
 	struct sock *lsk, *sk;
 	bool queued = false;
 
@@ -435,13 +499,13 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 	}
 	lsk = &lnsk->inet.sk;
 	if (READ_ONCE(lsk->sk_state) != TCP_LISTEN ||
+	    !nc_listener_takes(lsk, peer) ||
 	    READ_ONCE(lnsk->nr_accept) >= READ_ONCE(lsk->sk_max_ack_backlog))
 		goto refuse;
 
-	sk = sk_alloc(sock_net(lsk), PF_INET, GFP_KERNEL, &nc_prot, 0);
+	sk = nc_sock_alloc_child(lsk);
 	if (!sk)
 		goto refuse;
-	sock_init_data(NULL, sk);
 	/* what TCP's child has of its listener (sk_clone_lock()) */
 	sk->sk_type = lsk->sk_type;
 	sk->sk_protocol = IPPROTO_NETCHANNEL;
@@ -465,15 +529,14 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f)
 		sk_free(sk);
 		goto refuse;
 	}
-	kernel_getsockname(ch->sock, (struct sockaddr *)&local);
-	nsk->inet.inet_saddr = local.sin_addr.s_addr;
-	nsk->inet.inet_rcv_saddr = local.sin_addr.s_addr;
+	if (nc_socket_addr(ch->sock, &local, true))
+		local = in6addr_any;
+	nc_sk_set_local(sk, &local, true);
 	nsk->inet.inet_sport = htons(dport);
 	nsk->inet.inet_num = dport;
-	nsk->inet.inet_daddr = peer->addr;
+	nc_sk_set_remote(sk, &peer->addr);
 	nsk->inet.inet_dport = htons(sport);
-	nsk->sched.peer_addr = peer->addr;
-	nsk->sched.peer_port = htons(sport);
+	nc_sock_set_sched_peer(nsk, &peer->addr, htons(sport));
 	nsk->sched.local_port = htons(dport);
 	nsk->remote_id = f->src_id;
 	nsk->home = ch;
@@ -523,7 +586,7 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 {
 	struct sock *sk = &nsk->inet.sk;
 	struct nc_peer *peer = nsk->peer;
-	struct sockaddr_in local = {};
+	struct in6_addr local;
 	struct nc_frame f = {
 		.type = NC_FT_OPEN, .src_id = nsk->id,
 		.arg = NC_OPEN_ARG(ntohs(nsk->inet.inet_dport),
@@ -547,8 +610,8 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 	}
 	if (nsk->home != home)
 		return;		/* closed meanwhile */
-	kernel_getsockname(home->sock, (struct sockaddr *)&local);
-	WRITE_ONCE(nsk->inet.inet_saddr, local.sin_addr.s_addr);
+	if (!nc_socket_addr(home->sock, &local, true))
+		nc_sk_set_local(sk, &local, false);
 	nc_chan_queue_ctrl(home, &nsk->ctrl[NC_CTRL_OPEN], &f);
 }
 
@@ -580,25 +643,79 @@ static int nc_port_claim(struct nc_sock *nsk, u16 port)
 	return 0;
 }
 
+/*
+ * The address of a bind() or connect() on @sk, as hosts are known (IPv4
+ * ones v4-mapped), and its port; the errors are TCP's. Link-local IPv6
+ * addresses need a scope (an interface), which channels do not carry:
+ * they are refused with EINVAL, what TCP says when the scope is missing.
+ */
+static int nc_sock_addr(struct sock *sk, struct sockaddr *uaddr, int addr_len,
+			bool connect, struct in6_addr *a, __be16 *port)
+{
+	DECLARE_SOCKADDR(struct sockaddr_in6 *, sin6, uaddr);
+	DECLARE_SOCKADDR(struct sockaddr_in *, sin, uaddr);
+	int type;
+
+	if (sk->sk_family == AF_INET) {
+		if (addr_len < sizeof(*sin))
+			return -EINVAL;
+		/* as inet_bind(): AF_UNSPEC with INADDR_ANY is AF_INET */
+		if (sin->sin_family != AF_INET &&
+		    (connect || sin->sin_family != AF_UNSPEC ||
+		     sin->sin_addr.s_addr != htonl(INADDR_ANY)))
+			return -EAFNOSUPPORT;
+		ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, a);
+		*port = sin->sin_port;
+		return 0;
+	}
+	if (addr_len < SIN6_LEN_RFC2133)
+		return -EINVAL;
+	if (sin6->sin6_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	type = ipv6_addr_type(&sin6->sin6_addr);
+	if (type == IPV6_ADDR_MAPPED && ipv6_only_sock(sk))
+		return connect ? -ENETUNREACH : -EINVAL;
+	if (type & IPV6_ADDR_MULTICAST)
+		return connect ? -ENETUNREACH : -EINVAL;
+	if (__ipv6_addr_needs_scope_id(type))
+		return -EINVAL;
+	*a = sin6->sin6_addr;
+	*port = sin6->sin6_port;
+	return 0;
+}
+
+/* Is @a (not any) an address of this host? The errors are TCP's. */
+static int nc_bind_addr_check(struct sock *sk, const struct in6_addr *a)
+{
+	struct net *net = sock_net(sk);
+
+	if (nc_addr_v4(a)) {
+		if (a->s6_addr32[3] != htonl(INADDR_ANY) &&
+		    inet_addr_type_table(net, a->s6_addr32[3],
+					 RT_TABLE_LOCAL) != RTN_LOCAL)
+			return -EADDRNOTAVAIL;
+		return 0;
+	}
+	if (ipv6_addr_any(a))
+		return 0;
+	return ipv6_chk_addr(net, a, NULL, 0) ? 0 : -EADDRNOTAVAIL;
+}
+
 static int nc_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 {
-	DECLARE_SOCKADDR(struct sockaddr_in *, sin, uaddr);
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
+	struct in6_addr a;
+	__be16 nport;
 	u16 port;
 	int err;
 
-	if (addr_len < sizeof(*sin))
-		return -EINVAL;
-	if (sin->sin_family != AF_INET &&
-	    !(sin->sin_family == AF_UNSPEC &&
-	      sin->sin_addr.s_addr == htonl(INADDR_ANY)))
-		return -EAFNOSUPPORT;
-	if (sin->sin_addr.s_addr != htonl(INADDR_ANY) &&
-	    inet_addr_type_table(sock_net(sk), sin->sin_addr.s_addr,
-				 RT_TABLE_LOCAL) != RTN_LOCAL)
-		return -EADDRNOTAVAIL;
-	port = ntohs(sin->sin_port);
+	err = nc_sock_addr(sk, uaddr, addr_len, false, &a, &nport);
+	if (!err)
+		err = nc_bind_addr_check(sk, &a);
+	if (err)
+		return err;
+	port = ntohs(nport);
 	if (port && inet_port_requires_bind_service(sock_net(sk), port) &&
 	    !ns_capable(sock_net(sk)->user_ns, CAP_NET_BIND_SERVICE))
 		return -EACCES;
@@ -611,10 +728,10 @@ static int nc_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	err = nc_port_claim(nsk, port);
 	if (err)
 		goto out;
-	nsk->inet.inet_rcv_saddr = sin->sin_addr.s_addr;
-	nsk->inet.inet_saddr = sin->sin_addr.s_addr;
+	nc_sk_set_local(sk, &a, true);
 	/* as inet_bind(): what the user chose (a fallback socket binds it) */
-	if (sin->sin_addr.s_addr != htonl(INADDR_ANY))
+	if (!ipv6_addr_any(&a) &&
+	    !(nc_addr_v4(&a) && a.s6_addr32[3] == htonl(INADDR_ANY)))
 		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
 	if (port)
 		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
@@ -819,11 +936,12 @@ out:
 static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 		      int addr_len, int flags)
 {
-	DECLARE_SOCKADDR(struct sockaddr_in *, sin, uaddr);
 	struct sock *sk = sock->sk;
 	struct nc_sock *nsk = nc_sk(sk);
+	struct in6_addr a, bound;
 	struct nc_peer *peer;
 	struct socket *fb;
+	__be16 port;
 	bool waiting;
 	long timeo;
 	int err;
@@ -831,12 +949,12 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 	fb = nc_fb(sk);
 	if (fb)
 		return nc_fb_connect(fb, uaddr, addr_len, flags);
-	if (addr_len < sizeof(*sin))
-		return -EINVAL;
-	if (sin->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	if (!sin->sin_port || ipv4_is_multicast(sin->sin_addr.s_addr) ||
-	    sin->sin_addr.s_addr == htonl(INADDR_BROADCAST))
+	err = nc_sock_addr(sk, uaddr, addr_len, true, &a, &port);
+	if (err)
+		return err;
+	if (!port ||
+	    (nc_addr_v4(&a) && (ipv4_is_multicast(a.s6_addr32[3]) ||
+				a.s6_addr32[3] == htonl(INADDR_BROADCAST))))
 		return -ENETUNREACH;
 
 	lock_sock(sk);
@@ -864,21 +982,25 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 	err = -EINVAL;
 	if (atomic_read(&nsk->unlinked))
 		goto out;
+	/* an address bound is of the family the connection is of */
+	err = -ENETUNREACH;
+	nc_sk_bound_addr(sk, &bound);
+	if (!ipv6_addr_any(&bound) && nc_addr_v4(&bound) != nc_addr_v4(&a))
+		goto out;
 	if (!nsk->bound) {
 		err = nc_port_claim(nsk, 0);
 		if (err)
 			goto out;
 	}
-	peer = nc_peer_connect(nsk->nn, sin->sin_addr.s_addr);
+	peer = nc_peer_connect(nsk->nn, &a);
 	if (IS_ERR(peer)) {
 		err = PTR_ERR(peer);
 		goto out;
 	}
 	nsk->peer = peer;
-	nsk->inet.inet_daddr = sin->sin_addr.s_addr;
-	nsk->inet.inet_dport = sin->sin_port;
-	nsk->sched.peer_addr = sin->sin_addr.s_addr;
-	nsk->sched.peer_port = sin->sin_port;
+	nc_sk_set_remote(sk, &a);
+	nsk->inet.inet_dport = port;
+	nc_sock_set_sched_peer(nsk, &a, port);
 	nc_sock_size_window(nsk);
 	inet_sk_set_state(sk, TCP_SYN_SENT);
 	sock->state = SS_CONNECTING;
@@ -1167,6 +1289,35 @@ static struct inet_protosw nc_protosw = {
 	.ops		= &nc_stream_ops,
 };
 
+/* AF_INET6: the same calls; the address ones are the family's own */
+static const struct proto_ops nc_v6_stream_ops = {
+	.family		= PF_INET6,
+	.owner		= THIS_MODULE,
+	.release	= inet6_release,
+	.bind		= nc_bind,
+	.connect	= nc_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= nc_accept,
+	.getname	= inet6_getname,
+	.poll		= nc_poll,
+	.ioctl		= nc_ioctl,
+	.listen		= nc_listen,
+	.shutdown	= nc_shutdown,
+	.setsockopt	= sock_common_setsockopt,
+	.getsockopt	= sock_common_getsockopt,
+	.sendmsg	= nc_sendmsg,
+	.recvmsg	= nc_recvmsg,
+	.splice_read	= nc_splice_read,
+	.mmap		= sock_no_mmap,
+};
+
+static struct inet_protosw nc_v6_protosw = {
+	.type		= SOCK_STREAM,
+	.protocol	= IPPROTO_NETCHANNEL,
+	.prot		= &nc_v6_prot,
+	.ops		= &nc_v6_stream_ops,
+};
+
 static const char *nc_state_str(int state)
 {
 	switch (state) {
@@ -1192,15 +1343,19 @@ int nc_proc_socks_show(struct seq_file *seq, void *v)
 	xa_for_each(&nn->socks, id, nsk) {
 		struct sock *sk = &nsk->inet.sk;
 		struct inet_sock *inet = &nsk->inet;
-
+		char local[NC_ADDR_STRLEN], remote[NC_ADDR_STRLEN];
 		u64 mask = READ_ONCE(nsk->chan_mask);
+		struct in6_addr a;
 
-		seq_printf(seq, "%-8u %-8u %-12s %15pI4:%-5u %15pI4:%-5u %-8u %-8u %-8lld %-8u %-5u %-6u ",
+		nc_sk_local_addr(sk, &a);
+		nc_addr_fmt(local, sizeof(local), &a, inet->inet_sport);
+		nc_sk_remote_addr(sk, &a);
+		nc_addr_fmt(remote, sizeof(remote), &a, inet->inet_dport);
+		seq_printf(seq, "%-8u %-8u %-12s %-21s %-21s %-8u %-8u %-8lld %-8u %-5u %-6u ",
 			   nsk->id, nsk->remote_id,
 			   nc_fb(sk) ? "TCP-FALLBACK" :
 			   nc_state_str(READ_ONCE(sk->sk_state)),
-			   &inet->inet_saddr, ntohs(inet->inet_sport),
-			   &inet->inet_daddr, ntohs(inet->inet_dport),
+			   local, remote,
 			   skb_queue_len_lockless(&sk->sk_receive_queue),
 			   skb_queue_len_lockless(&nsk->txq),
 			   READ_ONCE(nsk->snd_credit), nsk->rcv_window,
@@ -1239,9 +1394,25 @@ int nc_sock_register(void)
 	err = proto_register(&nc_prot, 1);
 	if (err)
 		goto err_sysctl;
+	/* as mptcp_proto_v6_init(): the same proto, with room for the pinfo */
+	nc_v6_prot = nc_prot;
+	strscpy(nc_v6_prot.name, "NETCHANNELv6", sizeof(nc_v6_prot.name));
+	nc_v6_prot.slab = NULL;
+	nc_v6_prot.obj_size = sizeof(struct nc6_sock);
+	nc_v6_prot.ipv6_pinfo_offset = offsetof(struct nc6_sock, np);
+	err = proto_register(&nc_v6_prot, 1);
+	if (err)
+		goto err_prot;
+	err = inet6_register_protosw(&nc_v6_protosw);
+	if (err)
+		goto err_prot6;
 	inet_register_protosw(&nc_protosw);
 	return 0;
 
+err_prot6:
+	proto_unregister(&nc_v6_prot);
+err_prot:
+	proto_unregister(&nc_prot);
 err_sysctl:
 	unregister_net_sysctl_table(nc_mem_sysctl_hdr);
 err_counter:
@@ -1252,6 +1423,8 @@ err_counter:
 void nc_sock_unregister(void)
 {
 	inet_unregister_protosw(&nc_protosw);
+	inet6_unregister_protosw(&nc_v6_protosw);
+	proto_unregister(&nc_v6_prot);
 	proto_unregister(&nc_prot);
 	unregister_net_sysctl_table(nc_mem_sysctl_hdr);
 	percpu_counter_destroy(&nc_sockets_allocated);

@@ -18,9 +18,13 @@
  *	TCP_MAXSEG	reads the home channel's mss
  *	anything else	ENOPROTOOPT, as TCP answers an unknown option
  *
- * Other levels than SOL_SOCKET (the core handles it) and SOL_TCP get
- * ENOPROTOOPT. Setting and reading run under the socket lock, which guards
- * nsk->opt.
+ * At SOL_IPV6, an AF_INET6 socket takes IPV6_V6ONLY, as ipv6_setsockopt()
+ * does: settable before bind() or connect() only (EINVAL after), it says
+ * whether the socket reaches and accepts IPv4 hosts (v4-mapped).
+ *
+ * Other levels than SOL_SOCKET (the core handles it), SOL_TCP and that one
+ * get ENOPROTOOPT. Setting and reading run under the socket lock, which
+ * guards nsk->opt.
  */
 #include <linux/tcp.h>
 #include <net/sock.h>
@@ -36,6 +40,32 @@ static int nc_sockopt_int(sockptr_t optval, unsigned int optlen, int *val)
 	if (copy_from_sockptr(val, optval, sizeof(*val)))
 		return -EFAULT;
 	return 0;
+}
+
+static bool nc_sockopt_v6only(const struct sock *sk, int level, int optname)
+{
+	return sk->sk_family == AF_INET6 && level == SOL_IPV6 &&
+	       optname == IPV6_V6ONLY;
+}
+
+static int nc_sockopt_set_v6only(struct sock *sk, sockptr_t optval,
+				 unsigned int optlen)
+{
+	int val, err;
+
+	err = nc_sockopt_int(optval, optlen, &val);
+	if (err)
+		return err;
+	lock_sock(sk);
+	/* as ipv6_setsockopt(): not once the socket has a port */
+	err = -EINVAL;
+	if (!inet_sk(sk)->inet_num && sk->sk_state == TCP_CLOSE &&
+	    !nc_sk(sk)->peer) {
+		sk->sk_ipv6only = !!val;
+		err = 0;
+	}
+	release_sock(sk);
+	return err;
 }
 
 /* The channel whose TCP a socket's TCP_INFO and TCP_MAXSEG describe. */
@@ -98,6 +128,8 @@ int nc_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
 
 	if (fb)
 		return fb->ops->setsockopt(fb, level, optname, optval, optlen);
+	if (nc_sockopt_v6only(sk, level, optname))
+		return nc_sockopt_set_v6only(sk, optval, optlen);
 	if (level != SOL_TCP)
 		return -ENOPROTOOPT;
 	if (optname == TCP_CONGESTION)
@@ -209,12 +241,16 @@ int nc_getsockopt(struct sock *sk, int level, int optname,
 
 	if (fb)
 		return fb->ops->getsockopt(fb, level, optname, optval, optlen);
-	if (level != SOL_TCP)
+	if (level != SOL_TCP && !nc_sockopt_v6only(sk, level, optname))
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (level == SOL_IPV6) {
+		val = sk->sk_ipv6only;
+		goto put_int;
+	}
 
 	switch (optname) {
 	case TCP_INFO:
@@ -263,6 +299,7 @@ int nc_getsockopt(struct sock *sk, int level, int optname,
 		return -ENOPROTOOPT;
 	}
 	release_sock(sk);
+put_int:
 	return nc_sockopt_put(optval, optlen, &val,
 			      min_t(int, len, sizeof(int)));
 }

@@ -97,18 +97,18 @@ TRACE_EVENT(nc_policy,
 		      __get_str(name), __entry->kind,
 		      __get_str(reason)));
 
-/* channel @chan of peer @addr went up (@err 0) or down (@err: why) */
+/* channel @chan of peer @addr (v4-mapped for IPv4) went up (@err 0) or down (@err: why) */
 TRACE_EVENT(nc_channel,
-	    TP_PROTO(__be32 addr, u32 chan, int err),
+	    TP_PROTO(const struct in6_addr *addr, u32 chan, int err),
 	    TP_ARGS(addr, chan, err),
-	    TP_STRUCT__entry(__field(__be32, addr)
+	    TP_STRUCT__entry(__array(u8, addr, 16)
 			     __field(u32, chan)
 			     __field(int, err)),
-	    TP_fast_assign(__entry->addr = addr;
+	    TP_fast_assign(memcpy(__entry->addr, addr, 16);
 			   __entry->chan = chan;
 			   __entry->err = err;),
-	    TP_printk("peer=%pI4 chan=%u %s err=%d",
-		      &__entry->addr, __entry->chan,
+	    TP_printk("peer=%pI6c chan=%u %s err=%d",
+		      __entry->addr, __entry->chan,
 		      __entry->err ? "down" : "up", __entry->err));
 
 #endif /* _NC_TRACE_H */

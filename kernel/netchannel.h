@@ -30,11 +30,16 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/inet_sock.h>
+#include <net/ipv6.h>
 #include <net/netns/generic.h>
 
 #include "netsched.h"
 #include "nc_frame.h"
 #include "uapi/netchannel.h"
+
+#if !IS_ENABLED(CONFIG_IPV6)
+#error "NetChannel needs CONFIG_IPV6: its sockets and channels are of both families"
+#endif
 
 #define NC_MAX_CHANNELS		NC_HELLO_MAX_CHANNELS
 #define NC_EPHEMERAL_LO		32768
@@ -160,7 +165,7 @@ enum nc_peer_state {
  * @nn: the host it belongs to
  * @node: entry in nn->peers, under nn->lock
  * @ref: see the top of this file
- * @addr: the other host
+ * @addr: the other host, v4-mapped if it is an IPv4 one (see nc_addr.c)
  * @group: random id of the group, sent in every channel's HELLO
  * @initiator: this host opened the channels
  * @state: an enum nc_peer_state, written under @lock
@@ -189,7 +194,7 @@ struct nc_peer {
 	struct nc_net *nn;
 	struct list_head node;
 	refcount_t ref;
-	__be32 addr;
+	struct in6_addr addr;
 	u64 group;
 	bool initiator;
 	int state;
@@ -594,7 +599,7 @@ void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
 void nc_net_stop(struct nc_net *nn);
 int nc_chan_register(void);
 void nc_chan_unregister(void);
-struct nc_peer *nc_peer_connect(struct nc_net *nn, __be32 addr);
+struct nc_peer *nc_peer_connect(struct nc_net *nn, const struct in6_addr *addr);
 void nc_peer_put(struct nc_peer *peer);
 void nc_peer_kill(struct nc_peer *peer, int err);
 struct nc_channel *nc_peer_pick_home(struct nc_peer *peer,
@@ -604,6 +609,36 @@ int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 		       const struct nc_frame *f);
 void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk);
 void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk);
+
+/* addresses, nc_addr.c: IPv4 hosts are v4-mapped (::ffff:a.b.c.d) */
+static inline bool nc_addr_v4(const struct in6_addr *a)
+{
+	return ipv6_addr_v4mapped(a);
+}
+
+/*
+ * @a and @port as a sockaddr of @family (AF_INET6 takes any address, AF_INET
+ * a v4-mapped one), or with AF_UNSPEC of @a's own family; returns its length
+ */
+int nc_addr_sockaddr(const struct in6_addr *a, __be16 port, int family,
+		     struct sockaddr_storage *ss);
+/* the address of an AF_INET or AF_INET6 sockaddr (any other: ::); its port */
+__be16 nc_addr_from_sockaddr(const struct sockaddr_storage *ss,
+			     struct in6_addr *a);
+/* a kernel socket's own (@local) or its peer's address */
+int nc_socket_addr(struct socket *sock, struct in6_addr *a, bool local);
+/* a virtual socket's addresses, in the fields of its family */
+void nc_sk_local_addr(const struct sock *sk, struct in6_addr *a);
+void nc_sk_bound_addr(const struct sock *sk, struct in6_addr *a);
+void nc_sk_remote_addr(const struct sock *sk, struct in6_addr *a);
+/* @bound: the address bound to (rcv_saddr) as well as the source */
+void nc_sk_set_local(struct sock *sk, const struct in6_addr *a, bool bound);
+void nc_sk_set_remote(struct sock *sk, const struct in6_addr *a);
+/* is there a route to @a in @net? */
+bool nc_addr_routable(struct net *net, const struct in6_addr *a);
+/* "a.b.c.d:port" or "[v6]:port" */
+int nc_addr_fmt(char *buf, size_t len, const struct in6_addr *a, __be16 port);
+#define NC_ADDR_STRLEN	56	/* "[" INET6_ADDRSTRLEN "]:65535" */
 
 /* the NetScheduler, nc_sched.c (nc_sched_bpf.c: the struct_ops type) */
 int nc_sched_register(void);

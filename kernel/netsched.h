@@ -60,13 +60,18 @@ struct netsched_exit_info {
  *	socket: of the task that created the listener)
  * @netns_cookie: its namespace, that is its NetChannel host
  * @peer_addr: the remote IPv4 address, network order; 0 until
- *	sock_connected()
+ *	sock_connected(), and for an IPv6 peer (see @peer_addr6)
  * @peer_port: the remote port, network order; 0 until sock_connected()
  * @local_port: the local port, network order; 0 until bound
  * @class: written by the policy: 0 is the highest class
  * @weight: written by the policy: its relative share, default
  *	NETSCHED_WEIGHT_DFL
  * @policy_data: written by the policy, for its own use
+ * @peer_addr6: the remote address as IPv6, network order, for either
+ *	family: an IPv4 peer's is v4-mapped (::ffff:a.b.c.d); zero until
+ *	sock_connected()
+ * @family: the socket's family (AF_INET or AF_INET6; an AF_INET6 socket
+ *	may have an IPv4 peer)
  *
  * Passed to every per-socket callback. A policy may read all of it and may
  * write only @class, @weight and @policy_data; the verifier enforces that
@@ -84,6 +89,8 @@ struct netsched_sock {
 	u32 class;
 	u32 weight;
 	u64 policy_data;
+	__be32 peer_addr6[4];
+	u32 family;
 };
 
 /**

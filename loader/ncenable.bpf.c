@@ -8,14 +8,15 @@
  * another protocol (MPTCP registers the hook for fmod_ret, so this needs a
  * kernel with CONFIG_MPTCP, as Debian's kernels are). A task is in an
  * enabled cgroup when the cgroup or one of its ancestors is in
- * nc_enabled. Only AF_INET: NetChannel sockets are IPv4, and an AF_INET6
- * socket turned into one could not be created at all.
+ * nc_enabled. AF_INET and AF_INET6 both: NetChannel has sockets of both
+ * families, and an AF_INET6 one reaches IPv4 hosts v4-mapped, as TCP's.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
 #define AF_INET		2
+#define AF_INET6	10
 #define SOCK_TYPE_MASK	0xf	/* the type without SOCK_NONBLOCK/CLOEXEC */
 #define NC_MAX_LEVEL	32	/* the cgroup depths looked at */
 
@@ -48,7 +49,8 @@ static bool task_enabled(void)
 SEC("fmod_ret/update_socket_protocol")
 int BPF_PROG(nc_enable, int family, int type, int protocol)
 {
-	if (family != AF_INET || (type & SOCK_TYPE_MASK) != 1 /* STREAM */ ||
+	if ((family != AF_INET && family != AF_INET6) ||
+	    (type & SOCK_TYPE_MASK) != 1 /* STREAM */ ||
 	    (protocol && protocol != 6 /* IPPROTO_TCP */))
 		return protocol;
 	return task_enabled() ? nc_protocol : protocol;

@@ -76,6 +76,10 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define NC_DEV_A	"nc_va"		/* the veth end in nc_a */
 #define NC_DEV_B	"nc_vb"		/* the veth end in nc_b */
 #define NC_PREFIX_LEN	24
+/* the same link's IPv6 addresses (nc_hosts_link() adds them too) */
+#define NC_IP6_A	"fd99::1"
+#define NC_IP6_B	"fd99::2"
+#define NC_PREFIX6_LEN	64
 
 #define NC_PROC_STATS	"/proc/net/netchannel/stats"
 /* The same file of the calling thread's namespace (/proc/net is the main thread's). */
@@ -278,11 +282,27 @@ void nc_watchdog(int secs);
 /* ------------------------------------------------- lib/sock.c: sockets */
 
 struct sockaddr_in nc_sin(const char *ip, uint16_t port);
-/* A stream socket of NC_PROTO in namespace @ns (NULL: current). */
+/*
+ * The family of the suites' sockets: AF_INET, or AF_INET6 when NC_FAMILY=6
+ * (run-tests.sh runs the socket suites both ways).
+ */
+int nc_family(void);
+/*
+ * @ip:@port as a sockaddr of nc_family(). With AF_INET6, NC_IP_A and NC_IP_B
+ * are NC_IP6_A and NC_IP6_B, another IPv4 address is v4-mapped, and an IPv6
+ * one is itself; NULL or "0.0.0.0" is the wildcard. Returns the length.
+ */
+socklen_t nc_sa(const char *ip, uint16_t port, struct sockaddr_storage *ss);
+/* Is @sa (of @len) the address nc_sa(@ip, @port) gives (@port 0: any but 0)? */
+bool nc_sa_is(const struct sockaddr_storage *sa, socklen_t len, const char *ip,
+	      uint16_t port);
+/* the port of an AF_INET or AF_INET6 @sa */
+uint16_t nc_sa_port(const struct sockaddr_storage *sa);
+/* A stream socket of NC_PROTO and nc_family() in namespace @ns (NULL: current). */
 int nc_socket_in(const char *ns, int type_flags);
 /* A fresh port number for a test listener (never the channel port). */
 uint16_t nc_next_port(void);
-/* A listening socket on 0.0.0.0:@port in namespace @ns. */
+/* A listening socket on the wildcard (0.0.0.0 or [::]):@port in namespace @ns. */
 int nc_listen_in(const char *ns, uint16_t port, int backlog);
 /*
  * The same with socket() flags @type_flags (SOCK_NONBLOCK) and, unless 0,

@@ -63,7 +63,8 @@ static void chan_bytes(uint64_t out[CHANNELS])
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%63s %63s %31s %15s %d %d %llu %llu %llu %llu",
 			   addr, group, role, state, &idx, &cpu, &ftx, &frx,
-			   &btx, &brx) == 10 && !strcmp(addr, NC_IP_B) &&
+			   &btx, &brx) == 10 &&
+		    !strcmp(addr, nc_family() == AF_INET6 ? NC_IP6_B : NC_IP_B) &&
 		    !strcmp(state, "ready") && idx >= 0 && idx < CHANNELS)
 			out[idx] = btx;
 	fclose(f);
@@ -210,6 +211,11 @@ static void test_frames_stay_in_set(void **state)
 	assert_int_equal(skel->bss->nr_connected, 4);
 	assert_int_equal(skel->bss->nr_select, 4);
 	assert_int_equal(skel->bss->nr_unknown_port, 0);
+	/* the policy sees the peer's address in the suite's family */
+	assert_int_equal(skel->bss->nr_addr_mismatch, 0);
+	assert_int_equal(nc_family() == AF_INET6 ? skel->bss->nr_peer_v6 :
+			 skel->bss->nr_peer_v4, 4);
+	assert_int_equal(skel->bss->nr_family[nc_family() == AF_INET6], 4);
 	/* an enqueue for every frame, and a frame is at most 64 KiB */
 	assert_true(skel->bss->nr_enqueue[0] >= NC_MIB / 65536);
 	assert_true(skel->bss->nr_enqueue[1] >= 4 * NC_MIB / 65536);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `ncload enable CGROUP`: the IPv4 stream sockets that tasks of an enabled
+ * `ncload enable CGROUP`: the stream sockets (IPv4 and IPv6) that tasks of an enabled
  * cgroup (or of its descendants) create are NetChannel sockets, with no
  * LD_PRELOAD, so static binaries and programs that bypass libc get them
  * too. Checked on the socket types a program asks for (SO_PROTOCOL), on
@@ -8,8 +8,10 @@
  * static httpd, wget and nc, byte for byte, against the same run over
  * plain TCP (the cgroup not enabled). That the busybox runs were
  * NetChannel's is shown by the bytes the module counted. busybox nc -l,
- * whose socket is IPv6 (and so stays TCP), is reached by an enabled
- * client through the fallback to TCP.
+ * whose socket is a dual-stack IPv6 one, is a NetChannel listener in an
+ * enabled cgroup, reached over IPv4 and over IPv6; in a cgroup that is
+ * not enabled it is a TCP one, reached by an enabled client through the
+ * fallback to TCP.
  *
  * Hosts: namespace nc_a (10.99.0.1, clients) and nc_b (10.99.0.2,
  * servers), see nc_net.h. The suite needs the module (not NC_PROTO=tcp).
@@ -154,8 +156,12 @@ static void test_enable_socket_types(void **state)
 	/* descendants too */
 	assert_int_equal(sock_proto(CG_SUB, AF_INET, SOCK_STREAM, 0),
 			 IPPROTO_NETCHANNEL);
+	assert_int_equal(sock_proto(CG, AF_INET6, SOCK_STREAM, 0),
+			 IPPROTO_NETCHANNEL);
+	assert_int_equal(sock_proto(CG, AF_INET6, SOCK_STREAM, IPPROTO_TCP),
+			 IPPROTO_NETCHANNEL);
 	/* what NetChannel is not stays as it was */
-	assert_int_equal(sock_proto(CG, AF_INET6, SOCK_STREAM, 0), IPPROTO_TCP);
+	assert_int_equal(sock_proto(CG, AF_INET6, SOCK_DGRAM, 0), IPPROTO_UDP);
 	assert_int_equal(sock_proto(CG, AF_INET, SOCK_DGRAM, 0), IPPROTO_UDP);
 	assert_int_equal(sock_proto(CG, AF_INET, SOCK_STREAM, IPPROTO_MPTCP),
 			 IPPROTO_MPTCP);
@@ -344,28 +350,29 @@ static void test_enable_busybox_nc(void **state)
 }
 
 /*
- * busybox nc -l listens on :: (a dual-stack TCP socket, which stays TCP
- * in an enabled cgroup); busybox nc in an enabled cgroup connects with a
- * NetChannel socket, which is refused and falls back to TCP: the file
- * arrives byte-exact all the same.
+ * busybox nc -l in @srv_cg listens on :: (dual-stack); busybox nc in
+ * enabled CG sends it a file to @addr: it arrives byte-exact. Returns the
+ * bytes NetChannel received on nc_b meanwhile.
  */
-static void test_enable_fallback_to_tcp_server(void **state)
+static uint64_t listen_run(const char *srv_cg, const char *addr,
+			   uint64_t seed)
 {
-	uint64_t fb0 = stat_a("fallback_no_host") +
-		       stat_a("fallback_no_listener");
+	uint64_t rx0 = stat_of("nc_b", "bytes_rx");
+	uint16_t p = nc_next_port();
 	char port[8];
 	int i, st = -1;
 	pid_t srv;
 
-	nc_watchdog(120);
-	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
-	snprintf(port, sizeof(port), "%u", nc_next_port());
-	assert_int_equal(nc_file_gen(OUT ".src", 31, FILE_LEN), 0);
-	srv = nc_prog_start(CG, "nc_b", NC_IN_OPEN, OUT, (const char *[]){
+	snprintf(port, sizeof(port), "%u", p);
+	assert_int_equal(nc_file_gen(OUT ".src", seed, FILE_LEN), 0);
+	srv = nc_prog_start(srv_cg, "nc_b", NC_IN_OPEN, OUT, (const char *[]){
 		"busybox", "nc", "-l", "-p", port, NULL });
+	/* over NetChannel, not through a fallback to its TCP side */
+	if (!strcmp(srv_cg, CG))
+		assert_int_equal(nc_wait_nc_listen("nc_b", p, 20000), 0);
 	for (i = 0; i < 100 && st; i++) {
 		st = nc_prog_run(CG, "nc_a", OUT ".src", NULL, (const char *[]){
-			"busybox", "nc", "10.99.0.2", port, NULL }, 60000);
+			"busybox", "nc", addr, port, NULL }, 60000);
 		if (st)
 			nc_sleep_ms(100);
 	}
@@ -374,9 +381,39 @@ static void test_enable_fallback_to_tcp_server(void **state)
 	assert_int_equal(st, 0);
 	/* the listener exits at the end of the stream */
 	assert_int_equal(nc_child_wait(srv, 30000), 0);
-	assert_int_equal(nc_file_check(OUT, 31, FILE_LEN), 0);
+	assert_int_equal(nc_file_check(OUT, seed, FILE_LEN), 0);
+	return stat_of("nc_b", "bytes_rx") - rx0;
+}
+
+/*
+ * busybox nc -l in an enabled cgroup is an AF_INET6 NetChannel listener:
+ * an enabled busybox nc reaches it over IPv4 (v4-mapped on its side) and
+ * over IPv6, NetChannel both times.
+ */
+static void test_enable_busybox_nc_listen(void **state)
+{
+	nc_watchdog(120);
+	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
+	assert_true(listen_run(CG, NC_IP_B, 41) >= FILE_LEN);
+	assert_true(listen_run(CG, NC_IP6_B, 42) >= FILE_LEN);
+}
+
+/*
+ * busybox nc -l in a cgroup that is not enabled is a TCP listener; busybox
+ * nc in an enabled cgroup connects with a NetChannel socket, which is
+ * refused and falls back to TCP: the file arrives byte-exact all the same.
+ */
+static void test_enable_fallback_to_tcp_server(void **state)
+{
+	uint64_t fb0 = stat_a("fallback_no_host") +
+		       stat_a("fallback_no_listener");
+
+	nc_watchdog(120);
+	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
+	assert_true(listen_run(CG_OFF, NC_IP_B, 31) < FILE_LEN);
+	assert_true(listen_run(CG_OFF, NC_IP6_B, 32) < FILE_LEN);
 	assert_true(stat_a("fallback_no_host") +
-		    stat_a("fallback_no_listener") > fb0);
+		    stat_a("fallback_no_listener") >= fb0 + 2);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, enable_setup, enable_cleanup)
@@ -388,6 +425,7 @@ int main(void)
 		T(test_enable_errors),
 		T(test_enable_busybox_wget),
 		T(test_enable_busybox_nc),
+		T(test_enable_busybox_nc_listen),
 		T(test_enable_fallback_to_tcp_server),
 	};
 

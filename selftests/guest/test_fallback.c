@@ -10,7 +10,9 @@
  * and the errors when TCP cannot connect either.
  *
  * Hosts: namespace nc_a (10.99.0.1, clients) and nc_b (10.99.0.2,
- * servers), see nc_net.h. The suite needs the module (not NC_PROTO=tcp).
+ * servers), see nc_net.h; with NC_FAMILY=6 the sockets are AF_INET6 and
+ * the hosts fd99::1 and fd99::2. The suite needs the module (not
+ * NC_PROTO=tcp).
  */
 #define _GNU_SOURCE
 #include "nc_net.h"
@@ -27,7 +29,7 @@ static int sock_in(const char *ns, int proto, int flags)
 	int fd;
 
 	assert_int_equal(nc_ns_enter(ns), 0);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, proto);
+	fd = socket(nc_family(), SOCK_STREAM | SOCK_CLOEXEC | flags, proto);
 	nc_ns_leave();
 	assert_true(fd >= 0);
 	return fd;
@@ -35,12 +37,13 @@ static int sock_in(const char *ns, int proto, int flags)
 
 static int listen_in(const char *ns, int proto, uint16_t port)
 {
-	struct sockaddr_in sin = nc_sin(NULL, port);
+	struct sockaddr_storage sin;
+	socklen_t len = nc_sa(NULL, port, &sin);
 	int fd = sock_in(ns, proto, 0), one = 1;
 
 	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 				    sizeof(one)), 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, len), 0);
 	assert_int_equal(listen(fd, 8), 0);
 	return fd;
 }
@@ -94,9 +97,10 @@ static void exchange(int c, int s)
 
 static int connect_to(int fd, uint16_t port)
 {
-	struct sockaddr_in sin = nc_sin("10.99.0.2", port);
+	struct sockaddr_storage sin;
+	socklen_t len = nc_sa(NC_IP_B, port, &sin);
 
-	return connect(fd, (struct sockaddr *)&sin, sizeof(sin)) ? -errno : 0;
+	return connect(fd, (struct sockaddr *)&sin, len) ? -errno : 0;
 }
 
 /*
@@ -292,7 +296,7 @@ static void test_listener_takes_tcp(void **state)
 {
 	uint16_t port = nc_next_port();
 	uint64_t n0 = stat_b("fallback_accepted");
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	int l, t, n, s1, s2, st, sn;
 
@@ -310,7 +314,7 @@ static void test_listener_takes_tcp(void **state)
 	s2 = accept4(l, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
 	assert_true(s2 >= 0);
 	assert_int_equal(proto_of(s2), IPPROTO_NETCHANNEL);
-	assert_int_equal(peer.sin_addr.s_addr, inet_addr("10.99.0.1"));
+	assert_true(nc_sa_is(&peer, plen, NC_IP_A, 0));
 	st = proto_of(s1) == IPPROTO_TCP ? s1 : s2;
 	sn = st == s1 ? s2 : s1;
 	exchange(t, st);
@@ -326,13 +330,14 @@ static void test_listener_takes_tcp(void **state)
 static void test_listener_port_taken(void **state)
 {
 	uint16_t port = nc_next_port();
-	struct sockaddr_in sin = nc_sin(NULL, port);
+	struct sockaddr_storage sin;
+	socklen_t len = nc_sa(NULL, port, &sin);
 	int t, l;
 
 	nc_watchdog(30);
 	t = listen_in("nc_b", IPPROTO_TCP, port);
 	l = sock_in("nc_b", IPPROTO_NETCHANNEL, 0);
-	assert_int_equal(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sin, len), 0);
 	assert_int_equal(listen(l, 4), -1);
 	assert_int_equal(errno, EADDRINUSE);
 	close(l);

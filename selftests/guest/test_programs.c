@@ -3,11 +3,11 @@
  * Real programs, unmodified, through `ncload enable` (no preload): nginx
  * with its default sendfile on serving a large file to curl and small
  * files to wrk, socat both ways, redis-server with redis-cli and
- * redis-benchmark, iperf3. Each runs once over plain TCP (the cgroup not
- * enabled) and once over NetChannel (enabled), and must give the same
- * bytes; that the second run was NetChannel's is shown by the bytes the
- * module counted on the server's host (a run that fell back to TCP would
- * count none).
+ * redis-benchmark, iperf3 (IPv4 and IPv6). Each runs once over plain TCP
+ * (the cgroup not enabled) and once over NetChannel (enabled), and must
+ * give the same bytes; that the second run was NetChannel's is shown by
+ * the bytes the module counted on the server's host (a run that fell back
+ * to TCP would count none).
  *
  * Hosts: namespace nc_a (10.99.0.1, clients) and nc_b (10.99.0.2,
  * servers), see nc_net.h. Server and client run in cgroup CG. The suite
@@ -307,9 +307,10 @@ static void test_redis(void **state)
 
 /* ---- iperf3 ---------------------------------------------------------------- */
 
-/* iperf3 sends 8 MiB (its control and data connections). */
-static uint64_t iperf3_run(bool nc)
+/* iperf3 sends 8 MiB (its control and data connections) over IPv@v. */
+static uint64_t iperf3_run(bool nc, int v)
 {
+	const char *fam = v == 6 ? "-6" : "-4", *ip = v == 6 ? NC_IP6_B : NC_IP_B;
 	uint16_t port = nc_next_port();
 	uint64_t b0 = nc_bytes();
 	char p[8];
@@ -318,12 +319,12 @@ static uint64_t iperf3_run(bool nc)
 
 	snprintf(p, sizeof(p), "%u", port);
 	srv = nc_prog_start(CG, "nc_b", NULL, DIR "/iperf3-s.out", (const char *[]){
-		"iperf3", "-s", "-1", "-4", "-B", "10.99.0.2", "-p", p, NULL });
+		"iperf3", "-s", "-1", fam, "-B", ip, "-p", p, NULL });
 	assert_true(srv > 0);
 	if (nc)
 		assert_int_equal(nc_wait_nc_listen("nc_b", port, 30000), 0);
 	st = client_once(nc, NULL, DIR "/iperf3.out", (const char *[]){
-		"iperf3", "-4", "-c", "10.99.0.2", "-p", p, "-n", "8M", NULL });
+		"iperf3", fam, "-c", ip, "-p", p, "-n", "8M", NULL });
 	if (st)
 		nc_prog_stop(srv);
 	assert_int_equal(st, 0);
@@ -333,17 +334,28 @@ static uint64_t iperf3_run(bool nc)
 	return nc_bytes() - b0;
 }
 
-static void test_iperf3(void **state)
+static void iperf3_both(int v)
 {
 	uint64_t n;
 
 	nc_watchdog(240);
-	assert_true(iperf3_run(false) < BIG);
+	assert_true(iperf3_run(false, v) < BIG);
 	enable(true);
-	n = iperf3_run(true);
-	printf("# NetChannel bytes on the server's host: %llu\n",
+	n = iperf3_run(true, v);
+	printf("# IPv%d: NetChannel bytes on the server's host: %llu\n", v,
 	       (unsigned long long)n);
 	assert_true(n >= BIG);
+}
+
+static void test_iperf3(void **state)
+{
+	iperf3_both(4);
+}
+
+/* AF_INET6 sockets through ncload enable, channels over IPv6 */
+static void test_iperf3_ipv6(void **state)
+{
+	iperf3_both(6);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, programs_setup, programs_cleanup)
@@ -355,6 +367,7 @@ int main(void)
 		T(test_socat),
 		T(test_redis),
 		T(test_iperf3),
+		T(test_iperf3_ipv6),
 	};
 
 	if (nc_proto_tcp()) {

@@ -337,24 +337,27 @@ static void test_msg_dontwait(void **state)
 	close(s);
 }
 
-static void assert_sin(const struct sockaddr_in *sin, socklen_t len,
+/* @sa is @ip:@port in the suite's family (port 0: any but 0) */
+static void assert_sin(const struct sockaddr_storage *sa, socklen_t len,
 		       const char *ip, uint16_t port)
 {
-	char buf[INET_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN] = "?";
 
-	assert_int_equal(len, sizeof(*sin));
-	assert_int_equal(sin->sin_family, AF_INET);
-	inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
-	assert_string_equal(buf, ip);
-	if (port)
-		assert_int_equal(ntohs(sin->sin_port), port);
-	else
-		assert_int_not_equal(ntohs(sin->sin_port), 0);
+	if (nc_sa_is(sa, len, ip, port))
+		return;
+	if (sa->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			  buf, sizeof(buf));
+	else if (sa->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  buf, sizeof(buf));
+	fail_msg("address %s port %u (family %d, length %u), want %s port %u",
+		 buf, nc_sa_port(sa), sa->ss_family, len, ip, port);
 }
 
 static void test_names(void **state)
 {
-	struct sockaddr_in sin, acc;
+	struct sockaddr_storage sin, acc;
 	socklen_t len, alen = sizeof(acc);
 	uint16_t port = nc_next_port(), cport;
 	int l, c, s, u;
@@ -385,7 +388,7 @@ static void test_names(void **state)
 	len = sizeof(sin);
 	assert_int_equal(getsockname(c, (struct sockaddr *)&sin, &len), 0);
 	assert_sin(&sin, len, NC_IP_A, 0);
-	cport = ntohs(sin.sin_port);
+	cport = nc_sa_port(&sin);
 	len = sizeof(sin);
 	assert_int_equal(getpeername(c, (struct sockaddr *)&sin, &len), 0);
 	assert_sin(&sin, len, NC_IP_B, port);
@@ -494,7 +497,8 @@ static void test_so_bufsizes(void **state)
 
 static void test_connect_refused(void **state)
 {
-	struct sockaddr_in sin = nc_sin(NC_IP_B, nc_next_port());
+	struct sockaddr_storage sin;
+	socklen_t len = nc_sa(NC_IP_B, nc_next_port(), &sin);
 	double t;
 	int fd, i;
 
@@ -505,7 +509,7 @@ static void test_connect_refused(void **state)
 		assert_true(fd >= 0);
 		nc_set_timeo(fd, SO_SNDTIMEO, 20000);
 		t = nc_now();
-		assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+		assert_int_equal(connect(fd, (struct sockaddr *)&sin, len), -1);
 		t = nc_now() - t;
 		if (errno != ECONNREFUSED)
 			fail_msg("connect to a port without listener: %s after %.2f s, want ECONNREFUSED",
@@ -521,13 +525,14 @@ static void test_connect_refused(void **state)
  * A non-blocking connect() from nc_a to @sin: EINPROGRESS, then POLLOUT
  * within 10 s. Returns the fd; *@revents gets poll()'s events.
  */
-static int connect_nonblocking(const struct sockaddr_in *sin, short *revents)
+static int connect_nonblocking(const struct sockaddr_storage *sin,
+			       socklen_t len, short *revents)
 {
 	struct pollfd p;
 	int fd = nc_socket_in(NC_NS_A, SOCK_NONBLOCK);
 
 	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (const struct sockaddr *)sin, sizeof(*sin)), -1);
+	assert_int_equal(connect(fd, (const struct sockaddr *)sin, len), -1);
 	assert_int_equal(errno, EINPROGRESS);
 	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
 	assert_int_equal(poll(&p, 1, 10000), 1);
@@ -538,7 +543,8 @@ static int connect_nonblocking(const struct sockaddr_in *sin, short *revents)
 
 static void test_connect_nonblocking(void **state)
 {
-	struct sockaddr_in sin = nc_sin(NC_IP_B, nc_next_port());
+	struct sockaddr_storage sin;
+	socklen_t len = nc_sa(NC_IP_B, nc_next_port(), &sin);
 	uint16_t port = nc_next_port();
 	short revents;
 	char b[16];
@@ -546,22 +552,22 @@ static void test_connect_nonblocking(void **state)
 
 	nc_watchdog(60);
 	/* refused */
-	fd = connect_nonblocking(&sin, &revents);
+	fd = connect_nonblocking(&sin, len, &revents);
 	assert_int_equal(nc_so_error(fd), ECONNREFUSED);
 	close(fd);
 
 	/* success */
 	l = nc_listen_in(NC_NS_B, port, 4);
 	nc_assert(l >= 0, "listen");
-	sin = nc_sin(NC_IP_B, port);
-	fd = connect_nonblocking(&sin, &revents);
+	len = nc_sa(NC_IP_B, port, &sin);
+	fd = connect_nonblocking(&sin, len, &revents);
 	assert_int_equal(revents & (POLLERR | POLLHUP), 0);
 	assert_int_equal(nc_so_error(fd), 0);
 	/* connect() again collects the result: 0 (Linux) or EISCONN (BSD);
 	 * after that it is EISCONN */
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+	if (connect(fd, (struct sockaddr *)&sin, len))
 		assert_int_equal(errno, EISCONN);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, len), -1);
 	assert_int_equal(errno, EISCONN);
 	s = nc_accept_timeout(l, 10000);
 	nc_assert(s >= 0, "accept");
@@ -876,7 +882,7 @@ static void check_identity(int fd)
 {
 	assert_int_equal(get_int(fd, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
 	assert_int_equal(get_int(fd, SOL_SOCKET, SO_PROTOCOL), nc_proto());
-	assert_int_equal(get_int(fd, SOL_SOCKET, SO_DOMAIN), AF_INET);
+	assert_int_equal(get_int(fd, SOL_SOCKET, SO_DOMAIN), nc_family());
 	assert_int_equal(get_int(fd, SOL_SOCKET, SO_ERROR), 0);
 }
 

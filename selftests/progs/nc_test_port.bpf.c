@@ -7,7 +7,7 @@
  *
  * Ports are known only in sock_connected() (sock_init() runs at socket(),
  * before bind or connect), so that is where the class is set. Counters in
- * .bss tell the test which callbacks saw what.
+ * .bss tell the test which callbacks saw what, and which peer families.
  */
 #include "netchannel.bpf.h"
 
@@ -25,6 +25,9 @@ u16 lport;			/* host order; set by the test before attach */
 u64 nr_init, nr_connected, nr_select;
 u64 nr_enqueue[2];		/* per class */
 u64 nr_unknown_port;		/* sock_connected() with a port still 0 */
+u64 nr_peer_v4, nr_peer_v6;	/* sock_connected() by the peer's family */
+u64 nr_addr_mismatch;		/* peer_addr not what peer_addr6 says */
+u64 nr_family[2];		/* sockets by family: AF_INET, AF_INET6 */
 
 s32 NETSCHED_OP(port_sock_init, struct netsched_sock *sk)
 {
@@ -39,6 +42,16 @@ void NETSCHED_OP(port_sock_connected, struct netsched_sock *sk)
 
 	if (!local || !peer)
 		__sync_fetch_and_add(&nr_unknown_port, 1);
+	if (netsched_peer_is_v4(sk)) {
+		__sync_fetch_and_add(&nr_peer_v4, 1);
+		if (sk->peer_addr != sk->peer_addr6[3] || !sk->peer_addr)
+			__sync_fetch_and_add(&nr_addr_mismatch, 1);
+	} else {
+		__sync_fetch_and_add(&nr_peer_v6, 1);
+		if (sk->peer_addr || !sk->peer_addr6[0])
+			__sync_fetch_and_add(&nr_addr_mismatch, 1);
+	}
+	__sync_fetch_and_add(&nr_family[sk->family == 10 /* AF_INET6 */], 1);
 	sk->class = (local == lport || peer == lport) ? 0 : 1;
 	__sync_fetch_and_add(&nr_connected, 1);
 }

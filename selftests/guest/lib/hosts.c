@@ -141,7 +141,15 @@ int nc_veth_add(const char *ns_a, const char *dev_a, const char *ip_a,
 
 int nc_hosts_link(const char *ns_a, const char *ns_b)
 {
-	return nc_veth_add(ns_a, NC_DEV_A, NC_IP_A, ns_b, NC_DEV_B, NC_IP_B);
+	if (nc_veth_add(ns_a, NC_DEV_A, NC_IP_A, ns_b, NC_DEV_B, NC_IP_B))
+		return -1;
+	/* and IPv6 (nodad: usable at once) */
+	if (nc_run("ip -n %1$s addr add %2$s/%5$d dev %6$s nodad"
+		   " && ip -n %3$s addr add %4$s/%5$d dev %7$s nodad",
+		   ns_a, NC_IP6_A, ns_b, NC_IP6_B, NC_PREFIX6_LEN, NC_DEV_A, NC_DEV_B))
+		return nc_fail(-1, "adding %s and %s to the veth failed", NC_IP6_A,
+			       NC_IP6_B);
+	return 0;
 }
 
 int nc_host_wait(const char *ns, const char *ip, int timeout_ms)

@@ -20,18 +20,90 @@ struct sockaddr_in nc_sin(const char *ip, uint16_t port)
 	return sin;
 }
 
+int nc_family(void)
+{
+	const char *f = getenv("NC_FAMILY");
+
+	if (!f || !*f || !strcmp(f, "4"))
+		return AF_INET;
+	if (!strcmp(f, "6"))
+		return AF_INET6;
+	fprintf(stderr, "NC_FAMILY=%s: expected 4 or 6\n", f);
+	exit(2);
+}
+
+socklen_t nc_sa(const char *ip, uint16_t port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	char mapped[64];
+
+	memset(ss, 0, sizeof(*ss));
+	if (ip && !strcmp(ip, "0.0.0.0"))
+		ip = NULL;
+	if (nc_family() == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		if (ip)
+			inet_pton(AF_INET, ip, &sin->sin_addr);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	if (!ip)
+		return sizeof(*sin6);
+	if (!strcmp(ip, NC_IP_A))
+		ip = NC_IP6_A;
+	else if (!strcmp(ip, NC_IP_B))
+		ip = NC_IP6_B;
+	if (!strchr(ip, ':')) {
+		snprintf(mapped, sizeof(mapped), "::ffff:%s", ip);
+		ip = mapped;
+	}
+	inet_pton(AF_INET6, ip, &sin6->sin6_addr);
+	return sizeof(*sin6);
+}
+
+uint16_t nc_sa_port(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+}
+
+bool nc_sa_is(const struct sockaddr_storage *sa, socklen_t len, const char *ip,
+	      uint16_t port)
+{
+	const struct sockaddr_in6 *g6 = (const struct sockaddr_in6 *)sa, *w6;
+	const struct sockaddr_in *g4 = (const struct sockaddr_in *)sa, *w4;
+	struct sockaddr_storage want;
+	socklen_t wlen = nc_sa(ip, port, &want);
+	bool same;
+
+	w6 = (const struct sockaddr_in6 *)&want;
+	w4 = (const struct sockaddr_in *)&want;
+	if (len != wlen || sa->ss_family != want.ss_family)
+		return false;
+	if (want.ss_family == AF_INET6)
+		same = !memcmp(&g6->sin6_addr, &w6->sin6_addr, sizeof(w6->sin6_addr));
+	else
+		same = g4->sin_addr.s_addr == w4->sin_addr.s_addr;
+	return same && (port ? nc_sa_port(sa) == port : nc_sa_port(sa) != 0);
+}
+
 int nc_socket_in(const char *ns, int type_flags)
 {
 	int fd, e;
 
 	if (ns && nc_ns_enter(ns))
 		return -1;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | type_flags, nc_proto());
+	fd = socket(nc_family(), SOCK_STREAM | SOCK_CLOEXEC | type_flags, nc_proto());
 	e = errno;
 	if (ns)
 		nc_ns_leave();
 	if (fd < 0)
-		return nc_fail(-e, "socket(AF_INET, SOCK_STREAM, %d) in %s: %s",
+		return nc_fail(-e, "socket(%s, SOCK_STREAM, %d) in %s: %s",
+			       nc_family() == AF_INET6 ? "AF_INET6" : "AF_INET",
 			       nc_proto(), ns ? ns : "root", strerror(e));
 	return fd;
 }
@@ -46,7 +118,8 @@ uint16_t nc_next_port(void)
 int nc_listen_opts(const char *ns, uint16_t port, int backlog, int type_flags,
 		   int rcvbuf)
 {
-	struct sockaddr_in sin = nc_sin(NULL, port);
+	struct sockaddr_storage sa;
+	socklen_t len = nc_sa(NULL, port, &sa);
 	int fd = nc_socket_in(ns, type_flags), one = 1, e;
 
 	if (fd < 0)
@@ -54,11 +127,12 @@ int nc_listen_opts(const char *ns, uint16_t port, int backlog, int type_flags,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (rcvbuf)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+	if (bind(fd, (struct sockaddr *)&sa, len)) {
 		e = errno;
 		close(fd);
-		return nc_fail(-e, "bind 0.0.0.0:%u in %s: %s", port, ns ? ns : "root",
-			       strerror(e));
+		return nc_fail(-e, "bind %s:%u in %s: %s",
+			       nc_family() == AF_INET6 ? "[::]" : "0.0.0.0", port,
+			       ns ? ns : "root", strerror(e));
 	}
 	if (listen(fd, backlog)) {
 		e = errno;
@@ -93,13 +167,14 @@ int nc_set_nonblock(int fd, bool on)
 int nc_connect_in(const char *ns, const char *ip, uint16_t port,
 		  int timeout_ms)
 {
-	struct sockaddr_in sin = nc_sin(ip, port);
+	struct sockaddr_storage sa;
+	socklen_t len = nc_sa(ip, port, &sa);
 	int fd = nc_socket_in(ns, 0), e;
 
 	if (fd < 0)
 		return fd;
 	nc_set_timeo(fd, SO_SNDTIMEO, timeout_ms);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+	if (connect(fd, (struct sockaddr *)&sa, len)) {
 		e = errno;
 		close(fd);
 		return nc_fail(-e, "connect from %s to %s:%u: %s%s", ns ? ns : "root", ip,

@@ -20,8 +20,9 @@ int nc_group_setup(void **state)
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
-	printf("# protocol: %s (NC_PROTO=%s)\n", nc_proto_name(),
-	       getenv("NC_PROTO") ? getenv("NC_PROTO") : "");
+	printf("# protocol: %s (NC_PROTO=%s), family: %s\n", nc_proto_name(),
+	       getenv("NC_PROTO") ? getenv("NC_PROTO") : "",
+	       nc_family() == AF_INET6 ? "IPv6 (NC_FAMILY=6)" : "IPv4");
 	if (!nc_proto_tcp()) {
 		ret = nc_module_load();
 		if (ret) {
