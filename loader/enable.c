@@ -146,7 +146,7 @@ int cmd_enable(int argc, char **argv)
 		close(fd);
 		goto err;
 	} else {
-		printf("enabled %s: its new IPv4 stream sockets are NetChannel sockets\n",
+		printf("enabled %s: its new stream sockets (IPv4 and IPv6) are NetChannel sockets\n",
 		       argv[0]);
 	}
 	close(fd);
@@ -208,7 +208,7 @@ void enable_status(FILE *f)
 		fprintf(f, "enabled cgroups: none\n");
 		return;
 	}
-	fprintf(f, "enabled cgroups (IPv4 stream sockets are NetChannel's):\n");
+	fprintf(f, "enabled cgroups (stream sockets, IPv4 and IPv6, are NetChannel's):\n");
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		fprintf(f, "  %s (id %llu)\n", cgroup_path_of(next),
 			(unsigned long long)next);

@@ -4,8 +4,8 @@
  *
  *   LD_PRELOAD=/nc/lib/libncpreload.so NC_PRELOAD="10.99.0.2:5201,*:6379" prog ...
  *
- * makes the program's IPv4 stream sockets NetChannel sockets
- * (socket(AF_INET, SOCK_STREAM, IPPROTO_NETCHANNEL)) when they connect() to,
+ * makes the program's stream sockets (IPv4 and IPv6) NetChannel sockets
+ * (socket(AF_INET or AF_INET6, SOCK_STREAM, IPPROTO_NETCHANNEL)) when they connect() to,
  * or bind() to a local port of, one of the listed ADDR:PORT pairs; every other
  * socket is left alone.
  *
@@ -28,11 +28,13 @@
  *
  * Environment:
  *   NC_PRELOAD          comma/space-separated rules ADDR:PORT; ADDR is an IPv4
- *                       address or '*' (any), PORT a number or '*'.
+ *                       address, an IPv6 one in brackets ([fd99::2]) or '*'
+ *                       (any), PORT a number or '*'. An IPv4 ADDR also
+ *                       matches an AF_INET6 socket using it v4-mapped.
  *                       connect(): the destination matches ADDR and PORT.
  *                       bind(): the local port matches PORT and the local
  *                       address is ADDR, or ADDR is '*', or the socket binds
- *                       INADDR_ANY (which includes ADDR).
+ *                       the wildcard (0.0.0.0 or ::, which includes ADDR).
  *   NC_PRELOAD_PROTO    protocol of the new sockets (default 253). 6 (TCP) is
  *                       a test mode: conversions happen and are logged, but
  *                       the connection is plain TCP, so it works without the
@@ -45,9 +47,7 @@
  *                       fails with socket()'s errno, so a benchmark never
  *                       measures TCP while claiming NetChannel).
  *
- * Limits: IPv4 only (an AF_INET6 socket, even one connecting to a v4-mapped
- * address, is not touched: run servers with an IPv4 bind address); a
- * descriptor registered with epoll before connect()/bind() stays registered
+ * Limits: a descriptor registered with epoll before connect()/bind() stays registered
  * on the old socket; descriptors duplicated with fcntl(F_DUPFD) are not
  * tracked in test mode.
  */
@@ -78,7 +78,7 @@
 struct nc_rule {
 	bool any_addr;
 	bool any_port;
-	struct in_addr addr;
+	struct in6_addr addr;	/* an IPv4 one v4-mapped */
 	uint16_t port;		/* host order */
 };
 
@@ -156,8 +156,10 @@ static void parse_rules(const char *spec)
 		return;
 	for (tok = strtok_r(copy, ", \t\n", &save); tok; tok = strtok_r(NULL, ", \t\n", &save)) {
 		struct nc_rule r = { 0 };
-		char *colon = strrchr(tok, ':'), *end;
+		char *colon = strrchr(tok, ':'), *end, *a;
+		struct in_addr v4;
 		unsigned long port;
+		size_t n;
 
 		if (nrules == MAX_RULES) {
 			nc_log(true, "NC_PRELOAD: more than %d rules; ignoring the rest", MAX_RULES);
@@ -168,10 +170,22 @@ static void parse_rules(const char *spec)
 			continue;
 		}
 		*colon = '\0';
-		if (!strcmp(tok, "*"))
+		a = tok;
+		n = strlen(a);
+		if (!strcmp(a, "*")) {
 			r.any_addr = true;
-		else if (inet_pton(AF_INET, tok, &r.addr) != 1) {
-			nc_log(true, "NC_PRELOAD: '%s' is not an IPv4 address or '*'; ignored", tok);
+		} else if (n > 2 && a[0] == '[' && a[n - 1] == ']') {
+			a[n - 1] = '\0';
+			if (inet_pton(AF_INET6, a + 1, &r.addr) != 1) {
+				nc_log(true, "NC_PRELOAD: '%s]' is not an IPv6 address; ignored", a);
+				continue;
+			}
+		} else if (inet_pton(AF_INET, a, &v4) == 1) {
+			r.addr.s6_addr32[2] = htonl(0xffff);
+			r.addr.s6_addr32[3] = v4.s_addr;
+		} else {
+			nc_log(true, "NC_PRELOAD: '%s' is not an IPv4 address, [IPv6] or '*'; ignored",
+			       tok);
 			continue;
 		}
 		if (!strcmp(colon + 1, "*")) {
@@ -283,31 +297,65 @@ static bool is_netchannel(int fd)
 	return sock_int(fd, SOL_SOCKET, SO_PROTOCOL) == nc_proto;
 }
 
-/* An IPv4 TCP socket that we have not converted yet. */
+/* An IPv4 or IPv6 TCP socket that we have not converted yet. */
 static bool is_candidate(int fd)
 {
-	return !is_tracked(fd) &&
-	       sock_int(fd, SOL_SOCKET, SO_DOMAIN) == AF_INET &&
+	int family = sock_int(fd, SOL_SOCKET, SO_DOMAIN);
+
+	return !is_tracked(fd) && (family == AF_INET || family == AF_INET6) &&
 	       sock_int(fd, SOL_SOCKET, SO_TYPE) == SOCK_STREAM &&
 	       sock_int(fd, SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP;
 }
 
+/*
+ * The address and port of an AF_INET or AF_INET6 @sa (IPv4 v4-mapped);
+ * false for anything else.
+ */
+static bool sa_addr(const struct sockaddr *sa, socklen_t len, struct in6_addr *a,
+		    uint16_t *port)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET && len >= sizeof(*sin)) {
+		memset(a, 0, sizeof(*a));
+		a->s6_addr32[2] = htonl(0xffff);
+		a->s6_addr32[3] = sin->sin_addr.s_addr;
+		*port = ntohs(sin->sin_port);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(*sin6)) {
+		*a = sin6->sin6_addr;
+		*port = ntohs(sin6->sin6_port);
+		return true;
+	}
+	return false;
+}
+
+/* 0.0.0.0 (v4-mapped) or :: */
+static bool addr_any(const struct in6_addr *a)
+{
+	return !a->s6_addr32[0] && !a->s6_addr32[1] && !a->s6_addr32[3] &&
+	       (!a->s6_addr32[2] || a->s6_addr32[2] == htonl(0xffff));
+}
+
 static bool match(const struct sockaddr *sa, socklen_t len, bool is_bind)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	struct in6_addr a;
 	uint16_t port;
 	int i;
 
-	if (!sa || len < sizeof(*sin) || sa->sa_family != AF_INET)
+	if (!sa_addr(sa, len, &a, &port))
 		return false;
-	port = ntohs(sin->sin_port);
 	for (i = 0; i < nrules; i++) {
 		const struct nc_rule *r = &rules[i];
 
 		if (!r->any_port && r->port != port)
 			continue;
-		if (r->any_addr || r->addr.s_addr == sin->sin_addr.s_addr ||
-		    (is_bind && sin->sin_addr.s_addr == htonl(INADDR_ANY)))
+		if (r->any_addr || !memcmp(&r->addr, &a, sizeof(a)) ||
+		    (is_bind && addr_any(&a)))
 			return true;
 	}
 	return false;
@@ -340,6 +388,7 @@ static const struct opt_desc copied_opts[] = {
 	{ IPPROTO_IP, IP_TTL, "IP_TTL", sizeof(int), false },
 	{ IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND", sizeof(int), false },
 	{ IPPROTO_IP, IP_TRANSPARENT, "IP_TRANSPARENT", sizeof(int), false },
+	{ IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", sizeof(int), false },
 	{ IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", sizeof(int), false },
 	{ IPPROTO_TCP, TCP_CORK, "TCP_CORK", sizeof(int), false },
 	{ IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", sizeof(int), false },
@@ -383,26 +432,38 @@ static void copy_options(int from, int to)
  * Replace fd with a fresh NetChannel socket, keeping its number, flags and
  * options. 0 on success (or when falling back to TCP), -1 with errno.
  */
-static int convert(int fd, const char *why, const struct sockaddr_in *sin)
+static int convert(int fd, const char *why, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_in local;
+	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	bool rebind = false;
-	int nfd, fl, fdfl, e;
-	char addr[INET_ADDRSTRLEN];
+	int nfd, fl, fdfl, e, family = sa->sa_family;
+	char ip[INET6_ADDRSTRLEN], addr[INET6_ADDRSTRLEN + 10];
+	struct in6_addr a;
+	uint16_t port;
 
-	inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
-	nfd = socket(AF_INET, SOCK_STREAM, nc_proto);
+	/* "a.b.c.d:port" or "[v6]:port", for the log */
+	sa_addr(sa, len, &a, &port);
+	if (family == AF_INET) {
+		inet_ntop(AF_INET, &a.s6_addr32[3], ip, sizeof(ip));
+		snprintf(addr, sizeof(addr), "%s:%u", ip, port);
+	} else {
+		inet_ntop(AF_INET6, &a, ip, sizeof(ip));
+		snprintf(addr, sizeof(addr), "[%s]:%u", ip, port);
+	}
+	/* the socket's own family: an AF_INET6 one may use a v4-mapped address */
+	family = sock_int(fd, SOL_SOCKET, SO_DOMAIN);
+	nfd = socket(family, SOCK_STREAM, nc_proto);
 	if (nfd < 0) {
 		e = errno;
 		if (fallback) {
-			nc_log(true, "fd %d: %s %s:%u: cannot create a protocol %d socket (%s); "
+			nc_log(true, "fd %d: %s %s: cannot create a protocol %d socket (%s); "
 			       "staying TCP (NC_PRELOAD_FALLBACK)", fd, why, addr,
-			       ntohs(sin->sin_port), nc_proto, strerror(e));
+			       nc_proto, strerror(e));
 			return 0;
 		}
-		nc_log(true, "fd %d: %s %s:%u: cannot create a protocol %d socket: %s", fd, why,
-		       addr, ntohs(sin->sin_port), nc_proto, strerror(e));
+		nc_log(true, "fd %d: %s %s: cannot create a protocol %d socket: %s", fd,
+		       why, addr, nc_proto, strerror(e));
 		errno = e;
 		return -1;
 	}
@@ -413,7 +474,7 @@ static int convert(int fd, const char *why, const struct sockaddr_in *sin)
 	copy_options(fd, nfd);
 	/* A client that bound a local address before connect() keeps it. */
 	if (!strcmp(why, "connect") && !getsockname(fd, (struct sockaddr *)&local, &llen) &&
-	    local.sin_family == AF_INET && (local.sin_port || local.sin_addr.s_addr))
+	    sa_addr((struct sockaddr *)&local, llen, &a, &port) && (port || !addr_any(&a)))
 		rebind = true;
 	if (real_dup3(nfd, fd, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		e = errno;
@@ -424,14 +485,14 @@ static int convert(int fd, const char *why, const struct sockaddr_in *sin)
 	}
 	real_close(nfd);
 	track(fd, true);
-	if (rebind && real_bind(fd, (struct sockaddr *)&local, sizeof(local))) {
+	if (rebind && real_bind(fd, (struct sockaddr *)&local, llen)) {
 		e = errno;
 		nc_log(true, "fd %d: re-binding the converted socket: %s", fd, strerror(e));
 		errno = e;
 		return -1;
 	}
-	nc_log(false, "fd %d: %s %s:%u -> converted to protocol %d%s%s", fd, why, addr,
-	       ntohs(sin->sin_port), nc_proto, fl >= 0 && (fl & O_NONBLOCK) ? " (nonblocking)" : "",
+	nc_log(false, "fd %d: %s %s -> converted to protocol %d%s%s", fd, why, addr,
+	       nc_proto, fl >= 0 && (fl & O_NONBLOCK) ? " (nonblocking)" : "",
 	       nc_proto == IPPROTO_TCP ? " (test mode)" : "");
 	return 0;
 }
@@ -442,7 +503,7 @@ NC_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	ensure_init();
 	if (nrules && match(sa, len, false) && is_candidate(fd) &&
-	    convert(fd, "connect", (const struct sockaddr_in *)sa))
+	    convert(fd, "connect", sa, len))
 		return -1;
 	return real_connect(fd, sa, len);
 }
@@ -451,7 +512,7 @@ NC_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	ensure_init();
 	if (nrules && match(sa, len, true) && is_candidate(fd) &&
-	    convert(fd, "bind", (const struct sockaddr_in *)sa))
+	    convert(fd, "bind", sa, len))
 		return -1;
 	return real_bind(fd, sa, len);
 }

@@ -395,6 +395,35 @@ static void test_address_errors(void **state)
 	}
 }
 
+/*
+ * The preload library converts an unmodified program's AF_INET6 socket
+ * (socat to [fd99::2], a rule in brackets): the NetChannel listener gets a
+ * NetChannel client, not a plain TCP one, and the bytes are exact.
+ */
+static void test_preload_ipv6(void **state)
+{
+	uint16_t port = nc_next_port();
+	uint64_t h;
+	int l, s;
+
+	nc_watchdog(120);
+	assert_int_equal(nc_file_gen("/tmp/nc_ipv6_src", 71, LEN), 0);
+	l = listen_on(AF_INET6, port, 0);
+	assert_int_equal(nc_sh_in(NULL, "nc_a", 60000,
+				  "LD_PRELOAD=/nc/lib/libncpreload.so NC_PRELOAD='[%s]:%u' "
+				  "socat -u OPEN:/tmp/nc_ipv6_src TCP6:[%s]:%u",
+				  NC_IP6_B, port, NC_IP6_B, port), 0);
+	s = nc_accept_timeout(l, 10000);
+	nc_assert(s >= 0, "accept");
+	assert_int_equal(int_opt(s, SOL_SOCKET, SO_PROTOCOL), IPPROTO_NETCHANNEL);
+	assert_name(s, true, AF_INET6, NC_IP6_A);
+	assert_int_equal(nc_recv_hash_eof(s, 2 * LEN, 30000, &h), LEN);
+	assert_true(h == nc_gen_hash(71, LEN));
+	close(s);
+	close(l);
+	unlink("/tmp/nc_ipv6_src");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +431,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_v6only, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_v4_mapped_client, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_address_errors, nc_test_cleanup),
+		cmocka_unit_test_teardown(test_preload_ipv6, nc_test_cleanup),
 	};
 
 	if (nc_proto_tcp()) {
