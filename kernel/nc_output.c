@@ -93,7 +93,8 @@ static bool nc_peer_next_frame(struct nc_peer *peer, struct nc_channel *ch,
 	frame_size = nc_peer_frame_size(peer);
 	while ((nsk = nc_sched_pick(peer, ch))) {
 		skb = skb_peek(&nsk->txq);
-		if (skb && nsk->snd_credit >= NC_FRAME_MIN_COST) {
+		if (skb && nsk->snd_credit >= NC_FRAME_MIN_COST &&
+		    !nc_sock_tx_held(nsk)) {
 			n = nc_sock_frame_len(nsk, skb, frame_size);
 			*f = (struct nc_frame){
 				.type = NC_FT_DATA, .len = n,

@@ -110,6 +110,7 @@ static struct ctl_table nc_mem_sysctl[] = {
 static struct ctl_table_header *nc_mem_sysctl_hdr;
 
 static void nc_sock_linger_workfn(struct work_struct *work);
+static void nc_sock_cork_timeout(struct timer_list *t);
 static void nc_sock_destruct(struct sock *sk);
 
 struct nc_sock *nc_sock_lookup(struct nc_net *nn, u32 id)
@@ -149,6 +150,7 @@ static int nc_sock_setup(struct sock *sk, u64 cgroup_id)
 	INIT_LIST_HEAD(&nsk->accept_q);
 	INIT_LIST_HEAD(&nsk->accept_node);
 	INIT_DELAYED_WORK(&nsk->linger_work, nc_sock_linger_workfn);
+	timer_setup(&nsk->cork_timer, nc_sock_cork_timeout, 0);
 	nc_fb_init(nsk);
 	mutex_init(&nsk->send_mutex);
 	mutex_init(&nsk->recv_mutex);
@@ -212,6 +214,7 @@ static void nc_sock_unlink(struct nc_sock *nsk)
 	if (atomic_xchg(&nsk->unlinked, 1) || !nsk->id)
 		return;
 	xa_erase(&nn->socks, nsk->id);
+	sk_stop_timer(sk, &nsk->cork_timer);
 	if (nsk->bound)
 		xa_cmpxchg(&nn->ports, ntohs(nsk->inet.inet_sport), nsk, NULL,
 			   GFP_KERNEL);
@@ -386,9 +389,22 @@ static void nc_sock_linger_workfn(struct work_struct *work)
 }
 
 /*
+ * Corked (TCP_CORK, MSG_MORE): a last skb that is partial (linear, under
+ * NC_TX_COPYBREAK) and alone in the queue waits for more, as TCP sends
+ * only full segments while corked. peer->lock held.
+ */
+bool nc_sock_tx_held(const struct nc_sock *nsk)
+{
+	const struct sk_buff *skb = skb_peek(&nsk->txq);
+
+	return nsk->tx_corked && skb && skb_queue_is_last(&nsk->txq, skb) &&
+	       !skb_is_nonlinear(skb) && skb->len < NC_TX_COPYBREAK;
+}
+
+/*
  * Hand @nsk to the NetScheduler if it can send something: data within
- * credit, or its CLOSE once the data is out. Returns whether it can.
- * peer->lock held.
+ * credit and not held back by corking, or its CLOSE once the data is out.
+ * Returns whether it can. peer->lock held.
  */
 bool nc_sock_tx_ready_locked(struct nc_sock *nsk)
 {
@@ -397,7 +413,7 @@ bool nc_sock_tx_ready_locked(struct nc_sock *nsk)
 	lockdep_assert_held(&peer->lock);
 	if (peer->state == NC_PEER_DEAD || atomic_read(&nsk->unlinked))
 		return false;
-	if ((!skb_queue_empty(&nsk->txq) &&
+	if ((!skb_queue_empty(&nsk->txq) && !nc_sock_tx_held(nsk) &&
 	     nsk->snd_credit >= NC_FRAME_MIN_COST) ||
 	    (nsk->fin_queued && !nsk->fin_sent && nsk->remote_id &&
 	     skb_queue_empty(&nsk->txq))) {
@@ -416,9 +432,50 @@ static void nc_sock_queue_fin(struct nc_sock *nsk)
 		return;
 	spin_lock_bh(&peer->lock);
 	nsk->fin_queued = true;
+	nsk->tx_corked = false;		/* as TCP: the FIN pushes */
 	nc_sock_tx_ready_locked(nsk);
 	spin_unlock_bh(&peer->lock);
 	nc_peer_kick(peer, nsk);
+}
+
+/* Send what corking held back. Any context. */
+void nc_sock_uncork(struct nc_sock *nsk)
+{
+	struct nc_peer *peer = nsk->peer;
+	bool ready;
+
+	if (!peer)
+		return;
+	spin_lock_bh(&peer->lock);
+	ready = nsk->tx_corked;
+	nsk->tx_corked = false;
+	ready = ready && nc_sock_tx_ready_locked(nsk);
+	spin_unlock_bh(&peer->lock);
+	if (ready)
+		nc_peer_kick(peer, nsk);
+}
+
+/* NC_CORK_TIMEOUT after corking began: send the rest, as TCP does. */
+static void nc_sock_cork_timeout(struct timer_list *t)
+{
+	struct nc_sock *nsk = from_timer(nsk, t, cork_timer);
+
+	nc_sock_uncork(nsk);
+	sock_put(&nsk->inet.sk);	/* the timer's */
+}
+
+/* splice()/sendfile() ended: a tail its MSG_MORE held goes, unless corked */
+static void nc_splice_eof(struct socket *sock)
+{
+	struct socket *fb = nc_fb(sock->sk);
+
+	if (fb) {
+		if (fb->ops->splice_eof)
+			fb->ops->splice_eof(fb);
+		return;
+	}
+	if (!READ_ONCE(nc_sk(sock->sk)->opt.cork))
+		nc_sock_uncork(nc_sk(sock->sk));
 }
 
 /* What the policy sees of the peer (struct netsched_sock). */
@@ -1279,6 +1336,7 @@ static const struct proto_ops nc_stream_ops = {
 	.sendmsg	= nc_sendmsg,
 	.recvmsg	= nc_recvmsg,
 	.splice_read	= nc_splice_read,
+	.splice_eof	= nc_splice_eof,
 	.mmap		= sock_no_mmap,
 };
 
@@ -1308,6 +1366,7 @@ static const struct proto_ops nc_v6_stream_ops = {
 	.sendmsg	= nc_sendmsg,
 	.recvmsg	= nc_recvmsg,
 	.splice_read	= nc_splice_read,
+	.splice_eof	= nc_splice_eof,
 	.mmap		= sock_no_mmap,
 };
 

@@ -38,6 +38,7 @@ void nc_sock_abort(struct nc_sock *nsk, int err);
 int nc_wait(struct sock *sk, long *timeo, bool (*cond)(struct sock *sk),
 	    bool locked);
 bool nc_connect_done(struct sock *sk);
+void nc_sock_uncork(struct nc_sock *nsk);
 
 /* nc_sock_io.c: the data calls */
 int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);

@@ -24,14 +24,16 @@ static int nc_send_error(struct sock *sk, int flags, int err)
  * An skb for @len bytes of a write, charged to the send buffer: linear up
  * to NC_TX_COPYBREAK (the channel copies it into TCP), paged above (the
  * channel hands the pages to TCP). Its length is set; the data is not.
+ * A @corked one has room for NC_TX_COPYBREAK, for the writes that follow.
  */
 static struct sk_buff *nc_tx_skb_alloc(struct sock *sk, size_t len,
-				       bool noblock, int *err)
+				       bool corked, bool noblock, int *err)
 {
 	struct sk_buff *skb;
 
 	if (len <= NC_TX_COPYBREAK) {
-		skb = sock_alloc_send_skb(sk, len, noblock, err);
+		skb = sock_alloc_send_skb(sk, corked ? NC_TX_COPYBREAK : len,
+					  noblock, err);
 		if (skb)
 			skb_put(skb, len);
 		return skb;
@@ -52,6 +54,28 @@ static struct sk_buff *nc_tx_skb_alloc(struct sock *sk, size_t len,
  * Returns the skb with the bytes it took (fewer than @len once its frags
  * are full), NULL with *@err set.
  */
+/*
+ * Corked: what fits of the linear @skb goes into the room of the held last
+ * skb of the queue, so that small writes make full frames. Returns whether
+ * all of @skb went (the caller frees it). peer->lock held.
+ */
+static bool nc_tx_skb_append(struct nc_sock *nsk, struct sk_buff *skb)
+{
+	struct sk_buff *tail = skb_peek_tail(&nsk->txq);
+	u32 room;
+
+	if (!nsk->tx_corked || !tail || skb_is_nonlinear(tail) ||
+	    skb_is_nonlinear(skb))
+		return false;
+	room = min_t(u32, skb_tailroom(tail), NC_TX_COPYBREAK - tail->len);
+	room = min(room, skb->len);
+	if (!room)
+		return false;
+	skb_put_data(tail, skb->data, room);
+	__skb_pull(skb, room);
+	return !skb->len;
+}
+
 static struct sk_buff *nc_tx_skb_splice(struct sock *sk, struct iov_iter *iter,
 					size_t len, bool noblock, int *err)
 {
@@ -87,7 +111,7 @@ int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	struct nc_peer *peer;
 	struct sk_buff *skb;
 	size_t copied = 0;
-	bool vns, idle, splice;
+	bool vns, idle, splice, corked, ready;
 	long timeo;
 
 	fb = nc_fb(sk);
@@ -100,6 +124,8 @@ int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	/* pages by reference where they can go by reference: into paged skbs */
 	splice = (flags & MSG_SPLICE_PAGES) &&
 		 iov_iter_is_bvec(&msg->msg_iter);
+	/* as TCP: MSG_MORE corks this write, TCP_CORK every write */
+	corked = (flags & MSG_MORE) || READ_ONCE(nsk->opt.cork);
 	if (mutex_lock_interruptible(&nsk->send_mutex))
 		return -ERESTARTSYS;
 
@@ -162,8 +188,8 @@ int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 					break;
 				chunk = skb->len;
 			} else {
-				skb = nc_tx_skb_alloc(sk, chunk, noblock || n,
-						      &err);
+				skb = nc_tx_skb_alloc(sk, chunk, corked,
+						      noblock || n, &err);
 				if (!skb)
 					break;
 				if (ua) {
@@ -206,15 +232,25 @@ int nc_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		}
 		/* nothing queued before: send it from here (nc_peer_push()) */
 		idle = skb_queue_empty(&nsk->txq);
-		for (i = 0; i < n; i++)
-			__skb_queue_tail(&nsk->txq, batch[i]);
+		for (i = 0; i < n; i++) {
+			if (nc_tx_skb_append(nsk, batch[i]))
+				kfree_skb(batch[i]);
+			else
+				__skb_queue_tail(&nsk->txq, batch[i]);
+		}
 		nsk->tx_bytes += batched;
-		nc_sock_tx_ready_locked(nsk);
+		/* the ceiling counts from the first byte held */
+		if (corked && !nsk->tx_corked &&
+		    !timer_pending(&nsk->cork_timer))
+			sk_reset_timer(sk, &nsk->cork_timer,
+				       jiffies + NC_CORK_TIMEOUT);
+		nsk->tx_corked = corked;
+		ready = nc_sock_tx_ready_locked(nsk);
 		spin_unlock_bh(&peer->lock);
 		copied += batched;
-		if (idle)
+		if (ready && idle)
 			nc_peer_push(peer, nsk);
-		else
+		else if (ready)
 			nc_peer_kick(peer, nsk);
 		/* a batch cut short by buffer space: the next one may wait */
 		if (!skb && !(err == -EAGAIN && !noblock && n))

@@ -5,8 +5,12 @@
  * must not fail here for that, nor read back something untrue. The table
  * (README, "TCP-level options"):
  *
- *	TCP_NODELAY, TCP_CORK, TCP_QUICKACK	kept and read back; a write
- *		is sent at once whatever they say (no Nagle, no corking yet)
+ *	TCP_NODELAY	kept and read back; a write is sent at once whatever
+ *		it says (no Nagle); setting it sends what corking holds
+ *	TCP_CORK, and MSG_MORE for one write: a partial last frame is held
+ *		and small writes fill it, until uncorked, a write that is not
+ *		corked, shutdown/close, the end of a splice, or 200 ms
+ *	TCP_QUICKACK	kept and read back
  *	TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT
  *		checked as TCP checks them, kept and read back; a dead peer is
  *		noticed by the channels' own keepalive and user timeout, which
@@ -143,9 +147,14 @@ int nc_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval,
 	switch (optname) {
 	case TCP_NODELAY:
 		nsk->opt.nodelay = !!val;
+		/* as TCP: setting it pushes what corking holds, once */
+		if (val)
+			nc_sock_uncork(nsk);
 		break;
 	case TCP_CORK:
-		nsk->opt.cork = !!val;
+		WRITE_ONCE(nsk->opt.cork, !!val);
+		if (!val)
+			nc_sock_uncork(nsk);
 		break;
 	case TCP_QUICKACK:
 		nsk->opt.quickack = !!val;

@@ -250,6 +250,8 @@ enum nc_ctrl_kind {
 
 /* writes up to this many bytes a frame are copied into TCP, not spliced */
 #define NC_TX_COPYBREAK		2048
+/* the longest a corked write waits for more, as TCP's TCP_CORK ceiling */
+#define NC_CORK_TIMEOUT		(HZ / 5)
 
 /**
  * struct nc_tx_frame - the frame a channel is handing to TCP
@@ -407,6 +409,11 @@ enum {
  * @snd_credit: bytes the receiver allows us to send
  * @tx_bytes: bytes in @txq not yet sent
  * @fin_queued: send CLOSE once txq is empty; @fin_sent: it was picked
+ * @tx_corked: the last write was corked (TCP_CORK or MSG_MORE): a partial
+ *	last skb is held back, and small corked writes are appended to it,
+ *	until a write that is not corked, uncorking, the CLOSE, splice_eof or
+ *	@cork_timer (NC_CORK_TIMEOUT, TCP's 200 ms ceiling) releases it
+ * @cork_timer: holds a socket reference while pending (sk_reset_timer())
  * @ready_rb, @rank, @rank_seq: entry in peer->ready; @queued: it is there
  * @rank_gen: generation of the policy that gave @rank (0: round robin)
  * @served_node, @served_ns: entry in peer->served, last service time
@@ -482,6 +489,8 @@ struct nc_sock {
 	u64 tx_bytes;
 	bool fin_queued;
 	bool fin_sent;
+	bool tx_corked;
+	struct timer_list cork_timer;
 	struct rb_node ready_rb;
 	u64 rank;
 	u64 rank_seq;
@@ -576,6 +585,7 @@ void nc_sock_rx_open(struct nc_channel *ch, const struct nc_frame *f);
 void nc_sock_fin_sent(struct nc_sock *nsk);
 void nc_sock_peer_ready(struct nc_sock *nsk);
 bool nc_sock_tx_ready_locked(struct nc_sock *nsk);
+bool nc_sock_tx_held(const struct nc_sock *nsk);
 int nc_proc_socks_show(struct seq_file *seq, void *v);
 
 /* nc_vns.c: one batch of copies spread over the VNS workers */

@@ -1048,6 +1048,152 @@ static void test_tcp_info(void **state)
 
 /* ---------------------------------------------------------------- main */
 
+/* ----------------------------------------------------- corking */
+
+/* nc_a's frames_tx (DATA and control frames its channels sent) */
+static uint64_t frames_a(void)
+{
+	uint64_t v = 0;
+
+	if (!nc_proto_tcp())
+		assert_int_equal(nc_stat_get(NC_NS_A, "frames_tx", &v), 0);
+	return v;
+}
+
+/*
+ * @n writes of @len bytes of stream @seed on @c with @flags; returns the
+ * ms they took.
+ */
+static double small_writes(int c, int n, int len, int flags, uint64_t seed)
+{
+	uint8_t buf[256];
+	double t = nc_now();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		nc_gen(seed, (uint64_t)i * len, buf, len);
+		assert_int_equal(send(c, buf, len, flags), len);
+	}
+	return (nc_now() - t) * 1000;
+}
+
+/* @s gets exactly the @len bytes of stream @seed within 10 s. */
+static void expect_stream(int s, size_t len, uint64_t seed)
+{
+	static uint8_t got[65536], want[65536];
+
+	assert_true(len <= sizeof(got));
+	assert_int_equal(nc_recv_all(s, got, len, 10000), len);
+	nc_gen(seed, 0, want, len);
+	assert_memory_equal(got, want, len);
+}
+
+/*
+ * The DATA frames @bytes of corked writes may take over @ms: full 2 KiB
+ * frames, one partial one, and one more each time the 200 ms ceiling
+ * sent a partial tail (one per 200 ms at most), plus slack for control
+ * frames. Without corking they would take a frame per write.
+ */
+static uint64_t corked_frames_max(size_t bytes, double ms)
+{
+	return bytes / 2048 + 1 + (uint64_t)(ms / 200) + 1 + 4;
+}
+
+/*
+ * TCP_CORK: 1000 writes of 16 bytes go as full frames, not a frame each,
+ * and uncorking sends the rest; TCP_NODELAY pushes what is held, as TCP's.
+ * Byte-exact both ways; the frame counts are NetChannel's.
+ */
+static void test_cork(void **state)
+{
+	uint64_t f0, f1;
+	double ms;
+	int c, s, on = 1, off = 0;
+
+	nc_watchdog(60);
+	nc_mkpair(&c, &s);
+	assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)), 0);
+	f0 = frames_a();
+	ms = small_writes(c, 1000, 16, 0, 0xc0);
+	assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_CORK, &off, sizeof(off)), 0);
+	expect_stream(s, 16000, 0xc0);
+	f1 = frames_a();
+	printf("# 1000 corked writes of 16 B in %.0f ms: %llu frames\n", ms,
+	       (unsigned long long)(f1 - f0));
+	if (!nc_proto_tcp())
+		assert_true(f1 - f0 <= corked_frames_max(16000, ms));
+
+	/* corked again; TCP_NODELAY sends what is held */
+	assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)), 0);
+	small_writes(c, 10, 16, 0, 0xc1);
+	assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)), 0);
+	expect_stream(s, 160, 0xc1);
+	close(c);
+	close(s);
+}
+
+/*
+ * MSG_MORE corks one write: 200 writes of 50 bytes with it, then one
+ * without, go as full frames and arrive whole.
+ */
+static void test_msg_more(void **state)
+{
+	uint8_t last[50];
+	uint64_t f0, f1;
+	double ms;
+	int c, s;
+
+	nc_watchdog(60);
+	nc_mkpair(&c, &s);
+	f0 = frames_a();
+	ms = small_writes(c, 200, 50, MSG_MORE, 0x30e);
+	nc_gen(0x30e, 200 * 50, last, sizeof(last));
+	assert_int_equal(send(c, last, sizeof(last), 0), sizeof(last));
+	expect_stream(s, 201 * 50, 0x30e);
+	f1 = frames_a();
+	printf("# 200 writes of 50 B with MSG_MORE in %.0f ms, then one: %llu frames\n",
+	       ms, (unsigned long long)(f1 - f0));
+	if (!nc_proto_tcp())
+		assert_true(f1 - f0 <= corked_frames_max(201 * 50, ms));
+	close(c);
+	close(s);
+}
+
+/*
+ * A corked write that nothing follows waits, then goes after the 200 ms
+ * ceiling (NetChannel's NC_CORK_TIMEOUT; TCP's, measured the same way,
+ * is 200 ms too); shutdown() sends what is held at once.
+ */
+static void test_cork_ceiling(void **state)
+{
+	struct pollfd p;
+	double t, waited;
+	int c, s, on = 1, r;
+
+	nc_watchdog(60);
+	nc_mkpair(&c, &s);
+	assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)), 0);
+	t = nc_now();
+	small_writes(c, 1, 10, 0, 0xce);
+	p = (struct pollfd){ .fd = s, .events = POLLIN };
+	r = poll(&p, 1, 5000);
+	waited = (nc_now() - t) * 1000;
+	printf("# a corked write of 10 B arrived after %.0f ms\n", waited);
+	assert_int_equal(r, 1);
+	assert_true(waited >= 150);
+	expect_stream(s, 10, 0xce);
+
+	t = nc_now();
+	small_writes(c, 1, 10, 0, 0xcf);
+	assert_int_equal(shutdown(c, SHUT_WR), 0);
+	expect_stream(s, 10, 0xcf);
+	assert_int_equal(recv(s, &r, 1, 0), 0);		/* then the end */
+	waited = (nc_now() - t) * 1000;
+	printf("# with shutdown(): %.0f ms\n", waited);
+	close(c);
+	close(s);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, nc_test_cleanup)
 
 int main(void)
@@ -1070,6 +1216,9 @@ int main(void)
 		T(test_identity_and_inheritance),
 		T(test_tcp_options),
 		T(test_tcp_info),
+		T(test_cork),
+		T(test_msg_more),
+		T(test_cork_ceiling),
 	};
 
 	return cmocka_run_group_tests_name("sockapi", tests, nc_group_setup,
