@@ -86,7 +86,7 @@ $(B)/bpf/%.bpf.o: selftests/progs/%.bpf.c bpf/netchannel.bpf.h kernel/netsched.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # ncload's own program (ncload enable), not a policy
-$(B)/bpf/%.bpf.o: loader/%.bpf.c $(B)/bpf/vmlinux.h
+$(B)/bpf/%.bpf.o: loader/%.bpf.c loader/ncenable.h $(B)/bpf/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # bpftool 7.5 writes skeletons for libbpf 1.5, whose bpf_map_skeleton gained
@@ -104,7 +104,7 @@ $(B)/loader/policies.h: scripts/gen-policies-h.sh $(POLICIES:%=$(B)/bpf/%.skel.h
 	@mkdir -p $(@D)
 	scripts/gen-policies-h.sh $(POLICIES) > $@
 
-$(B)/guest/bin/ncload: loader/ncload.c loader/enable.c loader/ncload.h \
+$(B)/guest/bin/ncload: loader/ncload.c loader/enable.c loader/ncload.h loader/ncenable.h \
 		$(B)/loader/policies.h $(B)/bpf/ncenable.skel.h kernel/uapi/netchannel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_USER) -o $@ $(filter %.c,$^) $(LDLIBS_BPF)

@@ -22,6 +22,13 @@
  * nc_fb_accept() turns the file accept() made into the TCP child's own
  * socket (ops and all): an accepted plain TCP client is a TCP socket.
  *
+ * Rules: nc_bpf_select_tcp() is a hook for BPF (fmod_ret, as MPTCP offers
+ * update_socket_protocol()): a program there may send a connect() or a
+ * listen() to plain TCP from the start (ncload enable --ports does, for
+ * the ports not listed). The file then becomes a TCP socket made in the
+ * caller's context, before anything is asked of the peer
+ * (nc_fb_rule_connect(), nc_fb_rule_listen()).
+ *
  * Lifetime and locking: nsk->fb is set once, under the socket lock, and
  * released only by nc_fb_release() from close, after which no call on the
  * file runs. The TCP socket's callbacks find the NetChannel socket
@@ -32,6 +39,8 @@
  * their namespace, as user sockets do: they may outlive the file in
  * TIME_WAIT or FIN_WAIT.
  */
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
 #include <linux/file.h>
 #include <linux/net.h>
 #include <net/inet_connection_sock.h>
@@ -210,15 +219,19 @@ err:
 
 /*
  * Under lock_sock(@sk), which is still the file's: point the file at @sock
- * and @sock's wakeups at @sk's waiters. Asynchronous notification
- * (O_ASYNC) moves with the file.
+ * and, with @forward, @sock's wakeups at @sk's waiters. Asynchronous
+ * notification (O_ASYNC) moves with the file. A listener's are not
+ * forwarded: its children would inherit our callbacks and, as accept()
+ * is TCP's own then, keep them (see nc_fb_hook()).
  */
-static void nc_fb_switch(struct nc_sock *nsk, struct socket *sock)
+static void nc_fb_switch(struct nc_sock *nsk, struct socket *sock,
+			 bool forward)
 {
 	struct sock *sk = &nsk->inet.sk;
 	struct socket *outer = sk->sk_socket;
 
-	nc_fb_hook(nsk, sock->sk);
+	if (forward)
+		nc_fb_hook(nsk, sock->sk);
 	sock->file = outer->file;
 	spin_lock(&outer->file->f_lock);
 	sock->wq.fasync_list = outer->wq.fasync_list;
@@ -261,7 +274,7 @@ static void nc_fb_connect_workfn(struct work_struct *work)
 		WRITE_ONCE(sk->sk_err, -err);
 		nc_stat_inc(nsk->nn, NC_STAT_FALLBACK_FAILED);
 	} else {
-		nc_fb_switch(nsk, sock);
+		nc_fb_switch(nsk, sock, true);
 	}
 	WRITE_ONCE(nsk->fb_pending, false);
 	release_sock(sk);
@@ -443,4 +456,105 @@ void nc_fb_release(struct nc_sock *nsk, struct socket *sock)
 void nc_fb_init(struct nc_sock *nsk)
 {
 	INIT_WORK(&nsk->fb_work, nc_fb_connect_workfn);
+}
+
+/* ---- rules: the BPF hook ------------------------------------------------------ */
+
+__bpf_hook_start();
+
+/*
+ * Does @sk's connect() to (@listen: listen() on) @port, in host order, go
+ * over plain TCP (non-zero) rather than NetChannel (0)? NetChannel's
+ * answer is 0; an fmod_ret program may return another (__weak, so that the
+ * compiler cannot assume the 0, as update_socket_protocol()). Process context,
+ * @sk's lock held, the caller's task current (its cgroup decides).
+ */
+__weak noinline int nc_bpf_select_tcp(struct sock *sk, int port, int listen)
+{
+	return 0;
+}
+
+__bpf_hook_end();
+
+BTF_SET8_START(nc_fb_fmodret_ids)
+BTF_ID_FLAGS(func, nc_bpf_select_tcp)
+BTF_SET8_END(nc_fb_fmodret_ids)
+
+static const struct btf_kfunc_id_set nc_fb_fmodret_set = {
+	.owner = THIS_MODULE,
+	.set = &nc_fb_fmodret_ids,
+};
+
+int nc_fb_register(void)
+{
+	return register_btf_fmodret_id_set(&nc_fb_fmodret_set);
+}
+
+/*
+ * connect() of @nsk to @port, under its lock: if a rule gives it to TCP, a
+ * TCP socket with its options, made here in the caller's context (so in
+ * its cgroup), which the file becomes; the caller then makes TCP's
+ * connect(). NULL when no rule says so (or the socket has no file: a
+ * kernel user's), an ERR_PTR if the TCP socket cannot be made.
+ */
+struct socket *nc_fb_rule_connect(struct nc_sock *nsk, __be16 port)
+{
+	struct sock *sk = &nsk->inet.sk;
+	struct socket *sock;
+	int err;
+
+	if (!sk->sk_socket || !sk->sk_socket->file ||
+	    !nc_bpf_select_tcp(sk, ntohs(port), 0))
+		return NULL;
+	err = nc_fb_socket(sk, true, &sock);
+	if (err)
+		return ERR_PTR(err);
+	nc_fb_switch(nsk, sock, true);
+	nc_stat_inc(nsk->nn, NC_STAT_FALLBACK_RULE);
+	return sock;
+}
+
+/* Does a rule give listen() of @nsk (bound) to TCP? Under its lock. */
+bool nc_fb_rule_listens(struct nc_sock *nsk)
+{
+	return nc_bpf_select_tcp(&nsk->inet.sk, ntohs(nsk->inet.inet_sport), 1);
+}
+
+/*
+ * listen() of @nsk on a port a rule gives to TCP: a TCP listener on its
+ * address and port, with its options, which the file becomes. Without
+ * @nsk's lock. 0 or -errno (TCP's: the port may be TCP's already).
+ */
+int nc_fb_rule_listen(struct nc_sock *nsk, int backlog)
+{
+	struct sock *sk = &nsk->inet.sk;
+	struct sockaddr_storage sa;
+	struct socket *sock;
+	struct in6_addr a;
+	int err, len;
+
+	err = nc_fb_socket(sk, false, &sock);
+	if (err)
+		return err;
+	nc_sk_bound_addr(sk, &a);
+	len = nc_addr_sockaddr(&a, nsk->inet.inet_sport, sk->sk_family, &sa);
+	err = kernel_bind(sock, (struct sockaddr *)&sa, len);
+	if (!err)
+		err = kernel_listen(sock, backlog);
+	if (err)
+		goto err;
+	lock_sock(sk);
+	err = -EINVAL;
+	if (nsk->fb || nsk->fb_closed || !sk->sk_socket ||
+	    !sk->sk_socket->file || sk->sk_state != TCP_CLOSE) {
+		release_sock(sk);
+		goto err;
+	}
+	nc_fb_switch(nsk, sock, false);
+	release_sock(sk);
+	nc_stat_inc(nsk->nn, NC_STAT_FALLBACK_RULE);
+	return 0;
+err:
+	sock_release(sock);
+	return err;
 }

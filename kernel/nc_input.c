@@ -16,6 +16,7 @@ static void nc_chan_rx_hello(struct nc_channel *ch, const struct nc_frame *f,
 			     struct sk_buff *skb)
 {
 	u32 idx = NC_HELLO_ARG_IDX(f->arg), nr = NC_HELLO_ARG_NCHAN(f->arg);
+	struct nc_frame ack = { .type = NC_FT_ACK };	/* of 0 bytes */
 	struct nc_net *nn = ch->nn;
 	struct in6_addr addr;
 	struct nc_peer *peer;
@@ -58,6 +59,9 @@ found:
 	WRITE_ONCE(ch->peer, peer);	/* HELLO done: see struct nc_channel */
 	peer->ch[idx] = ch;
 	spin_unlock_bh(&peer->lock);
+	/* the answer that shows the initiator it reached NetChannel */
+	if (!nc_chan_queue_ctrl(ch, &ch->ack_ctrl, &ack))
+		nc_stat_inc(nn, NC_STAT_ACKS_TX);
 	trace_nc_channel(&peer->addr, idx, 0);
 	mutex_unlock(&nn->lock);
 }
@@ -335,6 +339,9 @@ static void nc_chan_rx_frame(struct nc_channel *ch, read_descriptor_t *desc)
 
 	ch->rx_skb = NULL;
 	ch->rx_got = 0;
+	/* a valid frame: the other host runs NetChannel (struct nc_peer) */
+	if (ch->peer && !READ_ONCE(ch->peer->proven))
+		WRITE_ONCE(ch->peer->proven, true);
 	if (ch->rx_frame.type == NC_FT_DATA)
 		nc_chan_rx_data_parsed(ch, &ch->rx_frame);
 	if (ch->rx_frame.type == NC_FT_ACK && ch->peer) {

@@ -48,6 +48,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_FALLBACK_NO_LISTENER] = "fallback_no_listener",
 	[NC_STAT_FALLBACK_FAILED] = "fallback_failed",
 	[NC_STAT_FALLBACK_ACCEPTED] = "fallback_accepted",
+	[NC_STAT_FALLBACK_RULE] = "fallback_rule",
 	[NC_STAT_ERR_BAD_MAGIC] = "err_bad_magic",
 	[NC_STAT_ERR_BAD_VERSION] = "err_bad_version",
 	[NC_STAT_ERR_BAD_TYPE] = "err_bad_type",

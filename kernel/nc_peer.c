@@ -40,6 +40,7 @@ struct nc_channel *nc_peer_pick_home(struct nc_peer *peer,
 static void nc_peer_free_workfn(struct work_struct *work);
 static void nc_peer_destroy_workfn(struct work_struct *work);
 static void nc_peer_connect_workfn(struct work_struct *work);
+static void nc_peer_proof_workfn(struct work_struct *work);
 
 /* A new peer, on nn->peers with the list's reference; under nn->lock. */
 struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
@@ -65,6 +66,7 @@ struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
 	INIT_WORK(&peer->connect_work, nc_peer_connect_workfn);
 	INIT_WORK(&peer->destroy_work, nc_peer_destroy_workfn);
 	INIT_WORK(&peer->free_work, nc_peer_free_workfn);
+	INIT_DELAYED_WORK(&peer->proof_work, nc_peer_proof_workfn);
 	atomic_inc(&nn->nr_peers);
 	list_add(&peer->node, &nn->peers);
 	return peer;
@@ -101,6 +103,14 @@ void nc_peer_kill(struct nc_peer *peer, int err)
 {
 	int i;
 
+	/*
+	 * A host that never sent a valid frame (it reset or closed the
+	 * channels, or answered garbage) does not run NetChannel there: to
+	 * the connects it is a refusal, which falls back to TCP.
+	 */
+	if (peer->initiator && !READ_ONCE(peer->proven) &&
+	    (err == ECONNRESET || err == EPIPE))
+		err = ECONNREFUSED;
 	spin_lock_bh(&peer->lock);
 	if (peer->state == NC_PEER_DEAD) {
 		spin_unlock_bh(&peer->lock);
@@ -150,6 +160,8 @@ static void nc_peer_destroy_workfn(struct work_struct *work)
 	int i;
 
 	cancel_work_sync(&peer->connect_work);
+	if (cancel_delayed_work(&peer->proof_work))
+		nc_peer_put(peer);	/* the timeout's */
 	mutex_lock(&nn->lock);
 	if (!list_empty(&peer->node)) {
 		list_del_init(&peer->node);
@@ -173,6 +185,20 @@ static void nc_peer_destroy_workfn(struct work_struct *work)
 	if (listed)
 		nc_peer_put(peer);
 	nc_peer_put(peer);	/* the destroy work's */
+}
+
+/* No frame from the other host in time: see struct nc_peer's @proven. */
+static void nc_peer_proof_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(to_delayed_work(work),
+					    struct nc_peer, proof_work);
+
+	if (!READ_ONCE(peer->proven)) {
+		net_info_ratelimited("netchannel: no answer to HELLO from %pI6c in %d s; not a NetChannel host\n",
+				     &peer->addr, NC_PROOF_TIMEOUT / HZ);
+		nc_peer_kill(peer, ECONNREFUSED);
+	}
+	nc_peer_put(peer);
 }
 
 /* Connect the group's channels and say HELLO on each. */
@@ -251,6 +277,10 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 	}
 	WRITE_ONCE(peer->state, NC_PEER_READY);
 	spin_unlock_bh(&peer->lock);
+	/* the other host answers a HELLO at once, if it runs NetChannel */
+	refcount_inc(&peer->ref);
+	if (!queue_delayed_work(nc_wq, &peer->proof_work, NC_PROOF_TIMEOUT))
+		nc_peer_put(peer);
 	/* the peer is ready, so connect() adds no socket to the list now */
 	while ((nsk = nc_peer_pop_sock(peer, &peer->waiting))) {
 		nc_sock_peer_ready(nsk);

@@ -855,6 +855,11 @@ static int nc_listen(struct socket *sock, int backlog)
 		if (err)
 			goto out;
 	}
+	if (nc_fb_rule_listens(nsk)) {
+		/* a rule gives the port to TCP: the file becomes a TCP listener */
+		release_sock(sk);
+		return nc_fb_rule_listen(nsk, backlog);
+	}
 	/* the TCP side's address and port, without our lock */
 	release_sock(sk);
 	err = nc_fb_bind(nsk, &tcp);
@@ -1044,6 +1049,14 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 	nc_sk_bound_addr(sk, &bound);
 	if (!ipv6_addr_any(&bound) && nc_addr_v4(&bound) != nc_addr_v4(&a))
 		goto out;
+	/* a rule may give this connection to TCP from the start */
+	fb = nc_fb_rule_connect(nsk, port);
+	if (IS_ERR(fb)) {
+		err = PTR_ERR(fb);
+		goto out;
+	}
+	if (fb)
+		goto fallback;
 	if (!nsk->bound) {
 		err = nc_port_claim(nsk, 0);
 		if (err)
@@ -1450,6 +1463,10 @@ int nc_sock_register(void)
 		err = -ENOMEM;
 		goto err_counter;
 	}
+	/* the BPF hook of the rules (nc_fallback.c) */
+	err = nc_fb_register();
+	if (err)
+		goto err_sysctl;
 	err = proto_register(&nc_prot, 1);
 	if (err)
 		goto err_sysctl;

@@ -317,9 +317,13 @@ void nc_sock_credit_flush(struct nc_sock *nsk)
  * plus what waits here is always @rcv_window - @rcv_unacked. Under the
  * protocol's memory pressure (or the socket's memcg's) the window shrinks
  * to NC_RMEM_PRESSURE_WINDOW: credit is held back until the peer and the
- * queue hold less than that, and afterwards the window grows back by that
- * much per credit, so the held-back credit of many sockets does not return
- * in one burst and bring the pressure straight back. The peer always keeps
+ * queue hold less than that, and afterwards the window grows back by the
+ * credit it gives, so at most doubling per window as TCP's slow start: the
+ * held-back credit of many sockets does not return in one burst and bring
+ * the pressure straight back. (A fixed step per credit regrew it 64 KiB
+ * for each 16 KiB a slow reader took, and 16 sockets overshot the limit by
+ * MiBs before the pressure came back: test_flow's test_memory_pressure on
+ * the debug kernel.) The peer always keeps
  * enough credit for a frame or its bytes are queued here, so no socket
  * stalls for good.
  */
@@ -343,8 +347,8 @@ static void nc_sock_credit(struct nc_sock *nsk, u32 consumed)
 		if (credit < nsk->rcv_unacked)
 			nc_stat_inc(nsk->nn, NC_STAT_RMEM_PRESSURE);
 		if (!pressure)
-			nsk->rcv_clamp = min(nsk->rcv_window, nsk->rcv_clamp +
-					     NC_RMEM_PRESSURE_WINDOW);
+			nsk->rcv_clamp = min(nsk->rcv_window,
+					     nsk->rcv_clamp + credit);
 		nsk->rcv_budget += credit;
 		nsk->rcv_unacked -= credit;
 		if (peer) {

@@ -74,6 +74,7 @@ enum nc_stat {
 	NC_STAT_FALLBACK_NO_LISTENER,	/* ... no NetChannel listener on the port */
 	NC_STAT_FALLBACK_FAILED,	/* ... and TCP's connect failed too */
 	NC_STAT_FALLBACK_ACCEPTED,	/* plain TCP clients a listener accepted */
+	NC_STAT_FALLBACK_RULE,		/* sockets a BPF rule gave to TCP */
 	/* protocol errors: each resets the channel it came on */
 	NC_STAT_ERR_BAD_MAGIC,		/* bad headers: nc_frame_err_stat() */
 	NC_STAT_ERR_BAD_VERSION,
@@ -189,6 +190,13 @@ enum nc_peer_state {
  * @free_work: frees it (and its channels) on the last reference
  * @rr: round-robin cursor for picking channels (home channels, and the
  *	channel a frame wakes)
+ * @proven: the other host has sent a valid frame on one of the channels
+ *	(the acceptor answers each HELLO with an ACK of 0 bytes): it runs
+ *	NetChannel. An initiator's group that is not proven NC_PROOF_TIMEOUT
+ *	after its HELLOs (@proof_work), or that fails before, was refused by
+ *	a host without NetChannel on the channel port (nc_peer_kill()):
+ *	its connects fall back to TCP. Set once, read locklessly.
+ * @proof_work: the initiator's timeout; holds a reference while queued
  */
 struct nc_peer {
 	struct nc_net *nn;
@@ -214,7 +222,12 @@ struct nc_peer {
 	struct work_struct destroy_work;
 	struct work_struct free_work;
 	unsigned int rr;
+	bool proven;
+	struct delayed_work proof_work;
 };
+
+/* how long an initiator waits for the other host's first frame */
+#define NC_PROOF_TIMEOUT	(10 * HZ)
 
 struct nc_sock;
 

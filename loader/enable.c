@@ -3,15 +3,17 @@
  * ncload enable / disable: the cgroups whose tasks' stream sockets are
  * NetChannel sockets, without LD_PRELOAD (loader/ncenable.bpf.c).
  *
- * The program is attached (fmod_ret on update_socket_protocol) by the first
+ * The program is attached (fmod_ret on update_socket_protocol, and on
+ * NetChannel's nc_bpf_select_tcp() for the port rules) by the first
  * `enable` and detached by the `disable` of the last enabled cgroup. Its
- * link and its map of enabled cgroup ids are pinned at PIN_EN_LINK and
- * PIN_EN_MAP, so the setting outlives ncload. Commands serialise on an
- * flock of PIN_DIR.
+ * links and its map of enabled cgroups (id -> port rule) are pinned at
+ * PIN_EN_LINK, PIN_EN_RULE_LINK and PIN_EN_MAP, so the setting outlives
+ * ncload. Commands serialise on an flock of PIN_DIR.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -21,11 +23,13 @@
 #include <bpf/libbpf.h>
 
 #include "ncload.h"
+#include "ncenable.h"
 #include "ncenable.skel.h"
 #include "uapi/netchannel.h"
 
 #define PIN_EN_LINK	PIN_DIR "/enable_link"
 #define PIN_EN_MAP	PIN_DIR "/enable_cgroups"
+#define PIN_EN_RULE_LINK PIN_DIR "/enable_rule_link"
 
 /* Lock PIN_DIR (made if missing) against other ncload enable/disable. */
 static int pin_dir_lock(void)
@@ -47,13 +51,33 @@ static int pin_dir_lock(void)
 	return fd;
 }
 
+/* Attach @prog and pin its link at @path; 0 or -errno (after fail()). */
+static int attach_pin(struct bpf_program *prog, const char *what,
+		      const char *path)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+	int err;
+
+	if (!link) {
+		err = -errno;
+		fail("cannot attach to %s: %s", what, strerror(-err));
+		return err;
+	}
+	err = bpf_link__pin(link, path);
+	if (err)
+		fail("cannot pin %s: %s", path, strerror(-err));
+	else
+		bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	return err;
+}
+
 /*
- * Load and attach the program, pin its link and map; the map's fd, or -1
- * (after fail()).
+ * Load and attach the programs, pin their links and the map; the map's fd,
+ * or -1 (after fail()).
  */
 static int enable_attach(void)
 {
-	struct bpf_link *link;
 	struct ncenable *skel;
 	int err, fd;
 
@@ -69,28 +93,22 @@ static int enable_attach(void)
 		     strerror(-err));
 		goto out;
 	}
-	link = bpf_program__attach(skel->progs.nc_enable);
-	if (!link) {
-		err = -errno;
-		fail("cannot attach to update_socket_protocol(): %s",
-		     strerror(-err));
-		goto out;
-	}
 	err = bpf_map__pin(skel->maps.nc_enabled, PIN_EN_MAP);
 	if (err) {
 		fail("cannot pin %s: %s", PIN_EN_MAP, strerror(-err));
-		bpf_link__destroy(link);
 		goto out;
 	}
-	err = bpf_link__pin(link, PIN_EN_LINK);
-	if (err) {
-		fail("cannot pin %s: %s", PIN_EN_LINK, strerror(-err));
+	err = attach_pin(skel->progs.nc_rule, "nc_bpf_select_tcp()",
+			 PIN_EN_RULE_LINK);
+	if (!err) {
+		/* last: the pinned link says that the setting is complete */
+		err = attach_pin(skel->progs.nc_enable,
+				 "update_socket_protocol()", PIN_EN_LINK);
+		if (err)
+			unlink(PIN_EN_RULE_LINK);
+	}
+	if (err)
 		bpf_map__unpin(skel->maps.nc_enabled, PIN_EN_MAP);
-		bpf_link__destroy(link);
-		goto out;
-	}
-	bpf_link__disconnect(link);
-	bpf_link__destroy(link);
 out:
 	fd = err ? -1 : dup(bpf_map__fd(skel->maps.nc_enabled));
 	ncenable__destroy(skel);
@@ -118,14 +136,84 @@ static int enable_map_get(void)
 	return fd;
 }
 
+/*
+ * "80,443,8000-8100" into @r: up to NC_ENABLE_MAX_RANGES ports or ranges
+ * of 1..65535. 0, or 2 (after a message) for a bad list.
+ */
+static int parse_ports(const char *list, struct nc_enable_rule *r)
+{
+	const char *p = list;
+	unsigned long lo, hi;
+	char *end;
+
+	memset(r, 0, sizeof(*r));
+	while (*p) {
+		if (r->nr == NC_ENABLE_MAX_RANGES) {
+			fprintf(stderr, "ncload: --ports %s: more than %d ports or ranges\n",
+				list, NC_ENABLE_MAX_RANGES);
+			return 2;
+		}
+		errno = 0;
+		lo = strtoul(p, &end, 10);
+		hi = lo;
+		if (end != p && *end == '-') {
+			p = end + 1;
+			hi = strtoul(p, &end, 10);
+		}
+		if (errno || end == p || (*end && *end != ',') || !lo || lo > hi ||
+		    hi > 65535) {
+			fprintf(stderr, "ncload: --ports %s: expected PORT or LO-HI (1..65535), comma-separated\n",
+				list);
+			return 2;
+		}
+		r->lo[r->nr] = lo;
+		r->hi[r->nr++] = hi;
+		p = *end ? end + 1 : end;
+		if (*end && !*p) {
+			fprintf(stderr, "ncload: --ports %s: a trailing comma\n", list);
+			return 2;
+		}
+	}
+	if (!r->nr) {
+		fprintf(stderr, "ncload: --ports: an empty list\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* "all ports" or "ports 80,8000-8100" */
+static const char *rule_str(const struct nc_enable_rule *r)
+{
+	static char buf[128];
+	size_t o;
+	int i;
+
+	if (!r->nr)
+		return "all ports";
+	o = snprintf(buf, sizeof(buf), "ports ");
+	for (i = 0; i < r->nr && i < NC_ENABLE_MAX_RANGES && o < sizeof(buf); i++) {
+		if (r->lo[i] == r->hi[i])
+			o += snprintf(buf + o, sizeof(buf) - o, "%s%u", i ? "," : "",
+				      r->lo[i]);
+		else
+			o += snprintf(buf + o, sizeof(buf) - o, "%s%u-%u", i ? "," : "",
+				      r->lo[i], r->hi[i]);
+	}
+	return buf;
+}
+
 int cmd_enable(int argc, char **argv)
 {
-	__u8 one = 1;
-	int lock, fd;
+	struct nc_enable_rule rule = {}, old;
+	int lock, fd, err;
 	__u64 id;
 
-	if (argc != 1) {
-		fprintf(stderr, "ncload: enable takes one cgroup directory\n");
+	if (argc == 3 && !strcmp(argv[1], "--ports")) {
+		err = parse_ports(argv[2], &rule);
+		if (err)
+			return err;
+	} else if (argc != 1) {
+		fprintf(stderr, "ncload: usage: enable CGROUP [--ports LIST]\n");
 		return 2;
 	}
 	if (module_check() || cgroup_id_of(argv[0], &id))
@@ -138,16 +226,16 @@ int cmd_enable(int argc, char **argv)
 		fd = enable_attach();
 	if (fd < 0)
 		goto err;
-	if (!bpf_map_lookup_elem(fd, &id, &one)) {
-		printf("%s is enabled already\n", argv[0]);
-	} else if (bpf_map_update_elem(fd, &id, &one, BPF_NOEXIST)) {
+	if (!bpf_map_lookup_elem(fd, &id, &old) && !memcmp(&old, &rule, sizeof(rule))) {
+		printf("%s is enabled already (%s)\n", argv[0], rule_str(&rule));
+	} else if (bpf_map_update_elem(fd, &id, &rule, BPF_ANY)) {
 		fail("cannot enable %s: %s%s", argv[0], strerror(errno),
 		     errno == E2BIG ? " (too many cgroups enabled)" : "");
 		close(fd);
 		goto err;
 	} else {
-		printf("enabled %s: its new stream sockets (IPv4 and IPv6) are NetChannel sockets\n",
-		       argv[0]);
+		printf("enabled %s: its new stream sockets (IPv4 and IPv6) are NetChannel sockets (%s; other ports plain TCP)\n",
+		       argv[0], rule_str(&rule));
 	}
 	close(fd);
 	close(lock);
@@ -182,7 +270,8 @@ int cmd_disable(const char *cgroup)
 	}
 	/* the last one: detach (the pins were the link's last references) */
 	if (bpf_map_get_next_key(fd, NULL, &key) && errno == ENOENT) {
-		if (unlink(PIN_EN_LINK) || unlink(PIN_EN_MAP)) {
+		if (unlink(PIN_EN_LINK) || (unlink(PIN_EN_RULE_LINK) && errno != ENOENT) ||
+		    unlink(PIN_EN_MAP)) {
 			fail("cannot unpin under %s: %s", PIN_DIR,
 			     strerror(errno));
 			goto out_map;
@@ -210,8 +299,11 @@ void enable_status(FILE *f)
 	}
 	fprintf(f, "enabled cgroups (stream sockets, IPv4 and IPv6, are NetChannel's):\n");
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		fprintf(f, "  %s (id %llu)\n", cgroup_path_of(next),
-			(unsigned long long)next);
+		struct nc_enable_rule r = {};
+
+		bpf_map_lookup_elem(fd, &next, &r);
+		fprintf(f, "  %s (id %llu): %s\n", cgroup_path_of(next),
+			(unsigned long long)next, rule_str(&r));
 		key = next;
 		prev = &key;
 		n++;

@@ -10,10 +10,16 @@
  * enabled cgroup when the cgroup or one of its ancestors is in
  * nc_enabled. AF_INET and AF_INET6 both: NetChannel has sockets of both
  * families, and an AF_INET6 one reaches IPv4 hosts v4-mapped, as TCP's.
+ *
+ * Port rules (ncload enable --ports): NetChannel offers its own fmod_ret
+ * hook, nc_bpf_select_tcp(), asked at connect() and listen(); for a task
+ * whose nearest enabled cgroup lists ports, a port not listed is plain TCP.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+
+#include "ncenable.h"
 
 #define AF_INET		2
 #define AF_INET6	10
@@ -23,27 +29,30 @@
 /* IPPROTO_NETCHANNEL, set by ncload from the module's uapi header */
 const volatile int nc_protocol;
 
-/* cgroup v2 id -> 1: the cgroups enabled, and their descendants */
+/* cgroup v2 id -> its ports: the cgroups enabled, and their descendants */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
 	__type(key, __u64);
-	__type(value, __u8);
+	__type(value, struct nc_enable_rule);
 } nc_enabled SEC(".maps");
 
-static bool task_enabled(void)
+/* The rule of the current task's nearest enabled cgroup, or NULL. */
+static const struct nc_enable_rule *task_rule(void)
 {
+	const struct nc_enable_rule *rule = NULL, *r;
 	int level;
 
 	for (level = 0; level < NC_MAX_LEVEL; level++) {
 		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
 
 		if (!id)	/* deeper than the task's own cgroup */
-			return false;
-		if (bpf_map_lookup_elem(&nc_enabled, &id))
-			return true;
+			break;
+		r = bpf_map_lookup_elem(&nc_enabled, &id);
+		if (r)
+			rule = r;
 	}
-	return false;
+	return rule;
 }
 
 SEC("fmod_ret/update_socket_protocol")
@@ -53,7 +62,21 @@ int BPF_PROG(nc_enable, int family, int type, int protocol)
 	    (type & SOCK_TYPE_MASK) != 1 /* STREAM */ ||
 	    (protocol && protocol != 6 /* IPPROTO_TCP */))
 		return protocol;
-	return task_enabled() ? nc_protocol : protocol;
+	return task_rule() ? nc_protocol : protocol;
+}
+
+SEC("fmod_ret/nc_bpf_select_tcp")
+int BPF_PROG(nc_rule, struct sock *sk, int port, int listen, int ret)
+{
+	const struct nc_enable_rule *rule = task_rule();
+	int i;
+
+	if (!rule || !rule->nr)
+		return ret;
+	for (i = 0; i < NC_ENABLE_MAX_RANGES && i < rule->nr; i++)
+		if (port >= rule->lo[i] && port <= rule->hi[i])
+			return ret;
+	return 1;	/* a port not listed: plain TCP */
 }
 
 char LICENSE[] SEC("license") = "GPL";

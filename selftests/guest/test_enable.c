@@ -416,6 +416,146 @@ static void test_enable_fallback_to_tcp_server(void **state)
 		    stat_a("fallback_no_listener") >= fb0 + 2);
 }
 
+/* ---- port rules: ncload enable CGROUP --ports LIST ------------------------ */
+
+#define RULE_LEN	(256 << 10)
+
+/*
+ * In CG on nc_b: what socket(AF_INET, SOCK_STREAM, 0) gives listens on
+ * port @arg and takes one client, reading it to the end. On wfd: the
+ * listener's protocol (once listening), then the accepted socket's, the
+ * bytes and their hash.
+ */
+static int rule_srv_main(void *arg, int wfd)
+{
+	uint16_t port = *(uint16_t *)arg;
+	struct sockaddr_in sin = nc_sin("0.0.0.0", port);
+	int one = 1, lfd, fd, p;
+	uint64_t res[3];
+
+	if (nc_cg_join(CG))
+		return 1;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 4))
+		return 2;
+	p = proto_of(lfd);
+	if (write(wfd, &p, sizeof(p)) != sizeof(p))
+		return 3;
+	fd = nc_accept_timeout(lfd, 30000);
+	if (fd < 0)
+		return 4;
+	res[0] = proto_of(fd);
+	res[1] = nc_recv_hash_eof(fd, 2 * RULE_LEN, 30000, &res[2]);
+	return write(wfd, res, sizeof(res)) == sizeof(res) ? 0 : 5;
+}
+
+/* In CG on nc_a: connect to nc_b's @arg port, send, end; on wfd: the protocol. */
+static int rule_cli_main(void *arg, int wfd)
+{
+	uint16_t port = *(uint16_t *)arg;
+	struct sockaddr_in sin = nc_sin(NC_IP_B, port);
+	int fd, p;
+
+	if (nc_cg_join(CG))
+		return 1;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return 2;
+	p = proto_of(fd);
+	if (write(wfd, &p, sizeof(p)) != sizeof(p) ||
+	    nc_send_gen(fd, port, 0, RULE_LEN, 30000) || shutdown(fd, SHUT_WR))
+		return 3;
+	return 0;
+}
+
+/*
+ * A server and a client in CG on @port: the protocol each of the three
+ * sockets has is @want; the bytes arrive exact.
+ */
+static void rule_run(uint16_t port, int want)
+{
+	int srfd, crfd, lp = -1, cp = -1;
+	uint64_t res[3];
+	pid_t srv, cli;
+
+	srv = nc_spawn("nc_b", 60, rule_srv_main, &port, &srfd);
+	assert_true(srv > 0);
+	assert_int_equal(nc_read_full(srfd, &lp, sizeof(lp), 20000), 0);
+	cli = nc_spawn("nc_a", 60, rule_cli_main, &port, &crfd);
+	assert_true(cli > 0);
+	assert_int_equal(nc_read_full(crfd, &cp, sizeof(cp), 20000), 0);
+	assert_int_equal(nc_read_full(srfd, res, sizeof(res), 30000), 0);
+	assert_int_equal(nc_child_wait(cli, 10000), 0);
+	assert_int_equal(nc_child_wait(srv, 10000), 0);
+	close(srfd);
+	close(crfd);
+	printf("# port %u: listener %d, client %d, accepted %d\n", port, lp, cp,
+	       (int)res[0]);
+	assert_int_equal(lp, want);
+	assert_int_equal(cp, want);
+	assert_int_equal(res[0], want);
+	assert_int_equal(res[1], RULE_LEN);
+	assert_true(res[2] == nc_gen_hash(port, RULE_LEN));
+}
+
+/*
+ * --ports: connections to and listeners on the ports listed are
+ * NetChannel's, the others plain TCP (counted in fallback_rule on both
+ * hosts); enabling again without --ports gives every port back.
+ */
+static void test_enable_ports(void **state)
+{
+	uint16_t in = nc_next_port(), out = nc_next_port(), r0 = nc_next_port();
+	uint64_t a0 = stat_a("fallback_rule"), b0 = stat_of("nc_b", "fallback_rule");
+	char cmd[256];
+
+	nc_watchdog(180);
+	nc_next_port();
+	snprintf(cmd, sizeof(cmd), "ncload enable " CG " --ports %u,%u-%u >/dev/null",
+		 in, r0, r0 + 1);
+	assert_int_equal(run("%s", cmd), 0);
+	snprintf(cmd, sizeof(cmd), CG " (id");
+	status_has(cmd, true);
+	snprintf(cmd, sizeof(cmd), "ports %u,%u-%u", in, r0, r0 + 1);
+	status_has(cmd, true);
+	rule_run(in, IPPROTO_NETCHANNEL);
+	rule_run(r0 + 1, IPPROTO_NETCHANNEL);	/* in the range */
+	assert_int_equal(stat_a("fallback_rule"), a0);
+	rule_run(out, IPPROTO_TCP);
+	assert_int_equal(stat_a("fallback_rule"), a0 + 1);
+	assert_int_equal(stat_of("nc_b", "fallback_rule"), b0 + 1);
+
+	/* again without --ports: every port */
+	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
+	status_has(CG, true);
+	status_has("all ports", true);
+	rule_run(out, IPPROTO_NETCHANNEL);
+}
+
+/* A bad list is refused, with why, and changes nothing. */
+static void test_enable_ports_errors(void **state)
+{
+	static const char *const bad[] = {
+		"0", "70000", "5-3", "a", "80,", ",80", "", "1,2,3,4,5,6,7,8,9",
+		"80-", "-80",
+	};
+	char cmd[256];
+	size_t i;
+
+	nc_watchdog(60);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "ncload enable " CG " --ports '%s' 2>&1 | grep -q '^ncload: --ports'; "
+			 "ncload enable " CG " --ports '%s' >/dev/null 2>&1; [ $? = 2 ]",
+			 bad[i], bad[i]);
+		if (run("%s", cmd))
+			fail_msg("--ports '%s' was not refused with a message and status 2",
+				 bad[i]);
+	}
+	status_has("enabled cgroups: none", true);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, enable_setup, enable_cleanup)
 
 int main(void)
@@ -427,6 +567,8 @@ int main(void)
 		T(test_enable_busybox_nc),
 		T(test_enable_busybox_nc_listen),
 		T(test_enable_fallback_to_tcp_server),
+		T(test_enable_ports),
+		T(test_enable_ports_errors),
 	};
 
 	if (nc_proto_tcp()) {

@@ -344,9 +344,134 @@ static void test_listener_port_taken(void **state)
 	close(t);
 }
 
+/*
+ * A host whose channel port is some other program's, not NetChannel's:
+ * what answers there is not a HELLO. nc_a's channels go to port
+ * FAKE_CHAN_PORT of a second address of nc_b (a new peer), where a plain
+ * TCP program listens and, with @garbage, greets in its own protocol or,
+ * without, says nothing.
+ */
+#define FAKE_CHAN_PORT	5099
+
+struct fake_chan {
+	const char *ip;
+	bool garbage;
+};
+
+static int fake_chan_main(void *arg, int wfd)
+{
+	static const char bad_request[] = "HTTP/1.1 400 Bad Request\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	const struct fake_chan *f = arg;
+	struct sockaddr_storage sa;
+	socklen_t len;
+	char buf[256], ready = 1;
+	int lfd, fd, one = 1, i;
+
+	memset(&sa, 0, sizeof(sa));
+	if (strchr(f->ip, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(FAKE_CHAN_PORT);
+		inet_pton(AF_INET6, f->ip, &s6->sin6_addr);
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(FAKE_CHAN_PORT);
+		inet_pton(AF_INET, f->ip, &s4->sin_addr);
+		len = sizeof(*s4);
+	}
+	lfd = socket(sa.ss_family, SOCK_STREAM, IPPROTO_TCP);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&sa, len) || listen(lfd, 16) ||
+	    write(wfd, &ready, 1) != 1)
+		return 1;
+	/* every channel of the group, until the test ends (SIGKILL) */
+	for (i = 0; i < 64; i++) {
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			return 2;
+		/* as a web server answers what it cannot parse, then closes */
+		if (f->garbage) {
+			if (write(fd, bad_request, strlen(bad_request)) < 0)
+				return 3;
+			close(fd);
+			continue;
+		}
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+	}
+	return 0;
+}
+
+static void no_hello(bool garbage)
+{
+	const char *ip = nc_family() == AF_INET6 ? "fd99::3" : "10.99.0.3";
+	struct fake_chan f = { ip, garbage };
+	uint64_t n0 = stat_of("fallback_no_host");
+	struct sockaddr_storage sa;
+	uint16_t port = nc_next_port();
+	int l, c, s, rfd;
+	socklen_t len;
+	char ready;
+	double t;
+	pid_t fake;
+
+	nc_watchdog(120);
+	assert_int_equal(nc_run("ip -n nc_b addr add %s/%d dev " NC_DEV_B " nodad", ip,
+				strchr(ip, ':') ? NC_PREFIX6_LEN : NC_PREFIX_LEN), 0);
+	assert_int_equal(nc_sysctl_set("nc_a", "port", "5099"), 0);
+	fake = nc_spawn("nc_b", 90, fake_chan_main, &f, &rfd);
+	assert_true(fake > 0);
+	assert_int_equal(nc_read_full(rfd, &ready, 1, 10000), 0);
+	l = listen_in("nc_b", IPPROTO_TCP, port);
+	c = sock_in("nc_a", IPPROTO_NETCHANNEL, 0);
+	len = nc_sa(ip, port, &sa);
+	t = nc_now();
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, len), 0);
+	t = nc_now() - t;
+	printf("# channel port answered %s: connected over TCP after %.2f s\n",
+	       garbage ? "garbage" : "nothing", t);
+	assert_int_equal(proto_of(c), IPPROTO_TCP);
+	assert_int_equal(stat_of("fallback_no_host"), n0 + 1);
+	/* garbage fails the group at once; silence waits NC_PROOF_TIMEOUT */
+	if (garbage)
+		assert_true(t < 9);
+	else
+		assert_true(t >= 9.5);
+	s = nc_accept_timeout(l, 10000);
+	assert_true(s >= 0);
+	exchange(c, s);
+	close(c);
+	close(s);
+	close(l);
+	kill(fake, SIGKILL);
+	nc_child_wait(fake, 10000);
+	close(rfd);
+}
+
+/* The channel port answers in another protocol: the group fails at once. */
+static void test_fallback_no_hello_garbage(void **state)
+{
+	no_hello(true);
+}
+
+/* The channel port says nothing: NC_PROOF_TIMEOUT (10 s), then TCP. */
+static void test_fallback_no_hello_silent(void **state)
+{
+	no_hello(false);
+}
+
 static int fallback_cleanup(void **state)
 {
 	nc_sysctl_set("nc_a", "fallback", "1");
+	nc_sysctl_set("nc_a", "port", "5050");
+	nc_run("ip -n nc_b addr del 10.99.0.3/%d dev " NC_DEV_B " 2>/dev/null;"
+	       " ip -n nc_b addr del fd99::3/%d dev " NC_DEV_B " 2>/dev/null; true",
+	       NC_PREFIX_LEN, NC_PREFIX6_LEN);
 	return nc_test_cleanup(state);
 }
 
@@ -356,6 +481,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_fallback_no_host),
+		T(test_fallback_no_hello_garbage),
+		T(test_fallback_no_hello_silent),
 		T(test_fallback_no_listener),
 		T(test_fallback_nonblocking_epoll),
 		T(test_fallback_refused),
