@@ -463,13 +463,16 @@ void nc_fb_init(struct nc_sock *nsk)
 __bpf_hook_start();
 
 /*
- * Does @sk's connect() to (@listen: listen() on) @port, in host order, go
- * over plain TCP (non-zero) rather than NetChannel (0)? NetChannel's
+ * Does @sk's connect() to @addr:@port (@listen: listen() on @port of its
+ * bound address @addr) go over plain TCP (non-zero) rather than NetChannel
+ * (0)? @port is in host order, @addr v4-mapped for IPv4. NetChannel's
  * answer is 0; an fmod_ret program may return another (__weak, so that the
  * compiler cannot assume the 0, as update_socket_protocol()). Process context,
  * @sk's lock held, the caller's task current (its cgroup decides).
  */
-__weak noinline int nc_bpf_select_tcp(struct sock *sk, int port, int listen)
+__weak noinline int nc_bpf_select_tcp(struct sock *sk,
+				      const struct in6_addr *addr, int port,
+				      int listen)
 {
 	return 0;
 }
@@ -497,14 +500,15 @@ int nc_fb_register(void)
  * connect(). NULL when no rule says so (or the socket has no file: a
  * kernel user's), an ERR_PTR if the TCP socket cannot be made.
  */
-struct socket *nc_fb_rule_connect(struct nc_sock *nsk, __be16 port)
+struct socket *nc_fb_rule_connect(struct nc_sock *nsk,
+				  const struct in6_addr *a, __be16 port)
 {
 	struct sock *sk = &nsk->inet.sk;
 	struct socket *sock;
 	int err;
 
 	if (!sk->sk_socket || !sk->sk_socket->file ||
-	    !nc_bpf_select_tcp(sk, ntohs(port), 0))
+	    !nc_bpf_select_tcp(sk, a, ntohs(port), 0))
 		return NULL;
 	err = nc_fb_socket(sk, true, &sock);
 	if (err)
@@ -517,7 +521,11 @@ struct socket *nc_fb_rule_connect(struct nc_sock *nsk, __be16 port)
 /* Does a rule give listen() of @nsk (bound) to TCP? Under its lock. */
 bool nc_fb_rule_listens(struct nc_sock *nsk)
 {
-	return nc_bpf_select_tcp(&nsk->inet.sk, ntohs(nsk->inet.inet_sport), 1);
+	struct in6_addr a;
+
+	nc_sk_bound_addr(&nsk->inet.sk, &a);
+	return nc_bpf_select_tcp(&nsk->inet.sk, &a, ntohs(nsk->inet.inet_sport),
+				 1);
 }
 
 /*

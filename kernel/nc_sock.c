@@ -1050,7 +1050,7 @@ static int nc_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (!ipv6_addr_any(&bound) && nc_addr_v4(&bound) != nc_addr_v4(&a))
 		goto out;
 	/* a rule may give this connection to TCP from the start */
-	fb = nc_fb_rule_connect(nsk, port);
+	fb = nc_fb_rule_connect(nsk, &a, port);
 	if (IS_ERR(fb)) {
 		err = PTR_ERR(fb);
 		goto out;

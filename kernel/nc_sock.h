@@ -61,7 +61,8 @@ int nc_fb_accept(struct nc_sock *nsk, struct socket *newsock,
 		 struct proto_accept_arg *arg);
 struct socket *nc_fb_detach(struct nc_sock *nsk);
 int nc_fb_register(void);
-struct socket *nc_fb_rule_connect(struct nc_sock *nsk, __be16 port);
+struct socket *nc_fb_rule_connect(struct nc_sock *nsk,
+				  const struct in6_addr *a, __be16 port);
 bool nc_fb_rule_listens(struct nc_sock *nsk);
 int nc_fb_rule_listen(struct nc_sock *nsk, int backlog);
 void nc_fb_release(struct nc_sock *nsk, struct socket *sock);

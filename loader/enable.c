@@ -11,6 +11,7 @@
  * ncload. Commands serialise on an flock of PIN_DIR.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -146,7 +147,6 @@ static int parse_ports(const char *list, struct nc_enable_rule *r)
 	unsigned long lo, hi;
 	char *end;
 
-	memset(r, 0, sizeof(*r));
 	while (*p) {
 		if (r->nr == NC_ENABLE_MAX_RANGES) {
 			fprintf(stderr, "ncload: --ports %s: more than %d ports or ranges\n",
@@ -181,16 +181,81 @@ static int parse_ports(const char *list, struct nc_enable_rule *r)
 	return 0;
 }
 
-/* "all ports" or "ports 80,8000-8100" */
+/*
+ * "10.0.0.0/8,fd00::/8,192.168.1.7" into @r: up to NC_ENABLE_MAX_NETS
+ * IPv4 or IPv6 networks (no prefix: the one address). 0, or 2 (after a
+ * message) for a bad list.
+ */
+static int parse_addrs(const char *list, struct nc_enable_rule *r)
+{
+	char *copy = strdup(list), *save = NULL, *tok, *slash, *end;
+	struct in6_addr a6;
+	struct in_addr a4;
+	long plen, max;
+	int ret = 2;
+
+	if (!copy)
+		return fail("out of memory");
+	if (!*list || list[strlen(list) - 1] == ',' || list[0] == ',' ||
+	    strstr(list, ",,")) {
+		fprintf(stderr, "ncload: --addrs %s: an empty item\n", list);
+		goto out;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int i = r->nr_nets;
+
+		if (i == NC_ENABLE_MAX_NETS) {
+			fprintf(stderr, "ncload: --addrs %s: more than %d networks\n",
+				list, NC_ENABLE_MAX_NETS);
+			goto out;
+		}
+		slash = strchr(tok, '/');
+		if (slash)
+			*slash = '\0';
+		memset(r->net[i], 0, sizeof(r->net[i]));
+		if (inet_pton(AF_INET, tok, &a4) == 1) {
+			r->net[i][2] = htonl(0xffff);
+			r->net[i][3] = a4.s_addr;
+			max = 32;
+		} else if (inet_pton(AF_INET6, tok, &a6) == 1) {
+			memcpy(r->net[i], &a6, sizeof(a6));
+			max = 128;
+		} else {
+			fprintf(stderr, "ncload: --addrs %s: '%s' is not an IPv4 or IPv6 address\n",
+				list, tok);
+			goto out;
+		}
+		plen = max;
+		if (slash) {
+			errno = 0;
+			plen = strtol(slash + 1, &end, 10);
+			if (errno || end == slash + 1 || *end || plen < 0 || plen > max) {
+				fprintf(stderr, "ncload: --addrs %s: bad prefix length '/%s' (0..%ld)\n",
+					list, slash + 1, max);
+				goto out;
+			}
+		}
+		r->plen[i] = plen + (max == 32 ? 96 : 0);
+		r->nr_nets++;
+	}
+	ret = 0;
+out:
+	free(copy);
+	return ret;
+}
+
+/* "all ports, all addresses", or the rule's ports and networks */
 static const char *rule_str(const struct nc_enable_rule *r)
 {
-	static char buf[128];
-	size_t o;
+	static char buf[1024];
+	char ip[INET6_ADDRSTRLEN];
+	size_t o = 0;
 	int i;
 
 	if (!r->nr)
-		return "all ports";
-	o = snprintf(buf, sizeof(buf), "ports ");
+		o += snprintf(buf + o, sizeof(buf) - o, "all ports");
+	else
+		o += snprintf(buf + o, sizeof(buf) - o, "ports ");
 	for (i = 0; i < r->nr && i < NC_ENABLE_MAX_RANGES && o < sizeof(buf); i++) {
 		if (r->lo[i] == r->hi[i])
 			o += snprintf(buf + o, sizeof(buf) - o, "%s%u", i ? "," : "",
@@ -199,21 +264,45 @@ static const char *rule_str(const struct nc_enable_rule *r)
 			o += snprintf(buf + o, sizeof(buf) - o, "%s%u-%u", i ? "," : "",
 				      r->lo[i], r->hi[i]);
 	}
+	if (o < sizeof(buf))
+		o += snprintf(buf + o, sizeof(buf) - o, r->nr_nets ? ", addresses " :
+			      ", all addresses");
+	for (i = 0; i < r->nr_nets && i < NC_ENABLE_MAX_NETS && o < sizeof(buf); i++) {
+		bool v4 = r->plen[i] >= 96 && !r->net[i][0] && !r->net[i][1] &&
+			  r->net[i][2] == htonl(0xffff);
+
+		if (v4)
+			inet_ntop(AF_INET, &r->net[i][3], ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET6, r->net[i], ip, sizeof(ip));
+		o += snprintf(buf + o, sizeof(buf) - o, "%s%s/%u", i ? "," : "", ip,
+			      v4 ? r->plen[i] - 96 : r->plen[i]);
+	}
 	return buf;
 }
 
 int cmd_enable(int argc, char **argv)
 {
 	struct nc_enable_rule rule = {}, old;
-	int lock, fd, err;
+	bool ports = false, addrs = false;
+	int lock, fd, err, i;
 	__u64 id;
 
-	if (argc == 3 && !strcmp(argv[1], "--ports")) {
-		err = parse_ports(argv[2], &rule);
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--ports") && !ports) {
+			ports = true;
+			err = parse_ports(argv[i + 1], &rule);
+		} else if (!strcmp(argv[i], "--addrs") && !addrs) {
+			addrs = true;
+			err = parse_addrs(argv[i + 1], &rule);
+		} else {
+			break;
+		}
 		if (err)
 			return err;
-	} else if (argc != 1) {
-		fprintf(stderr, "ncload: usage: enable CGROUP [--ports LIST]\n");
+	}
+	if (argc < 1 || i != argc) {
+		fprintf(stderr, "ncload: usage: enable CGROUP [--ports LIST] [--addrs LIST]\n");
 		return 2;
 	}
 	if (module_check() || cgroup_id_of(argv[0], &id))
@@ -234,7 +323,7 @@ int cmd_enable(int argc, char **argv)
 		close(fd);
 		goto err;
 	} else {
-		printf("enabled %s: its new stream sockets (IPv4 and IPv6) are NetChannel sockets (%s; other ports plain TCP)\n",
+		printf("enabled %s: its new stream sockets (IPv4 and IPv6) are NetChannel sockets (%s; others plain TCP)\n",
 		       argv[0], rule_str(&rule));
 	}
 	close(fd);

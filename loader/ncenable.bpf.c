@@ -11,11 +11,13 @@
  * nc_enabled. AF_INET and AF_INET6 both: NetChannel has sockets of both
  * families, and an AF_INET6 one reaches IPv4 hosts v4-mapped, as TCP's.
  *
- * Port rules (ncload enable --ports): NetChannel offers its own fmod_ret
- * hook, nc_bpf_select_tcp(), asked at connect() and listen(); for a task
- * whose nearest enabled cgroup lists ports, a port not listed is plain TCP.
+ * Rules (ncload enable --ports, --addrs): NetChannel offers its own
+ * fmod_ret hook, nc_bpf_select_tcp(), asked at connect() and listen(); for
+ * a task whose nearest enabled cgroup has a rule, a port not listed, or a
+ * peer outside the networks listed, is plain TCP.
  */
 #include "vmlinux.h"
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -65,18 +67,64 @@ int BPF_PROG(nc_enable, int family, int type, int protocol)
 	return task_rule() ? nc_protocol : protocol;
 }
 
-SEC("fmod_ret/nc_bpf_select_tcp")
-int BPF_PROG(nc_rule, struct sock *sk, int port, int listen, int ret)
+static bool port_listed(const struct nc_enable_rule *rule, int port)
 {
-	const struct nc_enable_rule *rule = task_rule();
 	int i;
 
-	if (!rule || !rule->nr)
-		return ret;
+	if (!rule->nr)
+		return true;
 	for (i = 0; i < NC_ENABLE_MAX_RANGES && i < rule->nr; i++)
 		if (port >= rule->lo[i] && port <= rule->hi[i])
-			return ret;
-	return 1;	/* a port not listed: plain TCP */
+			return true;
+	return false;
+}
+
+/* Are the first @plen bits of @a (network order words) those of @net? */
+static bool in_net(const __u32 a[4], const __u32 net[4], int plen)
+{
+	int w;
+
+	for (w = 0; w < 4; w++) {
+		int bits = plen - 32 * w;
+		__u32 mask;
+
+		if (bits <= 0)
+			break;
+		mask = bits >= 32 ? ~0U : ~0U << (32 - bits);
+		if ((bpf_ntohl(a[w]) ^ bpf_ntohl(net[w])) & mask)
+			return false;
+	}
+	return true;
+}
+
+static bool addr_listed(const struct nc_enable_rule *rule,
+			const struct in6_addr *addr)
+{
+	__u32 a[4];
+	int i;
+
+	if (!rule->nr_nets)
+		return true;
+	for (i = 0; i < 4; i++)
+		a[i] = addr->in6_u.u6_addr32[i];
+	for (i = 0; i < NC_ENABLE_MAX_NETS && i < rule->nr_nets; i++)
+		if (in_net(a, rule->net[i], rule->plen[i]))
+			return true;
+	return false;
+}
+
+SEC("fmod_ret/nc_bpf_select_tcp")
+int BPF_PROG(nc_rule, struct sock *sk, const struct in6_addr *addr, int port,
+	     int listen, int ret)
+{
+	const struct nc_enable_rule *rule = task_rule();
+
+	if (!rule)
+		return ret;
+	/* a port not listed, or (connect) a peer not listed: plain TCP */
+	if (!port_listed(rule, port) || (!listen && !addr_listed(rule, addr)))
+		return 1;
+	return ret;
 }
 
 char LICENSE[] SEC("license") = "GPL";

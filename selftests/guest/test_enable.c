@@ -470,10 +470,11 @@ static int rule_cli_main(void *arg, int wfd)
 }
 
 /*
- * A server and a client in CG on @port: the protocol each of the three
- * sockets has is @want; the bytes arrive exact.
+ * A server and a client in CG on @port: the protocols the listener, the
+ * client and the accepted socket have are @lw, @cw and @aw; the bytes
+ * arrive exact.
  */
-static void rule_run(uint16_t port, int want)
+static void rule_run3(uint16_t port, int lw, int cw, int aw)
 {
 	int srfd, crfd, lp = -1, cp = -1;
 	uint64_t res[3];
@@ -492,11 +493,16 @@ static void rule_run(uint16_t port, int want)
 	close(crfd);
 	printf("# port %u: listener %d, client %d, accepted %d\n", port, lp, cp,
 	       (int)res[0]);
-	assert_int_equal(lp, want);
-	assert_int_equal(cp, want);
-	assert_int_equal(res[0], want);
+	assert_int_equal(lp, lw);
+	assert_int_equal(cp, cw);
+	assert_int_equal(res[0], aw);
 	assert_int_equal(res[1], RULE_LEN);
 	assert_true(res[2] == nc_gen_hash(port, RULE_LEN));
+}
+
+static void rule_run(uint16_t port, int want)
+{
+	rule_run3(port, want, want, want);
 }
 
 /*
@@ -529,30 +535,57 @@ static void test_enable_ports(void **state)
 	/* again without --ports: every port */
 	assert_int_equal(run("ncload enable " CG " >/dev/null"), 0);
 	status_has(CG, true);
-	status_has("all ports", true);
+	status_has("all ports, all addresses", true);
 	rule_run(out, IPPROTO_NETCHANNEL);
+
+	/*
+	 * --addrs: the client's peer is not in the networks listed, so it
+	 * connects over TCP, to the listener (NetChannel's, which an address
+	 * rule does not touch) on its TCP side
+	 */
+	assert_int_equal(run("ncload enable " CG " --addrs 10.99.1.0/24,fd98::/16 >/dev/null"),
+			 0);
+	status_has("all ports, addresses 10.99.1.0/24,fd98::/16", true);
+	rule_run3(nc_next_port(), IPPROTO_NETCHANNEL, IPPROTO_TCP, IPPROTO_TCP);
+	assert_int_equal(stat_a("fallback_rule"), a0 + 2);
+	/* and in one of them: NetChannel */
+	assert_int_equal(run("ncload enable " CG " --addrs 10.99.1.0/24,10.99.0.2 --ports 1-65535 >/dev/null"),
+			 0);
+	status_has("ports 1-65535, addresses 10.99.1.0/24,10.99.0.2/32", true);
+	rule_run(nc_next_port(), IPPROTO_NETCHANNEL);
+	assert_int_equal(stat_a("fallback_rule"), a0 + 2);
 }
 
 /* A bad list is refused, with why, and changes nothing. */
 static void test_enable_ports_errors(void **state)
 {
-	static const char *const bad[] = {
-		"0", "70000", "5-3", "a", "80,", ",80", "", "1,2,3,4,5,6,7,8,9",
-		"80-", "-80",
+	static const struct {
+		const char *opt, *list;
+	} bad[] = {
+		{ "--ports", "0" }, { "--ports", "70000" }, { "--ports", "5-3" },
+		{ "--ports", "a" }, { "--ports", "80," }, { "--ports", ",80" },
+		{ "--ports", "" }, { "--ports", "1,2,3,4,5,6,7,8,9" },
+		{ "--ports", "80-" }, { "--ports", "-80" },
+		{ "--addrs", "10.0.0.0/33" }, { "--addrs", "fd00::/129" },
+		{ "--addrs", "x" }, { "--addrs", "" }, { "--addrs", "10.0.0.1," },
+		{ "--addrs", "10.0.0.1/" }, { "--addrs", "1.0.0.1,2.0.0.1,3.0.0.1,4.0.0.1,5.0.0.1,6.0.0.1,7.0.0.1,8.0.0.1,9.0.0.1" },
 	};
-	char cmd[256];
+	char cmd[512];
 	size_t i;
 
 	nc_watchdog(60);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(cmd, sizeof(cmd),
-			 "ncload enable " CG " --ports '%s' 2>&1 | grep -q '^ncload: --ports'; "
-			 "ncload enable " CG " --ports '%s' >/dev/null 2>&1; [ $? = 2 ]",
-			 bad[i], bad[i]);
+			 "ncload enable " CG " %1$s '%2$s' 2>&1 | grep -q '^ncload: %1$s'; "
+			 "ncload enable " CG " %1$s '%2$s' >/dev/null 2>&1; [ $? = 2 ]",
+			 bad[i].opt, bad[i].list);
 		if (run("%s", cmd))
-			fail_msg("--ports '%s' was not refused with a message and status 2",
-				 bad[i]);
+			fail_msg("%s '%s' was not refused with a message and status 2",
+				 bad[i].opt, bad[i].list);
 	}
+	/* and options twice, or unknown */
+	assert_int_equal(run("ncload enable " CG " --ports 1 --ports 2 >/dev/null 2>&1"), 2);
+	assert_int_equal(run("ncload enable " CG " --bogus 1 >/dev/null 2>&1"), 2);
 	status_has("enabled cgroups: none", true);
 }
 
