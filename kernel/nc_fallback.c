@@ -132,6 +132,18 @@ static void nc_fb_unhook(struct nc_sock *nsk, struct sock *ssk)
 	write_unlock_bh(&ssk->sk_callback_lock);
 }
 
+/* Bind @sock to the address @sk is bound to, and @port. 0 or -errno. */
+static int nc_fb_bind_as(struct socket *sock, struct sock *sk, __be16 port)
+{
+	struct sockaddr_storage sa;
+	struct in6_addr a;
+	int len;
+
+	nc_sk_bound_addr(sk, &a);
+	len = nc_addr_sockaddr(&a, port, sk->sk_family, &sa);
+	return kernel_bind(sock, (struct sockaddr *)&sa, len);
+}
+
 /*
  * A TCP socket in @sk's namespace with what @sk's user set: buffers,
  * timeouts, keepalive, linger, mark, priority, device, reuse, the TCP
@@ -196,15 +208,9 @@ static int nc_fb_socket(struct sock *sk, bool bind, struct socket **res)
 
 	if (bind &&
 	    (sk->sk_userlocks & (SOCK_BINDADDR_LOCK | SOCK_BINDPORT_LOCK))) {
-		struct sockaddr_storage sa;
-		struct in6_addr a;
-		int len;
-
-		nc_sk_bound_addr(sk, &a);
-		len = nc_addr_sockaddr(&a, sk->sk_userlocks & SOCK_BINDPORT_LOCK ?
-				       nsk->inet.inet_sport : 0,
-				       sk->sk_family, &sa);
-		err = kernel_bind(sock, (struct sockaddr *)&sa, len);
+		err = nc_fb_bind_as(sock, sk,
+				    sk->sk_userlocks & SOCK_BINDPORT_LOCK ?
+				    nsk->inet.inet_sport : 0);
 		if (err)
 			goto err;
 	}
@@ -332,10 +338,8 @@ int nc_fb_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 int nc_fb_bind(struct nc_sock *nsk, struct socket **res)
 {
 	struct sock *sk = &nsk->inet.sk;
-	struct sockaddr_storage sa;
 	struct socket *sock;
-	struct in6_addr a;
-	int err, len;
+	int err;
 
 	*res = NULL;
 	if (!READ_ONCE(nsk->nn->fallback))
@@ -343,9 +347,7 @@ int nc_fb_bind(struct nc_sock *nsk, struct socket **res)
 	err = nc_fb_socket(sk, false, &sock);
 	if (err)
 		return err;
-	nc_sk_bound_addr(sk, &a);
-	len = nc_addr_sockaddr(&a, nsk->inet.inet_sport, sk->sk_family, &sa);
-	err = kernel_bind(sock, (struct sockaddr *)&sa, len);
+	err = nc_fb_bind_as(sock, sk, nsk->inet.inet_sport);
 	if (err) {
 		sock_release(sock);
 		return sk->sk_userlocks & SOCK_BINDPORT_LOCK ? err : 0;
@@ -536,17 +538,13 @@ bool nc_fb_rule_listens(struct nc_sock *nsk)
 int nc_fb_rule_listen(struct nc_sock *nsk, int backlog)
 {
 	struct sock *sk = &nsk->inet.sk;
-	struct sockaddr_storage sa;
 	struct socket *sock;
-	struct in6_addr a;
-	int err, len;
+	int err;
 
 	err = nc_fb_socket(sk, false, &sock);
 	if (err)
 		return err;
-	nc_sk_bound_addr(sk, &a);
-	len = nc_addr_sockaddr(&a, nsk->inet.inet_sport, sk->sk_family, &sa);
-	err = kernel_bind(sock, (struct sockaddr *)&sa, len);
+	err = nc_fb_bind_as(sock, sk, nsk->inet.inet_sport);
 	if (!err)
 		err = kernel_listen(sock, backlog);
 	if (err)

@@ -442,14 +442,15 @@ static void nc_sock_queue_fin(struct nc_sock *nsk)
 void nc_sock_uncork(struct nc_sock *nsk)
 {
 	struct nc_peer *peer = nsk->peer;
-	bool ready;
+	bool ready = false;
 
 	if (!peer)
 		return;
 	spin_lock_bh(&peer->lock);
-	ready = nsk->tx_corked;
-	nsk->tx_corked = false;
-	ready = ready && nc_sock_tx_ready_locked(nsk);
+	if (nsk->tx_corked) {
+		nsk->tx_corked = false;
+		ready = nc_sock_tx_ready_locked(nsk);
+	}
 	spin_unlock_bh(&peer->lock);
 	if (ready)
 		nc_peer_kick(peer, nsk);

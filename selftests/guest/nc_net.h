@@ -350,6 +350,14 @@ struct nc_sender {
  */
 int nc_sender_main(void *arg, int wfd);
 
+/*
+ * @c and @s are the two ends of one connection: @len bytes of stream
+ * @seed from @c and of stream @seed + 1 from @s at once (two children
+ * send), each read byte-exact to the end of the stream within 30 s.
+ * 0, or -1 with nc_err.
+ */
+int nc_exchange(int c, int s, uint64_t len, uint64_t seed);
+
 /* --------------------------------------------- lib/xfer.c: xfer engine */
 
 /*

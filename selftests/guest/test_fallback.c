@@ -23,6 +23,7 @@
 
 #define LEN	(1 << 20)
 
+
 /* A socket of protocol @proto in namespace @ns. */
 static int sock_in(const char *ns, int proto, int flags)
 {
@@ -73,26 +74,10 @@ static uint64_t stat_b(const char *name)
 	return v;
 }
 
-/*
- * @c and @s are the two ends of one connection: LEN bytes each way,
- * byte-exact, then end of stream each way.
- */
+/* @c and @s are the two ends of one connection: LEN bytes each way, exact */
 static void exchange(int c, int s)
 {
-	struct nc_sender up = { .fd = c, .seed = 7, .len = LEN };
-	struct nc_sender down = { .fd = s, .seed = 8, .len = LEN };
-	uint64_t h;
-	pid_t pu, pd;
-
-	pu = nc_spawn(NULL, 60, nc_sender_main, &up, NULL);
-	pd = nc_spawn(NULL, 60, nc_sender_main, &down, NULL);
-	assert_true(pu > 0 && pd > 0);
-	assert_int_equal(nc_recv_hash_eof(s, 2 * LEN, 30000, &h), LEN);
-	assert_true(h == nc_gen_hash(7, LEN));
-	assert_int_equal(nc_recv_hash_eof(c, 2 * LEN, 30000, &h), LEN);
-	assert_true(h == nc_gen_hash(8, LEN));
-	assert_int_equal(nc_child_wait(pu, 30000), 0);
-	assert_int_equal(nc_child_wait(pd, 30000), 0);
+	nc_assert(!nc_exchange(c, s, LEN, 7), "LEN bytes each way");
 }
 
 static int connect_to(int fd, uint16_t port)
@@ -368,22 +353,8 @@ static int fake_chan_main(void *arg, int wfd)
 	char buf[256], ready = 1;
 	int lfd, fd, one = 1, i;
 
-	memset(&sa, 0, sizeof(sa));
-	if (strchr(f->ip, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(FAKE_CHAN_PORT);
-		inet_pton(AF_INET6, f->ip, &s6->sin6_addr);
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(FAKE_CHAN_PORT);
-		inet_pton(AF_INET, f->ip, &s4->sin_addr);
-		len = sizeof(*s4);
-	}
+	/* no_hello() picked the suite's family's address */
+	len = nc_sa(f->ip, FAKE_CHAN_PORT, &sa);
 	lfd = socket(sa.ss_family, SOCK_STREAM, IPPROTO_TCP);
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(lfd, (struct sockaddr *)&sa, len) || listen(lfd, 16) ||

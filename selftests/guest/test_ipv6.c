@@ -133,20 +133,7 @@ static void assert_name(int fd, bool peer, int family, const char *ip)
 /* @c and @s are the two ends of one connection: LEN bytes each way, exact. */
 static void exchange(int c, int s)
 {
-	struct nc_sender up = { .fd = c, .seed = 61, .len = LEN };
-	struct nc_sender down = { .fd = s, .seed = 62, .len = LEN };
-	uint64_t h;
-	pid_t pu, pd;
-
-	pu = nc_spawn(NULL, 60, nc_sender_main, &up, NULL);
-	pd = nc_spawn(NULL, 60, nc_sender_main, &down, NULL);
-	assert_true(pu > 0 && pd > 0);
-	assert_int_equal(nc_recv_hash_eof(s, 2 * LEN, 30000, &h), LEN);
-	assert_true(h == nc_gen_hash(61, LEN));
-	assert_int_equal(nc_recv_hash_eof(c, 2 * LEN, 30000, &h), LEN);
-	assert_true(h == nc_gen_hash(62, LEN));
-	assert_int_equal(nc_child_wait(pu, 30000), 0);
-	assert_int_equal(nc_child_wait(pd, 30000), 0);
+	nc_assert(!nc_exchange(c, s, LEN, 61), "LEN bytes each way");
 }
 
 static uint64_t stat_of(const char *ns, const char *name)

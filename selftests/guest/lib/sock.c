@@ -308,6 +308,44 @@ int nc_send_gen(int fd, uint64_t seed, uint64_t off, uint64_t len,
 	return 0;
 }
 
+/* @fd reads @len bytes of stream @seed, then the end of the stream. */
+static int nc_recv_stream(int fd, uint64_t len, uint64_t seed, const char *who)
+{
+	int64_t got;
+	uint64_t h;
+
+	got = nc_recv_hash_eof(fd, 2 * len, 30000, &h);
+	if (got < 0)
+		return -1;
+	if ((uint64_t)got != len)
+		return nc_fail(-1, "%s read %lld of %llu bytes", who, (long long)got,
+			       (unsigned long long)len);
+	if (h != nc_gen_hash(seed, len))
+		return nc_fail(-1, "%s read other bytes than stream %llu", who,
+			       (unsigned long long)seed);
+	return 0;
+}
+
+int nc_exchange(int c, int s, uint64_t len, uint64_t seed)
+{
+	struct nc_sender up = { .fd = c, .seed = seed, .len = len };
+	struct nc_sender down = { .fd = s, .seed = seed + 1, .len = len };
+	pid_t pu, pd = -1;
+	int ret = -1;
+
+	pu = nc_spawn(NULL, 60, nc_sender_main, &up, NULL);
+	if (pu > 0)
+		pd = nc_spawn(NULL, 60, nc_sender_main, &down, NULL);
+	if (pd > 0 && !nc_recv_stream(s, len, seed, "the server") &&
+	    !nc_recv_stream(c, len, seed + 1, "the client"))
+		ret = 0;
+	if (pu > 0 && nc_child_wait(pu, 30000))
+		ret = -1;
+	if (pd > 0 && nc_child_wait(pd, 30000))
+		ret = -1;
+	return ret;
+}
+
 int nc_sender_main(void *arg, int wfd)
 {
 	const struct nc_sender *sd = arg;
