@@ -392,8 +392,9 @@ static void no_hello(bool garbage)
 	pid_t fake;
 
 	nc_watchdog(120);
-	assert_int_equal(nc_run("ip -n nc_b addr add %s/%d dev " NC_DEV_B " nodad", ip,
-				strchr(ip, ':') ? NC_PREFIX6_LEN : NC_PREFIX_LEN), 0);
+	assert_int_equal(nc_run("ip -n nc_b addr add %s/%d dev " NC_DEV_B "%s", ip,
+				strchr(ip, ':') ? NC_PREFIX6_LEN : NC_PREFIX_LEN,
+				strchr(ip, ':') ? " nodad" : ""), 0);
 	assert_int_equal(nc_sysctl_set("nc_a", "port", "5099"), 0);
 	fake = nc_spawn("nc_b", 90, fake_chan_main, &f, &rfd);
 	assert_true(fake > 0);
