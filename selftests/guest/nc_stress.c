@@ -146,6 +146,17 @@ static bool errno_expected(int e, const char *op)
 	}
 }
 
+/* SO_PROTOCOL: 6 once a refused connect has fallen back to TCP. */
+static int sock_protocol(int fd)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len))
+		return -errno;
+	return v;
+}
+
 /* A call failed with @e: count it, and remember it if unexpected. */
 static void op_err(const char *op, int e)
 {
@@ -223,6 +234,7 @@ static const char *const op_names[O__N] = {
 static atomic_ullong n_ops[O__N], n_ok[O__N];
 static atomic_ullong bytes_sent, bytes_verified, connects_ok, echo_srv_bytes;
 static atomic_ullong srv_accepted, churns, churn_fail;
+static atomic_ullong fallbacks_seen;	/* sockets found to be TCP after a refusal */
 
 /* ------------------------------------------------------ namespaces */
 
@@ -644,6 +656,11 @@ static void client_op(struct tstate *t, struct nc_rng *r, struct slot *sl,
 			}
 			v = 65536;
 			if (!setsockopt(s->fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, &v, sizeof(v))) {
+				/* TCP's own, if a refused connect fell back to it */
+				if (sock_protocol(s->fd) == IPPROTO_TCP) {
+					atomic_fetch_add(&fallbacks_seen, 1);
+					break;
+				}
 				op_err("setsockopt(IPPROTO_TCP) succeeded", EPROTO);
 				return;
 			}
@@ -985,14 +1002,15 @@ report:
 		printf(" %s %llu/%llu", op_names[i], (unsigned long long)atomic_load(&n_ok[i]),
 		       (unsigned long long)atomic_load(&n_ops[i]));
 	printf("\n");
-	printf("# %llu connects succeeded, %llu accepted by the servers; %llu bytes sent, %llu echoed by the servers, %llu checked on return; %llu namespace re-creations (%llu failed)\n",
+	printf("# %llu connects succeeded, %llu accepted by the servers; %llu bytes sent, %llu echoed by the servers, %llu checked on return; %llu namespace re-creations (%llu failed); %llu sockets seen fallen back to TCP\n",
 	       (unsigned long long)atomic_load(&connects_ok),
 	       (unsigned long long)atomic_load(&srv_accepted),
 	       (unsigned long long)atomic_load(&bytes_sent),
 	       (unsigned long long)atomic_load(&echo_srv_bytes),
 	       (unsigned long long)atomic_load(&bytes_verified),
 	       (unsigned long long)atomic_load(&churns),
-	       (unsigned long long)atomic_load(&churn_fail));
+	       (unsigned long long)atomic_load(&churn_fail),
+	       (unsigned long long)atomic_load(&fallbacks_seen));
 	printf("# errnos:");
 	for (e = 0; e < 4096; e++)
 		if (atomic_load(&errno_hist[e]))
