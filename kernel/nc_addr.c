@@ -146,6 +146,13 @@ bool nc_addr_routable(struct net *net, const struct in6_addr *a)
 	return !err;
 }
 
+int nc_addr_host_fmt(char *buf, size_t len, const struct in6_addr *a)
+{
+	if (nc_addr_v4(a))
+		return snprintf(buf, len, "%pI4", &a->s6_addr32[3]);
+	return snprintf(buf, len, "%pI6c", a);
+}
+
 int nc_addr_fmt(char *buf, size_t len, const struct in6_addr *a, __be16 port)
 {
 	if (nc_addr_v4(a))

@@ -431,10 +431,7 @@ int nc_proc_channels_show(struct seq_file *seq, void *v)
 		static const char *const states[] = { "conn", "ready", "dead" };
 		char addr[NC_ADDR_STRLEN];
 
-		if (nc_addr_v4(&peer->addr))
-			snprintf(addr, sizeof(addr), "%pI4", &peer->addr.s6_addr32[3]);
-		else
-			snprintf(addr, sizeof(addr), "%pI6c", &peer->addr);
+		nc_addr_host_fmt(addr, sizeof(addr), &peer->addr);
 		spin_lock_bh(&peer->lock);
 		for (i = 0; i < peer->nr; i++) {
 			struct nc_channel *ch = peer->ch[i];

@@ -14,6 +14,8 @@
 #define NC_MAX_PENDING		128	/* accepted channels without HELLO */
 #define NC_OPEN_FLOOD		4096	/* OPENs per second on one channel */
 #define NC_USER_TIMEOUT_MS	10000	/* unacked data this long kills it */
+#define NC_GROW_AFTER		(HZ / 100) /* saturated this long: a channel more */
+#define NC_GROW_RETRY		HZ	/* after a channel failed to open */
 #define NC_MAX_CTRL_UNOWNED	1024	/* RESETs of no socket waiting to go */
 /*
  * A channel's in-flight bound (struct nc_channel's @tx_dql), in bytes; the
@@ -66,8 +68,16 @@ int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
 
 /* nc_peer.c */
 struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
-			      u64 group,
-			      int nr, bool initiator);
+			      u64 group, int nr, int start, bool initiator);
+void nc_peer_saturated(struct nc_peer *peer);
+
+/* A channel found nothing to send: frames no longer wait for channels. */
+static inline void nc_peer_unsaturated(struct nc_peer *peer)
+{
+	if (READ_ONCE(peer->sat_since))
+		WRITE_ONCE(peer->sat_since, 0);
+}
+
 void nc_peer_route_workfn(struct work_struct *work);
 
 #endif /* _NC_DRIVER_H */

@@ -37,7 +37,7 @@ static void nc_chan_rx_hello(struct nc_channel *ch, const struct nc_frame *f,
 		    ipv6_addr_equal(&peer->addr, &addr) &&
 		    READ_ONCE(peer->state) != NC_PEER_DEAD)
 			goto found;
-	peer = nc_peer_alloc(nn, &addr, group, nr, false);
+	peer = nc_peer_alloc(nn, &addr, group, nr, 0, false);
 	if (!peer) {
 		mutex_unlock(&nn->lock);
 		/* not the peer's fault, but its HELLO is lost: it reconnects */
@@ -58,6 +58,7 @@ found:
 	ch->idx = idx;
 	WRITE_ONCE(ch->peer, peer);	/* HELLO done: see struct nc_channel */
 	peer->ch[idx] = ch;
+	WRITE_ONCE(peer->nr_open, peer->nr_open + 1);
 	spin_unlock_bh(&peer->lock);
 	/* the answer that shows the initiator it reached NetChannel */
 	if (!nc_chan_queue_ctrl(ch, &ch->ack_ctrl, &ack))

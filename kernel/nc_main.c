@@ -26,6 +26,8 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_CHANNELS_ACCEPTED] = "channels_accepted",
 	[NC_STAT_CHANNELS_RESET] = "channels_reset",
 	[NC_STAT_PEERS_FAILED] = "peers_failed",
+	[NC_STAT_CHANNELS_GROWN] = "channels_grown",
+	[NC_STAT_CHANNELS_GROW_FAILED] = "channels_grow_failed",
 	[NC_STAT_FRAMES_TX] = "frames_tx",
 	[NC_STAT_FRAMES_RX] = "frames_rx",
 	[NC_STAT_BYTES_TX] = "bytes_tx",
@@ -99,6 +101,25 @@ static int nc_workers_min = 1, nc_workers_max = 256;
 static int nc_thresh_min, nc_thresh_max = INT_MAX;
 static int nc_queue_min = NC_FRAME_HDR_LEN;
 
+/* net.netchannel.channels: @table's data is the struct nc_net */
+static int nc_sysctl_channels(const struct ctl_table *table, int write,
+			      void *buffer, size_t *lenp, loff_t *ppos)
+{
+	struct nc_net *nn = table->data;
+	int val = READ_ONCE(nn->channels_max);
+	struct ctl_table tmp = {
+		.data = &val, .maxlen = sizeof(val),
+		.extra1 = &nc_chan_min, .extra2 = &nc_chan_max,
+	};
+	int err = proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
+
+	if (!err && write) {
+		WRITE_ONCE(nn->channels_min, val);
+		WRITE_ONCE(nn->channels_max, val);
+	}
+	return err;
+}
+
 static const struct ctl_table nc_sysctl_template[] = {
 	{
 		/* takes effect for the listener started after the change */
@@ -110,13 +131,29 @@ static const struct ctl_table nc_sysctl_template[] = {
 		.extra2		= &nc_port_max,
 	},
 	{
-		/* channels opened towards a new peer */
-		.procname	= "channels",
+		/* channels a new peer starts with */
+		.procname	= "channels_min",
 		.maxlen		= sizeof(int),
 		.mode		= 0644,
 		.proc_handler	= proc_dointvec_minmax,
 		.extra1		= &nc_chan_min,
 		.extra2		= &nc_chan_max,
+	},
+	{
+		/* the most it grows to while its channels are saturated */
+		.procname	= "channels_max",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &nc_chan_min,
+		.extra2		= &nc_chan_max,
+	},
+	{
+		/* a fixed count: writes both bounds, reads channels_max */
+		.procname	= "channels",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= nc_sysctl_channels,
 	},
 	{
 		/* largest DATA payload sent */
@@ -179,12 +216,14 @@ static const struct ctl_table nc_sysctl_template[] = {
 
 static int nc_sysctl_register(struct nc_net *nn)
 {
-	int *data[] = { &nn->port, &nn->channels, &nn->frame_size,
-			&nn->rcv_window, &nn->vns_workers, &nn->copy_threshold,
-			&nn->channel_queue, &nn->fallback };
+	void *data[] = { &nn->port, &nn->channels_min, &nn->channels_max,
+			 nn, &nn->frame_size, &nn->rcv_window,
+			 &nn->vns_workers, &nn->copy_threshold,
+			 &nn->channel_queue, &nn->fallback };
 	struct ctl_table *table;
 	int i;
 
+	BUILD_BUG_ON(ARRAY_SIZE(data) != ARRAY_SIZE(nc_sysctl_template));
 	table = kmemdup(nc_sysctl_template, sizeof(nc_sysctl_template),
 			GFP_KERNEL);
 	if (!table)
@@ -217,7 +256,8 @@ static int __net_init nc_net_init(struct net *net)
 
 	nn->net = net;
 	nn->port = 5050;
-	nn->channels = clamp_t(int, num_online_cpus(), 1, NC_MAX_CHANNELS);
+	nn->channels_min = 1;
+	nn->channels_max = clamp_t(int, num_online_cpus(), 1, NC_MAX_CHANNELS);
 	nn->frame_size = 16384;
 	nn->rcv_window = 1 << 20;
 	nn->vns_workers = num_online_cpus();
@@ -250,6 +290,8 @@ static int __net_init nc_net_init(struct net *net)
 				    nc_proc_stats_show, NULL) ||
 	    !proc_create_net_single("channels", 0444, nn->proc_dir,
 				    nc_proc_channels_show, NULL) ||
+	    !proc_create_net_single("peers", 0444, nn->proc_dir,
+				    nc_proc_peers_show, NULL) ||
 	    !proc_create_net_single("sockets", 0444, nn->proc_dir,
 				    nc_proc_socks_show, NULL))
 		goto err_proc;

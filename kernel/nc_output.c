@@ -453,8 +453,14 @@ static void nc_chan_tx_after(struct nc_channel *ch, int ret)
 		if (ret == -ENOBUFS)
 			nc_stat_inc(ch->nn, NC_STAT_TX_LIMITED);
 		/* full: another channel with room takes what waits */
-		if (peer && READ_ONCE(peer->nr_ready) && peer->nr > 1)
-			nc_peer_kick(peer, NULL);
+		if (peer && READ_ONCE(peer->nr_ready)) {
+			if (READ_ONCE(peer->nr_open) > 1)
+				nc_peer_kick(peer, NULL);
+			else
+				nc_peer_saturated(peer);
+		}
+	} else if (!ret && peer) {
+		nc_peer_unsaturated(peer);
 	} else if (ret && peer) {
 		nc_peer_kill(peer, ECONNRESET);
 	}
@@ -508,13 +514,18 @@ static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
 	return ch;
 }
 
-/* Frames wait for the channels: wake one (see nc_peer_tx_channel()). */
+/*
+ * Frames wait for the channels: wake one (see nc_peer_tx_channel()); if
+ * none can take them, the group may need another (nc_peer_saturated()).
+ */
 void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk)
 {
 	struct nc_channel *ch = nc_peer_tx_channel(peer, nsk, NULL);
 
 	if (ch)
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
+	else
+		nc_peer_saturated(peer);
 }
 
 /*

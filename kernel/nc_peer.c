@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NetDriver, peers: the group of channels to one host, how it is
- * connected (the initiator opens every channel, each says HELLO), killed
- * and freed, and what notices that a host went away.
+ * connected (the initiator opens every channel, each says HELLO), grown
+ * while its channels are saturated, killed and freed, and what notices
+ * that a host went away.
  */
 #include <linux/net.h>
 #include <linux/random.h>
@@ -41,10 +42,14 @@ static void nc_peer_free_workfn(struct work_struct *work);
 static void nc_peer_destroy_workfn(struct work_struct *work);
 static void nc_peer_connect_workfn(struct work_struct *work);
 static void nc_peer_proof_workfn(struct work_struct *work);
+static void nc_peer_grow_workfn(struct work_struct *work);
 
-/* A new peer, on nn->peers with the list's reference; under nn->lock. */
+/*
+ * A new peer, on nn->peers with the list's reference; under nn->lock. A
+ * group of @nr channels at most, which an initiator starts with @start of.
+ */
 struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
-			      u64 group, int nr, bool initiator)
+			      u64 group, int nr, int start, bool initiator)
 {
 	struct nc_peer *peer = kzalloc(sizeof(*peer), GFP_KERNEL);
 
@@ -57,6 +62,8 @@ struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
 	peer->group = group;
 	peer->initiator = initiator;
 	peer->nr = nr;
+	peer->nr_start = start;
+	peer->grow_after = jiffies;
 	peer->state = initiator ? NC_PEER_CONNECTING : NC_PEER_READY;
 	spin_lock_init(&peer->lock);
 	peer->ready = RB_ROOT_CACHED;
@@ -67,6 +74,7 @@ struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
 	INIT_WORK(&peer->destroy_work, nc_peer_destroy_workfn);
 	INIT_WORK(&peer->free_work, nc_peer_free_workfn);
 	INIT_DELAYED_WORK(&peer->proof_work, nc_peer_proof_workfn);
+	INIT_WORK(&peer->grow_work, nc_peer_grow_workfn);
 	atomic_inc(&nn->nr_peers);
 	list_add(&peer->node, &nn->peers);
 	return peer;
@@ -160,6 +168,8 @@ static void nc_peer_destroy_workfn(struct work_struct *work)
 	int i;
 
 	cancel_work_sync(&peer->connect_work);
+	if (cancel_work_sync(&peer->grow_work))
+		nc_peer_put(peer);	/* the queued growth's */
 	if (cancel_delayed_work(&peer->proof_work))
 		nc_peer_put(peer);	/* the timeout's */
 	mutex_lock(&nn->lock);
@@ -201,71 +211,88 @@ static void nc_peer_proof_workfn(struct work_struct *work)
 	nc_peer_put(peer);
 }
 
-/* Connect the group's channels and say HELLO on each. */
-static void nc_peer_connect_workfn(struct work_struct *work)
+/*
+ * Connect channel @idx of the group, say HELLO on it and install it.
+ * Process context; 0 or a negative errno, and then nothing is left of it.
+ */
+static int nc_peer_open_channel(struct nc_peer *peer, int idx)
 {
-	struct nc_peer *peer = container_of(work, struct nc_peer, connect_work);
 	struct nc_net *nn = peer->nn;
+	u8 hello[NC_HELLO_PAYLOAD_LEN];
+	struct nc_frame f = {
+		.type = NC_FT_HELLO, .len = NC_HELLO_PAYLOAD_LEN,
+		.arg = NC_HELLO_ARG(idx, peer->nr),
+	};
 	struct sockaddr_storage sa;
 	struct nc_channel *ch;
 	struct socket *sock;
-	struct nc_sock *nsk;
-	int i, len, err = 0;
+	bool dead;
+	int len, err;
 
 	/* an IPv4 host's channels are IPv4 sockets, an IPv6 host's IPv6 */
 	len = nc_addr_sockaddr(&peer->addr, htons(READ_ONCE(nn->port)),
 			       AF_UNSPEC, &sa);
-	for (i = 0; i < peer->nr; i++) {
-		u8 hello[NC_HELLO_PAYLOAD_LEN];
-		struct nc_frame f = {
-			.type = NC_FT_HELLO, .len = NC_HELLO_PAYLOAD_LEN,
-			.arg = NC_HELLO_ARG(i, peer->nr),
-		};
+	err = sock_create_kern(nn->net, sa.ss_family, SOCK_STREAM,
+			       IPPROTO_TCP, &sock);
+	/*
+	 * No socket for a channel (out of memory or of inodes: ENFILE): the
+	 * waiting connect()s get what TCP's gives when it cannot allocate,
+	 * not an errno of socket().
+	 */
+	if (err)
+		return -ENOBUFS;
+	tcp_sock_set_syncnt(sock->sk, 3);
+	err = kernel_connect(sock, (struct sockaddr *)&sa, len, 0);
+	if (err) {
+		sock_release(sock);
+		return err == -EINPROGRESS || err == -EALREADY ? -ETIMEDOUT : err;
+	}
+	ch = nc_chan_alloc(nn, sock);
+	if (!ch) {
+		sock_release(sock);
+		return -ENOMEM;
+	}
+	ch->peer = peer;
+	ch->idx = idx;
+	nc_hello_encode(peer->group, hello);
+	err = nc_chan_send_hello(ch, &f, hello);
+	if (err) {
+		nc_chan_free(ch);
+		return err;
+	}
+	nc_chan_install(ch);
+	/* nc_peer_kill() marks the installed channels dead: not this one */
+	spin_lock_bh(&peer->lock);
+	dead = peer->state == NC_PEER_DEAD;
+	if (!dead) {
+		peer->ch[idx] = ch;
+		WRITE_ONCE(peer->nr_open, idx + 1);
+	}
+	spin_unlock_bh(&peer->lock);
+	if (dead) {
+		nc_chan_stop(ch);
+		nc_chan_free(ch);
+		return -ECONNRESET;
+	}
+	trace_nc_channel(&peer->addr, idx, 0);
+	nc_stat_inc(nn, NC_STAT_CHANNELS_OPEN);
+	queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
+	return 0;
+}
 
+/* Connect the group's first channels and say HELLO on each. */
+static void nc_peer_connect_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(work, struct nc_peer, connect_work);
+	struct nc_sock *nsk;
+	int i, err = 0;
+
+	for (i = 0; i < peer->nr_start && !err; i++) {
 		if (READ_ONCE(peer->state) == NC_PEER_DEAD)
 			return;
-		err = sock_create_kern(nn->net, sa.ss_family, SOCK_STREAM,
-				       IPPROTO_TCP, &sock);
-		/*
-		 * No socket for a channel (out of memory or of inodes:
-		 * ENFILE): the waiting connect()s get what TCP's gives when
-		 * it cannot allocate, not an errno of socket().
-		 */
-		if (err) {
-			err = -ENOBUFS;
-			break;
-		}
-		tcp_sock_set_syncnt(sock->sk, 3);
-		err = kernel_connect(sock, (struct sockaddr *)&sa, len, 0);
-		if (err) {
-			sock_release(sock);
-			break;
-		}
-		ch = nc_chan_alloc(nn, sock);
-		if (!ch) {
-			sock_release(sock);
-			err = -ENOMEM;
-			break;
-		}
-		ch->peer = peer;
-		ch->idx = i;
-		nc_hello_encode(peer->group, hello);
-		err = nc_chan_send_hello(ch, &f, hello);
-		if (err) {
-			nc_chan_free(ch);
-			break;
-		}
-		nc_chan_install(ch);
-		spin_lock_bh(&peer->lock);
-		peer->ch[i] = ch;
-		spin_unlock_bh(&peer->lock);
-		trace_nc_channel(&peer->addr, i, 0);
-		nc_stat_inc(nn, NC_STAT_CHANNELS_OPEN);
-		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
+		err = nc_peer_open_channel(peer, i);
 	}
 	if (err) {
-		if (err == -EINPROGRESS || err == -EALREADY)
-			err = -ETIMEDOUT;
 		nc_peer_kill(peer, -err);
 		return;
 	}
@@ -289,12 +316,74 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 }
 
 /*
+ * Frames wait in the scheduler and no channel can take them: every one
+ * that @nsk may use is full (its TCP socket) or at its in-flight limit.
+ * When that has lasted NC_GROW_AFTER, an initiator opens one more channel,
+ * up to the group's @nr; a channel that finds nothing to send ends the
+ * wait (nc_peer_unsaturated()). Any context, lockless: the timestamps are
+ * hints, and the work checks again under the lock. The caller holds @peer.
+ */
+void nc_peer_saturated(struct nc_peer *peer)
+{
+	unsigned long now = jiffies, since;
+
+	if (!peer->initiator || READ_ONCE(peer->state) != NC_PEER_READY ||
+	    READ_ONCE(peer->nr_open) >= peer->nr)
+		return;
+	since = READ_ONCE(peer->sat_since);
+	if (!since) {
+		WRITE_ONCE(peer->sat_since, now ?: 1);
+		return;
+	}
+	if (time_before(now, since + NC_GROW_AFTER) ||
+	    time_before(now, READ_ONCE(peer->grow_after)))
+		return;
+	/* the next channel needs a saturation of its own */
+	WRITE_ONCE(peer->sat_since, 0);
+	refcount_inc(&peer->ref);
+	if (!queue_work(nc_wq, &peer->grow_work))
+		nc_peer_put(peer);
+}
+
+/* Open the next channel of a saturated group (see nc_peer_saturated()). */
+static void nc_peer_grow_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(work, struct nc_peer, grow_work);
+	int idx, err;
+	bool grow;
+
+	spin_lock_bh(&peer->lock);
+	idx = peer->nr_open;
+	grow = peer->state == NC_PEER_READY && idx < peer->nr;
+	spin_unlock_bh(&peer->lock);
+	if (grow) {
+		err = nc_peer_open_channel(peer, idx);
+		if (err) {
+			/* the group goes on as it is; try again later */
+			WRITE_ONCE(peer->grow_after, jiffies + NC_GROW_RETRY);
+			WRITE_ONCE(peer->grow_failed, peer->grow_failed + 1);
+			nc_stat_inc(peer->nn, NC_STAT_CHANNELS_GROW_FAILED);
+			net_info_ratelimited("netchannel: could not open channel %d to %pI6c: %d\n",
+					     idx, &peer->addr, err);
+		} else {
+			WRITE_ONCE(peer->grown, peer->grown + 1);
+			nc_stat_inc(peer->nn, NC_STAT_CHANNELS_GROWN);
+			/* what waits may go on the new channel */
+			if (READ_ONCE(peer->nr_ready))
+				nc_peer_kick(peer, NULL);
+		}
+	}
+	nc_peer_put(peer);
+}
+
+/*
  * The channel group this host uses towards @addr, connected on first use.
  * Returns a reference, or an ERR_PTR.
  */
 struct nc_peer *nc_peer_connect(struct nc_net *nn, const struct in6_addr *addr)
 {
 	struct nc_peer *peer;
+	int nr, start;
 
 	mutex_lock(&nn->lock);
 	if (nn->dying) {
@@ -308,9 +397,11 @@ struct nc_peer *nc_peer_connect(struct nc_net *nn, const struct in6_addr *addr)
 			goto out;
 		}
 	}
-	peer = nc_peer_alloc(nn, addr, get_random_u64(),
-			     clamp(READ_ONCE(nn->channels), 1, NC_MAX_CHANNELS),
-			     true);
+	/* a channels_min above channels_max counts as channels_max */
+	nr = READ_ONCE(nn->channels_max);
+	start = min(READ_ONCE(nn->channels_min), nr);
+	nc_sched_channel_bounds(&start, &nr);
+	peer = nc_peer_alloc(nn, addr, get_random_u64(), nr, start, true);
 	if (!peer) {
 		peer = ERR_PTR(-ENOMEM);
 		goto out;
@@ -320,6 +411,34 @@ struct nc_peer *nc_peer_connect(struct nc_net *nn, const struct in6_addr *addr)
 out:
 	mutex_unlock(&nn->lock);
 	return peer;
+}
+
+/*
+ * /proc/net/netchannel/peers: one line per channel group, with how many
+ * channels it has, may have, and why it has more than it started with.
+ */
+int nc_proc_peers_show(struct seq_file *seq, void *v)
+{
+	static const char *const states[] = { "conn", "ready", "dead" };
+	struct nc_net *nn = nc_net(seq_file_single_net(seq));
+	struct nc_peer *peer;
+
+	seq_puts(seq, "peer                                    group            role      state  channels start max grown grow_failed saturated\n");
+	mutex_lock(&nn->lock);
+	list_for_each_entry(peer, &nn->peers, node) {
+		char addr[NC_ADDR_STRLEN];
+
+		nc_addr_host_fmt(addr, sizeof(addr), &peer->addr);
+		seq_printf(seq, "%-39s %016llx %-9s %-6s %8d %5d %3d %5u %11u %s\n",
+			   addr, peer->group,
+			   peer->initiator ? "initiator" : "acceptor",
+			   states[READ_ONCE(peer->state)],
+			   READ_ONCE(peer->nr_open), peer->nr_start, peer->nr,
+			   READ_ONCE(peer->grown), READ_ONCE(peer->grow_failed),
+			   READ_ONCE(peer->sat_since) ? "yes" : "no");
+	}
+	mutex_unlock(&nn->lock);
+	return 0;
 }
 
 /*

@@ -548,6 +548,30 @@ bool nc_sched_chan_allowed(const struct nc_peer *peer,
 	return true;
 }
 
+/*
+ * The bounds of a channel group made now: the host's (*@min, *@max), as
+ * the attached policy's channels_min and channels_max narrow or raise them
+ * (see struct netsched_ops). Any context.
+ */
+void nc_sched_channel_bounds(int *min, int *max)
+{
+	struct nc_policy *p;
+
+	rcu_read_lock();
+	p = rcu_dereference(nc_policy);
+	if (p && !atomic_read(&p->ejecting)) {
+		if (p->ops->channels_max)
+			*max = min_t(int, *max, p->ops->channels_max);
+		if (p->ops->channels_min)
+			*min = max_t(int, *min, p->ops->channels_min);
+	}
+	rcu_read_unlock();
+	*max = clamp(*max, 1, NC_MAX_CHANNELS);
+	*min = clamp(*min, 1, NC_MAX_CHANNELS);
+	if (*max < *min)
+		*max = *min;
+}
+
 int nc_sched_select_cpu(u32 kind, u32 index, int dflt)
 {
 	struct nc_policy *p;

@@ -19,6 +19,9 @@ static int nc_bpf_validate(void *kdata)
 {
 	struct netsched_ops *ops = kdata;
 
+	if (ops->channels_min && ops->channels_max &&
+	    ops->channels_max < ops->channels_min)
+		return -EINVAL;
 	return ops->name[0] ? 0 : -EINVAL;
 }
 
@@ -41,6 +44,12 @@ static int nc_bpf_init_member(const struct btf_type *t,
 		if (uops->timeout_ms > NETSCHED_TIMEOUT_MAX_MS)
 			return -E2BIG;
 		ops->timeout_ms = uops->timeout_ms ?: NETSCHED_TIMEOUT_DFL_MS;
+		return 1;
+	case offsetof(struct netsched_ops, channels_min):
+	case offsetof(struct netsched_ops, channels_max):
+		if (*(const u32 *)(udata + moff) > NC_MAX_CHANNELS)
+			return -E2BIG;
+		*(u32 *)(kdata + moff) = *(const u32 *)(udata + moff);
 		return 1;
 	case offsetof(struct netsched_ops, name):
 		/* printable, NUL-terminated, not empty */

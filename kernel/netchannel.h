@@ -51,6 +51,8 @@ enum nc_stat {
 	NC_STAT_CHANNELS_ACCEPTED,	/* channels peers connected to us */
 	NC_STAT_CHANNELS_RESET,		/* channels torn down on an error */
 	NC_STAT_PEERS_FAILED,		/* channel groups that died */
+	NC_STAT_CHANNELS_GROWN,		/* channels opened for a saturated group */
+	NC_STAT_CHANNELS_GROW_FAILED,	/* such a channel could not be opened */
 	NC_STAT_FRAMES_TX,
 	NC_STAT_FRAMES_RX,
 	NC_STAT_BYTES_TX,		/* payload bytes */
@@ -106,8 +108,9 @@ struct nc_stats {
  * @net: the namespace
  * @proc_dir: /proc/net/netchannel
  * @sysctl: net.netchannel.*
- * @port, @channels, @frame_size, @rcv_window, @vns_workers,
- * @copy_threshold, @channel_queue, @fallback: settings (sysctl)
+ * @port, @channels_min, @channels_max, @frame_size, @rcv_window,
+ * @vns_workers, @copy_threshold, @channel_queue, @fallback: settings
+ *	(sysctl; net.netchannel.channels writes both channel bounds)
  * @lock: protects @listener, @peers, @pending, @ports, @dying
  * @listener: kernel TCP socket accepting channels, NULL until a virtual
  *	socket listens here
@@ -129,7 +132,8 @@ struct nc_net {
 	struct proc_dir_entry *proc_dir;
 	struct ctl_table_header *sysctl;
 	int port;
-	int channels;
+	int channels_min;
+	int channels_max;
 	int frame_size;
 	int rcv_window;
 	int vns_workers;
@@ -173,7 +177,11 @@ enum nc_peer_state {
  * @err: why it died (positive errno)
  * @lock: protects @state, @ch, @ready, @socks, @waiting and every
  *	attached socket's transmit state (see struct nc_sock)
- * @nr: channels in the group
+ * @nr: channels the group may have (the initiator's channels_max when it
+ *	was made, sent in every HELLO); fixed for the group's life
+ * @nr_start: channels an initiator opens before the group is ready
+ * @nr_open: channels installed in @ch; an initiator's are @ch[0 ..
+ *	@nr_open - 1], as it opens them in order. Written under @lock
  * @ch: the channels, by index
  * @ready: sockets that have something to send and the credit to send it,
  *	ordered by the rank the NetScheduler gave their next frame
@@ -197,6 +205,15 @@ enum nc_peer_state {
  *	a host without NetChannel on the channel port (nc_peer_kill()):
  *	its connects fall back to TCP. Set once, read locklessly.
  * @proof_work: the initiator's timeout; holds a reference while queued
+ * @sat_since: when frames last began to wait with every usable channel
+ *	full or at its in-flight limit (jiffies, 0: they do not wait); see
+ *	nc_peer_saturated(). Lockless, a hint
+ * @grow_after: no channel is added before this (jiffies), after one
+ *	failed to open
+ * @grow_work: opens one more channel (initiator); holds a reference while
+ *	queued
+ * @grown, @grow_failed: channels it added, and tries that failed (the
+ *	grow work's; /proc/net/netchannel/peers)
  */
 struct nc_peer {
 	struct nc_net *nn;
@@ -209,6 +226,8 @@ struct nc_peer {
 	int err;
 	spinlock_t lock;		/* see above */
 	int nr;
+	int nr_start;
+	int nr_open;
 	struct nc_channel *ch[NC_MAX_CHANNELS];
 	struct rb_root_cached ready;
 	struct list_head served;
@@ -224,6 +243,11 @@ struct nc_peer {
 	unsigned int rr;
 	bool proven;
 	struct delayed_work proof_work;
+	unsigned long sat_since;
+	unsigned long grow_after;
+	struct work_struct grow_work;
+	u32 grown;
+	u32 grow_failed;
 };
 
 /* how long an initiator waits for the other host's first frame */
@@ -617,6 +641,7 @@ bool nc_vns_use(struct nc_net *nn, const struct iov_iter *iter, size_t len);
 int nc_net_listen_start(struct nc_net *nn);
 void nc_net_chan_init(struct nc_net *nn);
 int nc_proc_channels_show(struct seq_file *seq, void *v);
+int nc_proc_peers_show(struct seq_file *seq, void *v);
 void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
 			 const char *fmt, ...) __printf(3, 4);
 void nc_net_stop(struct nc_net *nn);
@@ -661,6 +686,8 @@ void nc_sk_set_remote(struct sock *sk, const struct in6_addr *a);
 bool nc_addr_routable(struct net *net, const struct in6_addr *a);
 /* "a.b.c.d:port" or "[v6]:port" */
 int nc_addr_fmt(char *buf, size_t len, const struct in6_addr *a, __be16 port);
+/* "a.b.c.d" or "v6", as /proc shows a peer */
+int nc_addr_host_fmt(char *buf, size_t len, const struct in6_addr *a);
 #define NC_ADDR_STRLEN	56	/* "[" INET6_ADDRSTRLEN "]:65535" */
 
 /* the NetScheduler, nc_sched.c (nc_sched_bpf.c: the struct_ops type) */
@@ -673,6 +700,7 @@ void nc_sched_ready_add(struct nc_peer *peer, struct nc_sock *nsk);
 void nc_sched_ready_del(struct nc_peer *peer, struct nc_sock *nsk);
 struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch);
 void nc_sched_sock_connected(struct nc_sock *nsk, u32 nr_channels);
+void nc_sched_channel_bounds(int *min, int *max);
 bool nc_sched_chan_allowed(const struct nc_peer *peer,
 			   const struct nc_sock *nsk, u32 idx);
 int nc_sched_select_cpu(u32 kind, u32 index, int dflt);

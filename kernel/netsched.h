@@ -234,6 +234,22 @@ struct netsched_ops {
 
 	/** @name: the policy's name, shown by the tools; must not be empty */
 	char name[NETSCHED_NAME_LEN];
+
+	/**
+	 * @channels_min: a channel group made while the policy is attached
+	 * starts with at least this many channels (0: the host's
+	 * net.netchannel.channels_min), even above the host's channels_max:
+	 * a policy that gives a class channels of its own
+	 * (select_channels()) so has them from the first connect, and keeps
+	 * them while the group grows. At most 64.
+	 * @channels_max: such a group grows to at most this many (0: the
+	 * host's channels_max); never below @channels_min. At most 64, and
+	 * not below a non-zero @channels_min.
+	 * Both apply to groups made after the attachment; a group keeps the
+	 * bounds it was made with.
+	 */
+	u32 channels_min;
+	u32 channels_max;
 };
 
 #endif /* _NETSCHED_H */

@@ -17,7 +17,9 @@
  * or more, class 0 gets channel 0 to itself and every other class uses
  * the rest (select_channels()), as the NetChannel prototype kept separate
  * channels for latency and for throughput traffic. With one channel all
- * classes share it.
+ * classes share it, so the policy asks for two from the start
+ * (channels_min): a group made while it is attached opens both at the
+ * first connect, and channel 0 stays class 0's as the group grows.
  *
  *	ncload attach priority
  *	ncload set-class /sys/fs/cgroup/lapp 0
@@ -80,4 +82,5 @@ NETSCHED_POLICY(priority,
 	.enqueue = (void *)priority_enqueue,
 	.select_channels = (void *)priority_select_channels,
 	.timeout_ms = 10000,
+	.channels_min = 2,
 );

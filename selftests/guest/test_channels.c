@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Channel groups that follow the load (README "Channels follow the load"):
+ * a group starts with net.netchannel.channels_min channels and the host
+ * that opened it adds one whenever frames have waited for the channels for
+ * a moment, up to channels_max. The kernel must
+ * - check the bounds (1..64) and let `channels` fix the count (both);
+ * - start with channels_min and add none for a light ping-pong load;
+ * - add channels under a bulk load, at most channels_max, counted in
+ *   channels_grown, with every byte of every stream intact and in order;
+ * - with channels_min == channels_max, open them all at once and add none;
+ * - apply an attached policy's channels_min/channels_max to the groups
+ *   made meanwhile, and refuse bounds out of range.
+ * Each test starts with new hosts, so with a new group.
+ */
+#include "nc_net.h"
+#include <bpf/libbpf.h>
+#include "netsched.h"
+#include "nc_test_count.skel.h"
+
+#define STREAMS		4
+
+static int group_setup(void **state)
+{
+	if (nc_proto_tcp()) {
+		printf("# channel groups are NetChannel only: every test is skipped on tcp\n");
+		return 0;
+	}
+	return nc_group_setup(state);
+}
+
+static int group_teardown(void **state)
+{
+	return nc_proto_tcp() ? 0 : nc_group_teardown(state);
+}
+
+/* New hosts (so no channel group yet) with these bounds in nc_a. */
+static void fresh_hosts(const char *min, const char *max)
+{
+	nc_close_all_sockets();
+	if (nc_hosts_create())
+		fail_msg("hosts: %s", nc_err);
+	nc_assert(nc_sysctl_set(NC_NS_A, "channels_min", min) == 0,
+		  "channels_min %s", min);
+	nc_assert(nc_sysctl_set(NC_NS_A, "channels_max", max) == 0,
+		  "channels_max %s", max);
+}
+
+/* Channels @ns has to @ip that are ready (/proc/net/netchannel/channels). */
+static int channels_to(const char *ns, const char *ip)
+{
+	char line[512], addr[64], group[64], role[32], state[16];
+	int idx, n = 0;
+	FILE *f;
+
+	assert_int_equal(nc_ns_enter(ns), 0);
+	f = fopen("/proc/net/netchannel/channels", "re");
+	nc_ns_leave();
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %63s %31s %15s %d", addr, group, role,
+			   state, &idx) == 5 &&
+		    !strcmp(addr, ip) && !strcmp(state, "ready"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static const char *ip_of(const char *ns)
+{
+	if (!strcmp(ns, NC_NS_A))
+		return nc_family() == AF_INET6 ? NC_IP6_A : NC_IP_A;
+	return nc_family() == AF_INET6 ? NC_IP6_B : NC_IP_B;
+}
+
+/*
+ * nc_a's group towards nc_b as /proc/net/netchannel/peers shows it, read
+ * by `ncstat -i` twice: its channels, start, max and grown (the last row).
+ */
+static void peer_row(int *nr, int *start, int *max, unsigned int *grown)
+{
+	char line[512], addr[64], group[64], role[32], state[16];
+	unsigned int failed;
+	int times = 0, rows = 0;
+	FILE *f;
+
+	f = popen("/nc/bin/ncstat -n " NC_NS_A " -i 0.1 -c 2 peers", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "# time ", 7))
+			times++;
+		if (sscanf(line, "%63s %63s %31s %15s %d %d %d %u %u", addr,
+			   group, role, state, nr, start, max, grown,
+			   &failed) == 9 && !strcmp(addr, ip_of(NC_NS_B)) &&
+		    !strcmp(role, "initiator"))
+			rows++;
+	}
+	assert_int_equal(pclose(f), 0);
+	assert_int_equal(times, 2);
+	assert_int_equal(rows, 2);
+}
+
+static uint64_t stat_of(const char *ns, const char *name)
+{
+	uint64_t v = 0;
+
+	nc_assert(nc_stat_get(ns, name, &v) == 0, "%s in %s", name, ns);
+	return v;
+}
+
+/* A connection from nc_a to nc_b: *@c in nc_a, *@s accepted in nc_b. */
+static void pair(int l, uint16_t port, int *c, int *s)
+{
+	*c = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
+	nc_assert(*c >= 0, "connect to %u", port);
+	*s = nc_accept_timeout(l, 10000);
+	nc_assert(*s >= 0, "accept on %u", port);
+}
+
+/* The bounds are checked, and `channels` writes both of them. */
+static void test_bounds(void **state)
+{
+	long v;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_assert(nc_sysctl_get(NC_NS_B, "channels_min", &v) == 0, "get");
+	assert_int_equal(v, 1);
+	nc_assert(nc_sysctl_get(NC_NS_B, "channels_max", &v) == 0, "get");
+	assert_int_equal(v, sysconf(_SC_NPROCESSORS_ONLN) > 64 ?
+			 64 : sysconf(_SC_NPROCESSORS_ONLN));
+	assert_int_equal(nc_sysctl_set(NC_NS_B, "channels_min", "0"), -EINVAL);
+	assert_int_equal(nc_sysctl_set(NC_NS_B, "channels_min", "65"), -EINVAL);
+	assert_int_equal(nc_sysctl_set(NC_NS_B, "channels_max", "0"), -EINVAL);
+	assert_int_equal(nc_sysctl_set(NC_NS_B, "channels_max", "65"), -EINVAL);
+	assert_int_equal(nc_sysctl_set(NC_NS_B, "channels", "3"), 0);
+	nc_assert(nc_sysctl_get(NC_NS_B, "channels_min", &v) == 0, "get");
+	assert_int_equal(v, 3);
+	nc_assert(nc_sysctl_get(NC_NS_B, "channels_max", &v) == 0, "get");
+	assert_int_equal(v, 3);
+	assert_int_equal(nc_sysctl_set(NC_NS_B, "channels_max", "5"), 0);
+	nc_assert(nc_sysctl_get(NC_NS_B, "channels", &v) == 0, "get");
+	assert_int_equal(v, 5);
+	/* ncstat refuses a bad interval */
+	assert_int_equal(WEXITSTATUS(system("/nc/bin/ncstat -i 0 peers 2>/dev/null")), 2);
+	assert_int_equal(WEXITSTATUS(system("/nc/bin/ncstat -c 2 peers 2>/dev/null")), 2);
+	/* nc_a's are its own */
+	nc_assert(nc_sysctl_get(NC_NS_A, "channels_min", &v) == 0, "get");
+	assert_int_equal(v, 1);
+}
+
+/* 300 request/response rounds of 64 bytes never wait for a channel. */
+static void test_light_load_keeps_one(void **state)
+{
+	uint16_t port = nc_next_port();
+	char buf[64];
+	int l, c, s, i;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	fresh_hosts("1", "4");
+	l = nc_listen_in(NC_NS_B, port, 4);
+	nc_assert(l >= 0, "listen");
+	pair(l, port, &c, &s);
+	for (i = 0; i < 300; i++) {
+		nc_gen(i, 0, buf, sizeof(buf));
+		assert_int_equal(nc_send_all(c, buf, sizeof(buf), 10000), 0);
+		assert_int_equal(nc_recv_all(s, buf, sizeof(buf), 10000),
+				 sizeof(buf));
+		assert_int_equal(nc_send_all(s, buf, sizeof(buf), 10000), 0);
+		assert_int_equal(nc_recv_all(c, buf, sizeof(buf), 10000),
+				 sizeof(buf));
+		assert_int_equal(nc_hash_buf(buf, sizeof(buf)),
+				 nc_gen_hash(i, sizeof(buf)));
+	}
+	printf("# after 300 rounds: nc_a has %d channel(s) to nc_b, nc_b %d; channels_grown %llu\n",
+	       channels_to(NC_NS_A, ip_of(NC_NS_B)),
+	       channels_to(NC_NS_B, ip_of(NC_NS_A)),
+	       (unsigned long long)stat_of(NC_NS_A, "channels_grown"));
+	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), 1);
+	assert_int_equal(channels_to(NC_NS_B, ip_of(NC_NS_A)), 1);
+	assert_int_equal(stat_of(NC_NS_A, "channels_grown"), 0);
+	close(c);
+	close(s);
+	close(l);
+}
+
+/*
+ * Four bulk streams from nc_a saturate one channel: the group grows (to
+ * channels_max at most), and each stream arrives byte-exact.
+ */
+static void test_bulk_grows(void **state)
+{
+	struct nc_sender snd[STREAMS];
+	uint64_t len = 16 * NC_MIB, hash, grown;
+	uint16_t port = nc_next_port();
+	int l, c[STREAMS], s[STREAMS], i, n, nr, start, max;
+	unsigned int pgrown;
+	pid_t pid[STREAMS];
+	int64_t got;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(300);
+	fresh_hosts("1", "4");
+	l = nc_listen_in(NC_NS_B, port, STREAMS);
+	nc_assert(l >= 0, "listen");
+	for (i = 0; i < STREAMS; i++)
+		pair(l, port, &c[i], &s[i]);
+	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), 1);
+	for (i = 0; i < STREAMS; i++) {
+		snd[i] = (struct nc_sender){
+			.fd = c[i], .seed = 0xd1a0 + i, .len = len,
+		};
+		pid[i] = nc_spawn(NULL, 240, nc_sender_main, &snd[i], NULL);
+		assert_true(pid[i] > 0);
+	}
+	for (i = 0; i < STREAMS; i++) {
+		got = nc_recv_hash_eof(s[i], len, 240000, &hash);
+		nc_assert(got == (int64_t)len, "stream %d: %lld of %llu bytes",
+			  i, (long long)got, (unsigned long long)len);
+		nc_assert(hash == nc_gen_hash(0xd1a0 + i, len),
+			  "stream %d corrupted", i);
+	}
+	for (i = 0; i < STREAMS; i++)
+		assert_int_equal(nc_child_wait(pid[i], 10000), 0);
+	n = channels_to(NC_NS_A, ip_of(NC_NS_B));
+	grown = stat_of(NC_NS_A, "channels_grown");
+	printf("# after %d x %llu MiB: nc_a has %d channels to nc_b (nc_b %d); channels_grown %llu, channels_grow_failed %llu\n",
+	       STREAMS, (unsigned long long)(len / NC_MIB), n,
+	       channels_to(NC_NS_B, ip_of(NC_NS_A)),
+	       (unsigned long long)grown,
+	       (unsigned long long)stat_of(NC_NS_A, "channels_grow_failed"));
+	nc_assert(n >= 2 && n <= 4, "%d channels: want 2..4", n);
+	assert_int_equal(grown, n - 1);
+	assert_int_equal(channels_to(NC_NS_B, ip_of(NC_NS_A)), n);
+	assert_int_equal(stat_of(NC_NS_A, "channels_grow_failed"), 0);
+	peer_row(&nr, &start, &max, &pgrown);
+	assert_int_equal(nr, n);
+	assert_int_equal(start, 1);
+	assert_int_equal(max, 4);
+	assert_int_equal(pgrown, n - 1);
+	for (i = 0; i < STREAMS; i++) {
+		close(c[i]);
+		close(s[i]);
+	}
+	close(l);
+}
+
+/* channels = 3: all three at the first connect, and no more under load. */
+static void test_fixed_count(void **state)
+{
+	uint16_t port = nc_next_port();
+	int l, c, s;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	fresh_hosts("1", "1");
+	assert_int_equal(nc_sysctl_set(NC_NS_A, "channels", "3"), 0);
+	l = nc_listen_in(NC_NS_B, port, 4);
+	nc_assert(l >= 0, "listen");
+	pair(l, port, &c, &s);
+	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), 3);
+	assert_int_equal(nc_exchange(c, s, 8 * NC_MIB, 0xf1e3), 0);
+	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), 3);
+	assert_int_equal(stat_of(NC_NS_A, "channels_grown"), 0);
+	close(c);
+	close(s);
+	close(l);
+}
+
+/*
+ * nc_test_count with these bounds, loaded and attached: 0, or the error of
+ * the load or of the attachment (and nothing is left of it).
+ */
+static int load_bounded(uint32_t min, uint32_t max,
+			struct nc_test_count **skel, struct bpf_link **link)
+{
+	int err;
+
+	*skel = nc_test_count__open();
+	assert_non_null(*skel);
+	(*skel)->struct_ops.nc_test_count_ops->channels_min = min;
+	(*skel)->struct_ops.nc_test_count_ops->channels_max = max;
+	err = nc_test_count__load(*skel);
+	if (err) {
+		nc_test_count__destroy(*skel);
+		*skel = NULL;
+		return err;
+	}
+	*link = bpf_map__attach_struct_ops((*skel)->maps.nc_test_count_ops);
+	if (!*link) {
+		err = -errno;
+		nc_test_count__destroy(*skel);
+		*skel = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* The channels of nc_a's first group to nc_b, made now: start and max. */
+static void first_group(int *start, int *max)
+{
+	uint16_t port = nc_next_port();
+	unsigned int grown;
+	int l, c, s, nr;
+
+	l = nc_listen_in(NC_NS_B, port, 4);
+	nc_assert(l >= 0, "listen");
+	pair(l, port, &c, &s);
+	peer_row(&nr, start, max, &grown);
+	assert_int_equal(nr, *start);
+	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), *start);
+	assert_int_equal(nc_exchange(c, s, 256 * 1024, 0xb0d5), 0);
+	close(c);
+	close(s);
+	close(l);
+}
+
+/*
+ * A policy's bounds: channels_min 3 raises a host's 1..1 group to 3 from
+ * the start; channels_max 2 caps a host's 4; without the policy the
+ * host's own bounds come back. Out of range: refused at load.
+ */
+static void test_policy_bounds(void **state)
+{
+	struct nc_test_count *skel;
+	struct bpf_link *link;
+	int start, max;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	fresh_hosts("1", "1");
+	assert_int_equal(load_bounded(3, 0, &skel, &link), 0);
+	first_group(&start, &max);
+	assert_int_equal(start, 3);
+	assert_int_equal(max, 3);
+	bpf_link__destroy(link);
+	nc_test_count__destroy(skel);
+
+	fresh_hosts("1", "4");
+	assert_int_equal(load_bounded(0, 2, &skel, &link), 0);
+	first_group(&start, &max);
+	assert_int_equal(start, 1);
+	assert_int_equal(max, 2);
+	bpf_link__destroy(link);
+	nc_test_count__destroy(skel);
+
+	fresh_hosts("2", "4");
+	first_group(&start, &max);
+	assert_int_equal(start, 2);
+	assert_int_equal(max, 4);
+
+	assert_int_equal(load_bounded(65, 0, &skel, &link), -E2BIG);
+	assert_int_equal(load_bounded(0, 65, &skel, &link), -E2BIG);
+	assert_int_equal(load_bounded(3, 2, &skel, &link), -EINVAL);
+	assert_proc_policy("policy", "native");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_bounds, nc_test_cleanup),
+		cmocka_unit_test_teardown(test_light_load_keeps_one, nc_test_cleanup),
+		cmocka_unit_test_teardown(test_bulk_grows, nc_test_cleanup),
+		cmocka_unit_test_teardown(test_fixed_count, nc_test_cleanup),
+		cmocka_unit_test_teardown(test_policy_bounds, nc_test_cleanup),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
