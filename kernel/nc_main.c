@@ -37,6 +37,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_STALE_RESETS] = "stale_resets",
 	[NC_STAT_VNS_JOBS] = "vns_jobs",
 	[NC_STAT_VNS_BYTES] = "vns_bytes",
+	[NC_STAT_VNS_INLINE] = "vns_inline",
 	[NC_STAT_RX_THROTTLED] = "rx_throttled",
 	[NC_STAT_RX_DEFERRED] = "rx_deferred",
 	[NC_STAT_RX_NOMEM] = "rx_nomem",
@@ -183,6 +184,18 @@ static const struct ctl_table nc_sysctl_template[] = {
 		.extra2		= &nc_workers_max,
 	},
 	{
+		/*
+		 * a core takes pieces of a copy if idle this percentage of
+		 * the time (decayed); 0: any core, idle or not
+		 */
+		.procname	= "vns_idle",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE_HUNDRED,
+	},
+	{
 		/* sends and receives of at least this many bytes use them */
 		.procname	= "copy_threshold",
 		.maxlen		= sizeof(int),
@@ -218,7 +231,7 @@ static int nc_sysctl_register(struct nc_net *nn)
 {
 	void *data[] = { &nn->port, &nn->channels_min, &nn->channels_max,
 			 nn, &nn->frame_size, &nn->rcv_window,
-			 &nn->vns_workers, &nn->copy_threshold,
+			 &nn->vns_workers, &nn->vns_idle, &nn->copy_threshold,
 			 &nn->channel_queue, &nn->fallback };
 	struct ctl_table *table;
 	int i;
@@ -261,6 +274,7 @@ static int __net_init nc_net_init(struct net *net)
 	nn->frame_size = 16384;
 	nn->rcv_window = 1 << 20;
 	nn->vns_workers = num_online_cpus();
+	nn->vns_idle = 50;
 	nn->copy_threshold = 256 << 10;
 	nn->channel_queue = 64 << 10;
 	nn->fallback = 1;

@@ -62,6 +62,7 @@ enum nc_stat {
 	NC_STAT_STALE_RESETS,		/* RESETs that answered them */
 	NC_STAT_VNS_JOBS,		/* copies done by VNS workers */
 	NC_STAT_VNS_BYTES,
+	NC_STAT_VNS_INLINE,		/* large copies inline: no core idle */
 	NC_STAT_RX_THROTTLED,		/* input paused: our answers pile up */
 	NC_STAT_RX_DEFERRED,		/* frames left to the receive work */
 	NC_STAT_RX_NOMEM,		/* receive allocations that failed */
@@ -109,7 +110,8 @@ struct nc_stats {
  * @proc_dir: /proc/net/netchannel
  * @sysctl: net.netchannel.*
  * @port, @channels_min, @channels_max, @frame_size, @rcv_window,
- * @vns_workers, @copy_threshold, @channel_queue, @fallback: settings
+ * @vns_workers, @vns_idle, @copy_threshold, @channel_queue, @fallback:
+ *	settings
  *	(sysctl; net.netchannel.channels writes both channel bounds)
  * @lock: protects @listener, @peers, @pending, @ports, @dying
  * @listener: kernel TCP socket accepting channels, NULL until a virtual
@@ -137,6 +139,7 @@ struct nc_net {
 	int frame_size;
 	int rcv_window;
 	int vns_workers;
+	int vns_idle;
 	int copy_threshold;
 	int channel_queue;
 	int fallback;

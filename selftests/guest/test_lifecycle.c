@@ -376,6 +376,8 @@ static void test_vns_copy_fault_killable(void **state)
 	SKIP_UNLESS_NETCHANNEL();
 	nc_watchdog(120);
 	nc_assert(nc_sysctl_set(NC_NS_A, "vns_workers", "2") == 0, "vns_workers");
+	/* the worker takes the first piece, idle core or not */
+	nc_assert(nc_sysctl_set(NC_NS_A, "vns_idle", "0") == 0, "vns_idle");
 	nc_assert(nc_sysctl_set(NC_NS_A, "copy_threshold", "65536") == 0,
 		  "copy_threshold");
 	lfd = nc_listen_in(NC_NS_B, port, 4);
@@ -414,6 +416,7 @@ static void test_vns_copy_fault_killable(void **state)
 	nc_assert(wait_no_sockets(NC_NS_A, 20000) == 0, "nc_a");
 	nc_assert(wait_no_sockets(NC_NS_B, 20000) == 0, "nc_b");
 	nc_sysctl_set(NC_NS_A, "copy_threshold", "262144");
+	nc_sysctl_set(NC_NS_A, "vns_idle", "50");
 }
 
 /* ------------------------------------------------ sockets that ended cannot restart */
