@@ -757,6 +757,44 @@ for n in $CHANNELS; do
 	NS_A=$HOST_A NS_B=$HOST_B
 done
 
+# ------------------------------------------------------------------ dynamic channels
+# A fresh pair with the default bounds (channels_min 1, channels_max the
+# CPUs): nc_a's channels to nc_b (/proc/net/netchannel/peers), sampled
+# every 0.25 s while the pair is idle, then while 4 sockets exchange small
+# messages (rr), then idle again. Idle channels are not retired yet.
+say "dynamic channels: ${SIZE} B rr on 4 sockets, channels in use over time (fresh namespaces)"
+perf rr4_tcp tcp "${rr_args[@]}" --sockets 4
+take rr4.tcp rr4_tcp rate_rps
+chan_count() {
+	on_a awk 'NR > 1 && $3 == "initiator" { n += $5 } END { print n + 0 }' \
+		/proc/net/netchannel/peers 2> /dev/null || echo "?"
+}
+if [ -n "$NC_DOWN" ]; then
+	na rr4.nc "$NC_DOWN"
+else
+	NS_A=${HOST_A}d NS_B=${HOST_B}d
+	make_pair "$NS_A" "$NS_B"
+	if nc_server_restart; then
+		series=""
+		for i in 1 2 3 4; do series+="${series:+ }$(chan_count)"; sleep 0.25; done
+		series+=" |"
+		perf rr4_netchannel netchannel "${rr_args[@]}" --sockets 4 &
+		rr_pid=$!
+		while kill -0 "$rr_pid" 2> /dev/null; do series+=" $(chan_count)"; sleep 0.25; done
+		wait "$rr_pid" || true
+		series+=" |"
+		for i in 1 2 3 4; do series+=" $(chan_count)"; sleep 0.25; done
+		take rr4.nc rr4_netchannel rate_rps
+		log "channels of $NS_A to $NS_B every 0.25 s (idle | rr on 4 sockets | idle): $series"
+		NOTE[rr4_dynamic]="channels every 0.25 s (idle | rr | idle): $series"
+	else
+		na rr4.nc "$LAST_ERR"
+	fi
+	[ -z "$NC_SRV_PID" ] || kill "$NC_SRV_PID" 2>/dev/null || true
+	NC_SRV_PID=""
+	NS_A=$HOST_A NS_B=$HOST_B
+fi
+
 # ------------------------------------------------------------------ fair share
 # Two bulk flows in cgroups weighted 100 and 300 by the fair policy share a
 # link rate-limited with tbf (as a NIC's line rate would be), far below what
@@ -858,6 +896,17 @@ row bulk_default bulk "bulk throughput, 1 socket, default channels" Gbit/s highe
 for n in $CHANNELS; do
 	row "bulk_ch$n" "ch$n" "bulk throughput, 1 socket, $n channel(s) + $n VNS worker(s)" Gbit/s higher
 done
+# the default (dynamic channels, idle-core VNS) against the best fixed setting
+best=""
+for n in $CHANNELS; do
+	v=${V[ch$n.nc]:-}
+	if isnum "$v" && { [ -z "$best" ] || awk -v v="$v" -v b="$best" 'BEGIN { exit !(v > b) }'; }; then
+		best=$v
+	fi
+done
+V[bestfixed]=${best:-n/a (no fixed setting measured)}
+row bulk_dyn_best bulk "bulk throughput, 1 socket, dynamic channels and VNS" Gbit/s higher "best fixed" bestfixed
+row rr4_dynamic rr4 "rr rate, ${SIZE} B, 4 sockets, dynamic channels" req/s higher
 row bulk_mptcp bulk "bulk throughput, 1 socket, default channels" Gbit/s higher "MPTCP, 2 subflows" bulk.mptcp
 row rr_mptcp rr "rr rate, ${SIZE} B, 1 socket" req/s higher "MPTCP, 2 subflows" rr.mptcp
 row fallback_bulk fbbulk "bulk throughput, a fallback socket (NetChannel to a TCP server)" Gbit/s higher TCP bulk.tcp
