@@ -25,10 +25,11 @@ SKELS := $(POLICIES:%=$(B)/bpf/%.skel.h) $(TEST_PROGS:%=$(B)/bpf/%.skel.h)
 HOST_TESTS := $(patsubst selftests/host/%.c,$(B)/host/%,$(wildcard selftests/host/test_*.c))
 GUEST_TESTS := $(patsubst selftests/guest/%.c,$(B)/guest/bin/%,$(wildcard selftests/guest/test_*.c))
 GUEST_HELPERS := $(patsubst selftests/guest/%.c,$(B)/guest/bin/%,$(wildcard selftests/guest/nc_*.c))
+GUEST_GO := $(patsubst selftests/guest/go/%.go,$(B)/guest/bin/%,$(wildcard selftests/guest/go/*.go))
 FUZZERS := $(patsubst selftests/fuzz/%.c,$(B)/fuzz/%,$(wildcard selftests/fuzz/fuzz_*.c))
 
 USER_BINS := $(B)/guest/bin/ncload $(B)/guest/bin/ncstat
-GUEST_FILES := $(USER_BINS) $(GUEST_TESTS) $(GUEST_HELPERS) \
+GUEST_FILES := $(USER_BINS) $(GUEST_TESTS) $(GUEST_HELPERS) $(GUEST_GO) \
 	$(POLICY_OBJS:$(B)/bpf/%=$(B)/guest/policies/%) \
 	$(TEST_PROG_OBJS:$(B)/bpf/%=$(B)/guest/progs/%) \
 	$(B)/guest/run-tests.sh $(B)/guest/demo.sh $(B)/guest/fuzz-live.sh \
@@ -130,6 +131,13 @@ $(B)/guest/bin/%: selftests/guest/%.c $(GUEST_HDRS) $(NCTEST_LIB) \
 	@mkdir -p $(@D) $(B)/guest-deps
 	$(CC) $(CFLAGS_USER) -Iselftests/guest -MMD -MP -MT $@ -MF $(B)/guest-deps/$*.d \
 		-o $@ $< $(NCTEST_LIB) $(LDLIBS_BPF) -lcmocka
+
+# Go programs for the guest: static (no cgo), built offline from the
+# standard library alone, with the build cache under build/
+$(B)/guest/bin/%: selftests/guest/go/%.go
+	@mkdir -p $(@D) $(B)/gocache
+	CGO_ENABLED=0 GOCACHE=$(abspath $(B))/gocache GOPATH=$(abspath $(B))/gopath \
+		GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -trimpath -o $@ $<
 
 -include $(wildcard $(B)/nctest/*.d $(B)/guest-deps/*.d)
 

@@ -28,6 +28,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_PEERS_FAILED] = "peers_failed",
 	[NC_STAT_CHANNELS_GROWN] = "channels_grown",
 	[NC_STAT_CHANNELS_GROW_FAILED] = "channels_grow_failed",
+	[NC_STAT_CHANNELS_GROW_VETOED] = "channels_grow_vetoed",
 	[NC_STAT_FRAMES_TX] = "frames_tx",
 	[NC_STAT_FRAMES_RX] = "frames_rx",
 	[NC_STAT_BYTES_TX] = "bytes_tx",

@@ -356,6 +356,12 @@ static void nc_peer_grow_workfn(struct work_struct *work)
 	idx = peer->nr_open;
 	grow = peer->state == NC_PEER_READY && idx < peer->nr;
 	spin_unlock_bh(&peer->lock);
+	if (grow && !nc_sched_channels_grow(peer)) {
+		/* the policy says no: ask again a while later */
+		WRITE_ONCE(peer->grow_after, jiffies + NC_GROW_RETRY);
+		nc_stat_inc(peer->nn, NC_STAT_CHANNELS_GROW_VETOED);
+		grow = false;
+	}
 	if (grow) {
 		err = nc_peer_open_channel(peer, idx);
 		if (err) {

@@ -593,6 +593,30 @@ int nc_sched_select_cpu(u32 kind, u32 index, int dflt)
 	return ret >= 0 ? ret : dflt;
 }
 
+/*
+ * May @peer's group open one more channel? The policy's channels_grow()
+ * decides; without one, yes. Process context.
+ */
+bool nc_sched_channels_grow(const struct nc_peer *peer)
+{
+	struct netsched_peer np = {
+		.netns_cookie = peer->nn->net->net_cookie,
+		.family = nc_addr_v4(&peer->addr) ? AF_INET : AF_INET6,
+		.nr_channels = READ_ONCE(peer->nr_open),
+		.max_channels = peer->nr,
+	};
+	struct nc_policy *p;
+	s32 ret = 0;
+
+	memcpy(np.peer_addr6, &peer->addr, sizeof(np.peer_addr6));
+	rcu_read_lock();
+	p = rcu_dereference(nc_policy);
+	if (p && p->ops->channels_grow && !atomic_read(&p->ejecting))
+		ret = p->ops->channels_grow(&np);
+	rcu_read_unlock();
+	return !ret;
+}
+
 static const char *const nc_exit_kind_str[] = {
 	[NETSCHED_EXIT_NONE] = "none",
 	[NETSCHED_EXIT_UNREG] = "detached",

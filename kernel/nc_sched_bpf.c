@@ -90,7 +90,7 @@ static bool nc_bpf_is_valid_access(int off, int size, enum bpf_access_type type,
 
 /*
  * A policy may write only the fields of netsched_sock meant for it;
- * netsched_tx and netsched_exit_info are read-only.
+ * netsched_tx, netsched_peer and netsched_exit_info are read-only.
  */
 static int nc_bpf_btf_struct_access(struct bpf_verifier_log *log,
 				    const struct bpf_reg_state *reg,
@@ -120,6 +120,7 @@ static u64 nc_stub_enqueue(struct netsched_sock *sk, struct netsched_tx *tx) { r
 static void nc_stub_sock_connected(struct netsched_sock *sk) {}
 static u64 nc_stub_select_channels(struct netsched_sock *sk, u32 nr) { return 0; }
 static s32 nc_stub_select_cpu(u32 kind, u32 index) { return -1; }
+static s32 nc_stub_channels_grow(const struct netsched_peer *peer) { return 0; }
 
 static struct netsched_ops nc_bpf_cfi_stubs = {
 	.init = nc_stub_init,
@@ -130,6 +131,7 @@ static struct netsched_ops nc_bpf_cfi_stubs = {
 	.sock_connected = nc_stub_sock_connected,
 	.select_channels = nc_stub_select_channels,
 	.select_cpu = nc_stub_select_cpu,
+	.channels_grow = nc_stub_channels_grow,
 };
 
 static struct bpf_struct_ops nc_bpf_struct_ops = {

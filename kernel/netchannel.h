@@ -53,6 +53,7 @@ enum nc_stat {
 	NC_STAT_PEERS_FAILED,		/* channel groups that died */
 	NC_STAT_CHANNELS_GROWN,		/* channels opened for a saturated group */
 	NC_STAT_CHANNELS_GROW_FAILED,	/* such a channel could not be opened */
+	NC_STAT_CHANNELS_GROW_VETOED,	/* the policy's channels_grow() said no */
 	NC_STAT_FRAMES_TX,
 	NC_STAT_FRAMES_RX,
 	NC_STAT_BYTES_TX,		/* payload bytes */
@@ -704,6 +705,7 @@ void nc_sched_ready_del(struct nc_peer *peer, struct nc_sock *nsk);
 struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch);
 void nc_sched_sock_connected(struct nc_sock *nsk, u32 nr_channels);
 void nc_sched_channel_bounds(int *min, int *max);
+bool nc_sched_channels_grow(const struct nc_peer *peer);
 bool nc_sched_chan_allowed(const struct nc_peer *peer,
 			   const struct nc_sock *nsk, u32 idx);
 int nc_sched_select_cpu(u32 kind, u32 index, int dflt);

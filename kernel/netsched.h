@@ -114,6 +114,23 @@ struct netsched_tx {
 	u32 nr_ready;
 };
 
+/**
+ * struct netsched_peer - the scheduler's view of a channel group (the
+ * channels between this host and another), read-only
+ * @netns_cookie: this host's namespace
+ * @peer_addr6: the other host, network order; an IPv4 host's v4-mapped
+ * @family: AF_INET or AF_INET6, the channels' family
+ * @nr_channels: channels it has now
+ * @max_channels: the most it may have (its channels_max when made)
+ */
+struct netsched_peer {
+	u64 netns_cookie;
+	__be32 peer_addr6[4];
+	u32 family;
+	u32 nr_channels;
+	u32 max_channels;
+};
+
 /* what netsched_ops.select_cpu() chooses a core for */
 enum netsched_cpu_kind {
 	NETSCHED_CPU_CHANNEL,	/* a channel's receive and transmit work */
@@ -221,6 +238,15 @@ struct netsched_ops {
 	 * context, when the channel or worker is created.
 	 */
 	s32 (*select_cpu)(u32 kind, u32 index);
+
+	/**
+	 * @channels_grow: frames have waited for @peer's channels, and this
+	 * host is about to open one more (nr_channels + 1). Return 0 to let
+	 * it, anything else to veto it: the group stays as it is, and asks
+	 * again when frames wait again, a second later at the earliest.
+	 * Process context (the group's work item), before the connect.
+	 */
+	s32 (*channels_grow)(const struct netsched_peer *peer);
 
 	/**
 	 * @timeout_ms: a ready socket not served for this long ejects the

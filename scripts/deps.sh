@@ -7,8 +7,9 @@ KVER_META_IMAGE=linux-image-6.12-cloud-amd64
 KVER_META_HEADERS=linux-headers-6.12-cloud-amd64
 # flex bison bc libssl-dev: building the debug kernel (make test-debug).
 # The unmodified programs test_programs runs in the guest (scripts/vm.sh
-# carries them there): nginx, curl, wrk, socat, redis, iperf3.
-PROGS_PKGS="nginx-light curl wrk socat redis-server redis-tools iperf3"
+# carries them there): nginx, curl, wrk, socat, redis, iperf3; golang-go
+# builds a Go echo program (its runtime makes raw syscalls, no libc).
+PROGS_PKGS="nginx-light curl wrk socat redis-server redis-tools iperf3 golang-go"
 PKGS="$KVER_META_IMAGE $KVER_META_HEADERS linux-source-6.12 clang-19
       llvm-19 lld-19 libclang-rt-19-dev dwarves libelf-dev zlib1g-dev libcmocka-dev
       busybox-static iproute2 xz-utils cpio kmod flex bison bc libssl-dev

@@ -10,13 +10,17 @@
  *   channels_grown, with every byte of every stream intact and in order;
  * - with channels_min == channels_max, open them all at once and add none;
  * - apply an attached policy's channels_min/channels_max to the groups
- *   made meanwhile, and refuse bounds out of range.
+ *   made meanwhile, and refuse bounds out of range;
+ * - ask the policy's channels_grow() before each channel it adds, and add
+ *   none while it says no.
  * Each test starts with new hosts, so with a new group.
  */
 #include "nc_net.h"
 #include <bpf/libbpf.h>
 #include "netsched.h"
 #include "nc_test_count.skel.h"
+#include "nc_test_grow.skel.h"
+#include <arpa/inet.h>
 
 #define STREAMS		4
 
@@ -184,31 +188,23 @@ static void test_light_load_keeps_one(void **state)
 	close(l);
 }
 
-/*
- * Four bulk streams from nc_a saturate one channel: the group grows (to
- * channels_max at most), and each stream arrives byte-exact.
- */
-static void test_bulk_grows(void **state)
+/* STREAMS bulk streams of @len bytes from nc_a to nc_b, each byte-exact. */
+static void bulk_streams(uint64_t len, uint64_t seed)
 {
 	struct nc_sender snd[STREAMS];
-	uint64_t len = 16 * NC_MIB, hash, grown;
 	uint16_t port = nc_next_port();
-	int l, c[STREAMS], s[STREAMS], i, n, nr, start, max;
-	unsigned int pgrown;
+	int l, c[STREAMS], s[STREAMS], i;
 	pid_t pid[STREAMS];
+	uint64_t hash;
 	int64_t got;
 
-	SKIP_UNLESS_NETCHANNEL();
-	nc_watchdog(300);
-	fresh_hosts("1", "4");
 	l = nc_listen_in(NC_NS_B, port, STREAMS);
 	nc_assert(l >= 0, "listen");
 	for (i = 0; i < STREAMS; i++)
 		pair(l, port, &c[i], &s[i]);
-	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), 1);
 	for (i = 0; i < STREAMS; i++) {
 		snd[i] = (struct nc_sender){
-			.fd = c[i], .seed = 0xd1a0 + i, .len = len,
+			.fd = c[i], .seed = seed + i, .len = len,
 		};
 		pid[i] = nc_spawn(NULL, 240, nc_sender_main, &snd[i], NULL);
 		assert_true(pid[i] > 0);
@@ -217,11 +213,32 @@ static void test_bulk_grows(void **state)
 		got = nc_recv_hash_eof(s[i], len, 240000, &hash);
 		nc_assert(got == (int64_t)len, "stream %d: %lld of %llu bytes",
 			  i, (long long)got, (unsigned long long)len);
-		nc_assert(hash == nc_gen_hash(0xd1a0 + i, len),
+		nc_assert(hash == nc_gen_hash(seed + i, len),
 			  "stream %d corrupted", i);
 	}
 	for (i = 0; i < STREAMS; i++)
 		assert_int_equal(nc_child_wait(pid[i], 10000), 0);
+	for (i = 0; i < STREAMS; i++) {
+		close(c[i]);
+		close(s[i]);
+	}
+	close(l);
+}
+
+/*
+ * Four bulk streams from nc_a saturate one channel: the group grows (to
+ * channels_max at most), and each stream arrives byte-exact.
+ */
+static void test_bulk_grows(void **state)
+{
+	uint64_t len = 16 * NC_MIB, grown;
+	int n, nr, start, max;
+	unsigned int pgrown;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(300);
+	fresh_hosts("1", "4");
+	bulk_streams(len, 0xd1a0);
 	n = channels_to(NC_NS_A, ip_of(NC_NS_B));
 	grown = stat_of(NC_NS_A, "channels_grown");
 	printf("# after %d x %llu MiB: nc_a has %d channels to nc_b (nc_b %d); channels_grown %llu, channels_grow_failed %llu\n",
@@ -238,11 +255,56 @@ static void test_bulk_grows(void **state)
 	assert_int_equal(start, 1);
 	assert_int_equal(max, 4);
 	assert_int_equal(pgrown, n - 1);
-	for (i = 0; i < STREAMS; i++) {
-		close(c[i]);
-		close(s[i]);
+}
+
+/*
+ * A policy's channels_grow() is asked before each channel is added, with
+ * the group's peer and counts: while it says no, the same load as
+ * test_bulk_grows leaves one channel; once it says yes, the group grows.
+ */
+static void test_policy_veto(void **state)
+{
+	struct nc_test_grow *skel;
+	struct bpf_link *link;
+	uint32_t asked;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(300);
+	fresh_hosts("1", "4");
+	skel = nc_test_grow__open_and_load();
+	assert_non_null(skel);
+	skel->bss->veto = 1;
+	link = bpf_map__attach_struct_ops(skel->maps.nc_test_grow_ops);
+	assert_non_null(link);
+	bulk_streams(16 * NC_MIB, 0xd2a0);
+	asked = skel->bss->calls;
+	printf("# vetoed: asked %u times, %llu vetoes counted; %d channel(s)\n",
+	       asked, (unsigned long long)stat_of(NC_NS_A, "channels_grow_vetoed"),
+	       channels_to(NC_NS_A, ip_of(NC_NS_B)));
+	assert_true(asked >= 1);
+	assert_int_equal(stat_of(NC_NS_A, "channels_grow_vetoed"), asked);
+	assert_int_equal(stat_of(NC_NS_A, "channels_grown"), 0);
+	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), 1);
+	assert_int_equal(skel->bss->last_nr, 1);
+	assert_int_equal(skel->bss->last_max, 4);
+	if (nc_family() == AF_INET6) {
+		assert_int_equal(skel->bss->last_family, AF_INET6);
+	} else {
+		assert_int_equal(skel->bss->last_family, AF_INET);
+		assert_int_equal(skel->bss->last_addr3, inet_addr(NC_IP_B));
 	}
-	close(l);
+	/* the next saturation a second later asks again, and is let */
+	skel->bss->veto = 0;
+	nc_sleep_ms(1100);
+	bulk_streams(16 * NC_MIB, 0xd3a0);
+	printf("# let: asked %u times in all; %d channels\n", skel->bss->calls,
+	       channels_to(NC_NS_A, ip_of(NC_NS_B)));
+	assert_true(skel->bss->calls > asked);
+	assert_true(channels_to(NC_NS_A, ip_of(NC_NS_B)) >= 2);
+	assert_int_equal(stat_of(NC_NS_A, "channels_grown"),
+			 channels_to(NC_NS_A, ip_of(NC_NS_B)) - 1);
+	bpf_link__destroy(link);
+	nc_test_grow__destroy(skel);
 }
 
 /* channels = 3: all three at the first connect, and no more under load. */
@@ -363,6 +425,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bulk_grows, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_fixed_count, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_policy_bounds, nc_test_cleanup),
+		cmocka_unit_test_teardown(test_policy_veto, nc_test_cleanup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -3,7 +3,9 @@
  * Real programs, unmodified, through `ncload enable` (no preload): nginx
  * with its default sendfile on serving a large file to curl and small
  * files to wrk, socat both ways, redis-server with redis-cli and
- * redis-benchmark, iperf3 (IPv4 and IPv6). Each runs once over plain TCP
+ * redis-benchmark, iperf3 (IPv4 and IPv6), and a Go echo server and
+ * client (selftests/guest/go: Go's runtime makes its own system calls, no
+ * libc, the case the preload library cannot reach). Each runs once over plain TCP
  * (the cgroup not enabled) and once over NetChannel (enabled), and must
  * give the same bytes; that the second run was NetChannel's is shown by
  * the bytes the module counted on the server's host (a run that fell back
@@ -358,6 +360,53 @@ static void test_iperf3_ipv6(void **state)
 	iperf3_both(6);
 }
 
+/* ---- Go ------------------------------------------------------------------ */
+
+/*
+ * The Go echo server on [::]:port (a dual-stack listener), and two Go
+ * clients, over IPv4 and over IPv6, each sending an 8 MiB file and
+ * writing the echo. Returns the NetChannel bytes.
+ */
+static uint64_t go_run(bool nc, uint64_t seed)
+{
+	const char *const dst[] = { "10.99.0.2", "[fd99::2]" };
+	const char *const out[] = { DIR "/go4.out", DIR "/go6.out" };
+	uint16_t port = nc_next_port();
+	uint64_t b0 = nc_bytes();
+	char laddr[32], addr[48];
+	int st = 0, i;
+	pid_t srv;
+
+	assert_int_equal(nc_file_gen(DIR "/go.in", seed, BIG), 0);
+	snprintf(laddr, sizeof(laddr), ":%u", port);
+	srv = server(nc, port, (const char *[]){ "/nc/bin/nc_goecho", "server",
+		laddr, NULL });
+	for (i = 0; i < 2 && !st; i++) {
+		snprintf(addr, sizeof(addr), "%s:%u", dst[i], port);
+		st = nc_prog_run(CG, "nc_a", NULL, NULL, (const char *[]){
+			"/nc/bin/nc_goecho", "client", addr, DIR "/go.in",
+			out[i], NULL }, 60000);
+	}
+	nc_prog_stop(srv);
+	assert_int_equal(st, 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(nc_file_check(out[i], seed, BIG), 0);
+	return nc_bytes() - b0;
+}
+
+static void test_go(void **state)
+{
+	uint64_t n;
+
+	nc_watchdog(240);
+	assert_true(go_run(false, 61) < BIG);
+	enable(true);
+	n = go_run(true, 62);
+	printf("# NetChannel bytes on the server's host: %llu (2 clients, 8 MiB each way)\n",
+	       (unsigned long long)n);
+	assert_true(n >= 4ULL * BIG);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, programs_setup, programs_cleanup)
 
 int main(void)
@@ -368,6 +417,7 @@ int main(void)
 		T(test_redis),
 		T(test_iperf3),
 		T(test_iperf3_ipv6),
+		T(test_go),
 	};
 
 	if (nc_proto_tcp()) {
