@@ -317,7 +317,7 @@ static void nc_peer_connect_workfn(struct work_struct *work)
 
 /*
  * Frames wait in the scheduler and no channel can take them: every one
- * that @nsk may use is full (its TCP socket) or at its in-flight limit.
+ * they may use is full (its TCP socket) or at its in-flight limit.
  * When that has lasted NC_GROW_AFTER, an initiator opens one more channel,
  * up to the group's @nr; a channel that finds nothing to send ends the
  * wait (nc_peer_unsaturated()). Any context, lockless: the timestamps are
