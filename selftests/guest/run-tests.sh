@@ -14,7 +14,7 @@
 # (scripts/run-tests.sh). On a kernel with kmemleak (make test-debug) each
 # binary is followed, once the module is unloaded, by /nc/kmemleak-check.sh.
 rc=0
-V6_SUITES="test_sockapi test_transfer test_teardown test_splice test_fallback test_chanset test_channels"
+V6_SUITES="test_sockapi test_transfer test_flow test_teardown test_splice test_fallback test_chanset test_channels"
 
 run_one() { # BINARY [PATTERN] [FAMILY]
 	echo "=== guest: $1${2:+ ($2)}${3:+ (IPv$3)}"
