@@ -115,15 +115,16 @@ static void bulk(bool hog, int workers, struct run *r)
 	pid_t wpid, hpid = -1;
 	struct nc_hash h;
 	int l, c, s, st;
+	char nw[16];
 	ssize_t n;
 
 	nc_close_all_sockets();
 	if (nc_hosts_create())
 		fail_msg("hosts: %s", nc_err);
 	assert_int_equal(nc_sysctl_set(NC_NS_A, "channels", "1"), 0);
-	snprintf((char *)buf, 16, "%d", workers);
-	assert_int_equal(nc_sysctl_set(NC_NS_A, "vns_workers", (char *)buf), 0);
-	assert_int_equal(nc_sysctl_set(NC_NS_B, "vns_workers", (char *)buf), 0);
+	snprintf(nw, sizeof(nw), "%d", workers);
+	assert_int_equal(nc_sysctl_set(NC_NS_A, "vns_workers", nw), 0);
+	assert_int_equal(nc_sysctl_set(NC_NS_B, "vns_workers", nw), 0);
 	l = nc_listen_in(NC_NS_B, port, 4);
 	nc_assert(l >= 0, "listen");
 	c = nc_connect_in(NC_NS_A, NC_IP_B, port, 10000);
