@@ -551,7 +551,7 @@ static int test_teardown(void **state)
 	nc_test_cleanup(state);
 	if (!nc_proto_tcp()) {
 		ncload("detach >/dev/null 2>&1");
-		link_limit(0);	/* a test that limited the link and failed */
+		link_limit(0);	/* test_latency's; test_fair's or test_starve's if it failed */
 	}
 	return 0;
 }
@@ -1096,7 +1096,6 @@ static void test_latency(void **state)
 	if (late)
 		fail_msg("latency: %d of %d short messages completed after the long one",
 			 late, NR_SHORT);
-	link_limit(0);
 }
 
 /* ------------------------------------------------------------ live swap */
