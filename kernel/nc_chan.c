@@ -140,6 +140,9 @@ struct nc_channel *nc_chan_alloc(struct nc_net *nn, struct socket *sock)
 	spin_lock_init(&ch->ctrl_lock);
 	INIT_LIST_HEAD(&ch->ctrlq);
 	INIT_LIST_HEAD(&ch->ack_ctrl.node);
+	INIT_LIST_HEAD(&ch->retire_ctrl.node);
+	refcount_set(&ch->ref, 1);	/* its place in the peer */
+	ch->last_used = jiffies;
 	/*
 	 * The in-flight bound starts at its minimum. dql_reset() leaves the
 	 * limit unset until the first completion: set it, so the first
@@ -202,7 +205,7 @@ bool nc_chan_ctrl_pop(struct nc_channel *ch, struct nc_frame *f)
 		queue_work_on(ch->cpu, nc_wq, &ch->rx_work);
 	if (c->nsk)
 		sock_put(&c->nsk->inet.sk);	/* the slot's reference */
-	else if (c != &ch->ack_ctrl)
+	else if (nc_ctrl_allocated(ch, c))
 		kfree(c);
 	return true;
 }

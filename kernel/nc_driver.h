@@ -46,7 +46,7 @@ static inline bool nc_chan_tx_limited(const struct nc_channel *ch)
 static inline bool nc_ctrl_allocated(const struct nc_channel *ch,
 				     const struct nc_ctrl *c)
 {
-	return !c->nsk && c != &ch->ack_ctrl;
+	return !c->nsk && c != &ch->ack_ctrl && c != &ch->retire_ctrl;
 }
 
 /* nc_chan.c: one channel's life */
@@ -70,6 +70,10 @@ int nc_chan_send_hello(struct nc_channel *ch, const struct nc_frame *f,
 struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
 			      u64 group, int nr, int start, bool initiator);
 void nc_peer_saturated(struct nc_peer *peer);
+struct nc_channel *nc_peer_ctrl_channel(struct nc_peer *peer);
+void nc_peer_rx_retire(struct nc_peer *peer, struct nc_channel *ch);
+void nc_peer_retire_done(struct nc_peer *peer, struct nc_channel *ch);
+void nc_peer_retire_free(struct nc_peer *peer);
 
 /* A channel found nothing to send: frames no longer wait for channels. */
 static inline void nc_peer_unsaturated(struct nc_peer *peer)

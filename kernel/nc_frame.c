@@ -98,6 +98,10 @@ int nc_frame_check(const struct nc_frame *f)
 		return 0;
 	case NC_FT_ACK:
 		return f->src_id || f->dst_id ? -NC_FERR_ID : 0;
+	case NC_FT_RETIRE:
+		if (f->src_id || f->dst_id)
+			return -NC_FERR_ID;
+		return f->arg ? -NC_FERR_ARG : 0;
 	case NC_FT_RESET:
 		if (!f->dst_id)
 			return -NC_FERR_ID;
@@ -193,6 +197,7 @@ static const char * const nc_frame_type_strs[NC_FT__MAX] = {
 	[NC_FT_CLOSE]	= "CLOSE",
 	[NC_FT_RESET]	= "RESET",
 	[NC_FT_ACK]	= "ACK",
+	[NC_FT_RETIRE]	= "RETIRE",
 };
 
 const char *nc_frame_type_str(u8 type)

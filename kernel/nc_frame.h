@@ -9,7 +9,7 @@
  * Wire format (all fields big-endian), followed by @len payload bytes:
  *
  *   off  0  u16 magic       NC_FRAME_MAGIC (0x4E43, "NC")
- *   off  2  u8  version     NC_FRAME_VERSION (5)
+ *   off  2  u8  version     NC_FRAME_VERSION (6)
  *   off  3  u8  type        enum nc_frame_type
  *   off  4  u16 flags       NC_FF_* (unknown bits are rejected)
  *   off  6  u16 reserved    must be 0
@@ -46,8 +46,9 @@ typedef unsigned long long u64;
  * 3: NC_FRAME_MIN_COST is 1024 (was 256).
  * 4: ACK frames (the channel's in-flight bound, see NC_FT_ACK).
  * 5: DATA may carry credit for the other direction (NC_FF_CREDIT).
+ * 6: RETIRE frames (a channel taken out of its group, see NC_FT_RETIRE).
  */
-#define NC_FRAME_VERSION	5
+#define NC_FRAME_VERSION	6
 #define NC_FRAME_HDR_LEN	32
 /* Decoder limit; senders should cut DATA much smaller (e.g. 16 KiB). */
 #define NC_FRAME_MAX_PAYLOAD	65536
@@ -69,6 +70,7 @@ typedef unsigned long long u64;
  *  CLOSE   !=0     !=0     0            0  (orderly shutdown of a direction)
  *  RESET   any     !=0     0            positive errno, 1..4095
  *  ACK     0       0       0            DATA bytes parsed on the channel
+ *  RETIRE  0       0       0            0
  *
  * NC_FF_PUSH, NC_FF_ACKREQ and NC_FF_CREDIT are only valid on DATA; all
  * other flag bits are invalid.
@@ -83,6 +85,7 @@ enum nc_frame_type {
 	NC_FT_CLOSE,
 	NC_FT_RESET,
 	NC_FT_ACK,
+	NC_FT_RETIRE,
 	NC_FT__MAX
 };
 
@@ -139,6 +142,14 @@ static inline u32 nc_frame_wire_len(u32 len)
 {
 	return NC_FRAME_HDR_LEN + len;
 }
+
+/*
+ * RETIRE: the initiator of a channel group takes an idle channel out of
+ * it. It sends RETIRE as the last frame on that channel; the acceptor,
+ * having read everything before it, stops using the channel and answers
+ * RETIRE as its own last frame on it; the initiator then closes it. So no
+ * frame is lost, and the channel's index may be connected again later.
+ */
 
 /* RESET: arg is a positive errno no larger than this. */
 #define NC_RESET_MAX_ERRNO	4095

@@ -132,6 +132,9 @@ static void nc_chan_rx_dispatch(struct nc_channel *ch, const struct nc_frame *f,
 	case NC_FT_HELLO:
 		nc_chan_proto_error(ch, NC_STAT_ERR_HELLO, "second HELLO");
 		goto out;
+	case NC_FT_RETIRE:
+		nc_peer_rx_retire(ch->peer, ch);
+		goto out;
 	case NC_FT_OPEN:
 		if (nc_chan_open_flood(ch)) {
 			nc_chan_proto_error(ch, NC_STAT_ERR_OPEN_FLOOD,
@@ -294,6 +297,7 @@ static void nc_chan_rx_data_parsed(struct nc_channel *ch,
 {
 	struct nc_frame a = { .type = NC_FT_ACK };
 
+	WRITE_ONCE(ch->last_used, jiffies);
 	ch->rx_data += nc_frame_wire_len(f->len);
 	if (!(f->flags & NC_FF_ACKREQ) &&
 	    ch->rx_data - ch->rx_acked < NC_ACK_BYTES)
@@ -510,6 +514,11 @@ void nc_chan_rx_workfn(struct work_struct *work)
 	}
 	if (atomic_read(&ch->dead))
 		return;
+	/* a retiring channel is not in use: its end is no failure */
+	if (ch->peer && READ_ONCE(ch->retire)) {
+		nc_peer_retire_done(ch->peer, ch);
+		return;
+	}
 	/*
 	 * EOF or error: the channel is gone, and with it its group. Its
 	 * sockets see what TCP's would: ETIMEDOUT if the peer went silent,

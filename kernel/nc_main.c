@@ -29,6 +29,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_CHANNELS_GROWN] = "channels_grown",
 	[NC_STAT_CHANNELS_GROW_FAILED] = "channels_grow_failed",
 	[NC_STAT_CHANNELS_GROW_VETOED] = "channels_grow_vetoed",
+	[NC_STAT_CHANNELS_RETIRED] = "channels_retired",
 	[NC_STAT_FRAMES_TX] = "frames_tx",
 	[NC_STAT_FRAMES_RX] = "frames_rx",
 	[NC_STAT_BYTES_TX] = "bytes_tx",
@@ -65,6 +66,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_ERR_SEQ_WINDOW] = "err_seq_window",
 	[NC_STAT_ERR_CREDIT] = "err_credit",
 	[NC_STAT_ERR_ACK] = "err_ack",
+	[NC_STAT_ERR_RETIRE] = "err_retire",
 	[NC_STAT_ERR_RMEM] = "err_rmem",
 	[NC_STAT_ERR_OPEN_FLOOD] = "err_open_flood",
 	[NC_STAT_ERR_STATE] = "err_state",
@@ -216,6 +218,18 @@ static const struct ctl_table nc_sysctl_template[] = {
 	},
 	{
 		/*
+		 * an initiator retires a channel it added that carried no
+		 * DATA this long (ms); 0: never
+		 */
+		.procname	= "channel_idle_ms",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= &nc_thresh_max,
+	},
+	{
+		/*
 		 * 1: a refused connect becomes TCP, listeners take TCP
 		 * clients (listeners made after the change); 0: never
 		 */
@@ -233,7 +247,8 @@ static int nc_sysctl_register(struct nc_net *nn)
 	void *data[] = { &nn->port, &nn->channels_min, &nn->channels_max,
 			 nn, &nn->frame_size, &nn->rcv_window,
 			 &nn->vns_workers, &nn->vns_idle, &nn->copy_threshold,
-			 &nn->channel_queue, &nn->fallback };
+			 &nn->channel_queue, &nn->channel_idle_ms,
+			 &nn->fallback };
 	struct ctl_table *table;
 	int i;
 
@@ -279,6 +294,7 @@ static int __net_init nc_net_init(struct net *net)
 	nn->copy_threshold = 256 << 10;
 	nn->channel_queue = 64 << 10;
 	nn->fallback = 1;
+	nn->channel_idle_ms = 1000;
 	mutex_init(&nn->lock);
 	INIT_LIST_HEAD(&nn->peers);
 	INIT_LIST_HEAD(&nn->pending);

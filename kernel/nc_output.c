@@ -15,17 +15,22 @@
 
 /*
  * Queue the control frame @f in slot @c on @ch (see struct nc_ctrl). A slot
- * already queued keeps its place; a CREDIT adds its credit to it. Fails only
- * when the channel is dead, and then its group is dying. Any context.
+ * already queued keeps its place; a CREDIT adds its credit to it. Fails
+ * when the channel is dead, and then its group is dying (-ENOTCONN), or
+ * retired, with its RETIRE queued as its last frame (-ESHUTDOWN): a
+ * socket's frame then goes on its new home (nc_sock_queue_ctrl()). Any
+ * context.
  */
 int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 		       const struct nc_frame *f)
 {
 	spin_lock_bh(&ch->ctrl_lock);
-	if (atomic_read(&ch->dead)) {
+	if (atomic_read(&ch->dead) || ch->ctrl_closed) {
 		spin_unlock_bh(&ch->ctrl_lock);
-		return -ENOTCONN;
+		return atomic_read(&ch->dead) ? -ENOTCONN : -ESHUTDOWN;
 	}
+	if (f->type == NC_FT_RETIRE)
+		ch->ctrl_closed = true;	/* the last one */
 	if (c->queued) {
 		if (f->type == NC_FT_CREDIT && c->f.type == NC_FT_CREDIT)
 			c->f.arg += f->arg;
@@ -65,6 +70,15 @@ int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f)
 	c = kzalloc(sizeof(*c), GFP_KERNEL | __GFP_NOFAIL);
 	INIT_LIST_HEAD(&c->node);
 	err = nc_chan_queue_ctrl(ch, c, f);
+	/* the channel retires: any other of the group will do */
+	if (err == -ESHUTDOWN && ch->peer) {
+		struct nc_channel *other = nc_peer_ctrl_channel(ch->peer);
+
+		if (other) {
+			err = nc_chan_queue_ctrl(other, c, f);
+			nc_chan_put(other);
+		}
+	}
 	if (err)
 		kfree(c);
 	return err;
@@ -306,6 +320,9 @@ static bool nc_chan_tx_next(struct nc_channel *ch, bool *limited)
 		off = 0;
 		if (nc_chan_ctrl_pop(ch, &f))
 			break;
+		/* a retiring channel takes no DATA, and nothing after RETIRE */
+		if (READ_ONCE(ch->retire))
+			return false;
 		if (nc_chan_tx_limited(ch)) {
 			*limited = true;
 			return false;
@@ -317,15 +334,17 @@ static bool nc_chan_tx_next(struct nc_channel *ch, bool *limited)
 		 * A CLOSE goes behind the socket's ACCEPT on its home channel:
 		 * a socket that closes at once must not overtake its ACCEPT.
 		 */
-		if (!fin_nsk || fin_nsk->home == ch)
+		if (!fin_nsk || READ_ONCE(fin_nsk->home) == ch)
 			break;
-		nc_chan_queue_ctrl(fin_nsk->home,	/* fails only dying */
+		nc_sock_queue_ctrl(fin_nsk,	/* fails only dying */
 				   &fin_nsk->ctrl[NC_CTRL_CLOSE], &f);
 		nc_sock_fin_sent(fin_nsk);
 		sock_put(&fin_nsk->inet.sk);
 	}
 	if (f.type == NC_FT_DATA) {
 		struct dql *dql = &ch->tx_dql;
+
+		WRITE_ONCE(ch->last_used, jiffies);
 
 		dql_queued(dql, nc_frame_wire_len(f.len));
 		/*
@@ -357,6 +376,9 @@ static void nc_chan_tx_done(struct nc_channel *ch, bool fast)
 	struct nc_tx_frame *t = &ch->tx;
 
 	nc_chan_tx_count(ch, &t->f, fast);
+	/* the acceptor's answer was its last frame: the channel is done */
+	if (t->f.type == NC_FT_RETIRE && ch->peer && !ch->peer->initiator)
+		nc_peer_retire_done(ch->peer, ch);
 	/* TCP holds the pages; this frees the socket's send-buffer charge */
 	consume_skb(t->skb);
 	if (t->fin_nsk) {
@@ -459,7 +481,7 @@ static void nc_chan_tx_after(struct nc_channel *ch, int ret)
 			else
 				nc_peer_saturated(peer);
 		}
-	} else if (!ret && peer) {
+	} else if (!ret && peer && !READ_ONCE(ch->retire)) {
 		nc_peer_unsaturated(peer);
 	} else if (ret && peer) {
 		nc_peer_kill(peer, ECONNRESET);
@@ -488,7 +510,7 @@ void nc_chan_tx_workfn(struct work_struct *work)
 static bool nc_peer_chan_usable(struct nc_peer *peer, struct nc_sock *nsk,
 				struct nc_channel *ch)
 {
-	return ch && !atomic_read(&ch->dead) && !READ_ONCE(ch->tx_full) &&
+	return ch && !nc_chan_gone(ch) && !READ_ONCE(ch->tx_full) &&
 	       !nc_chan_tx_limited(ch) &&
 	       (!nsk || nc_sched_chan_allowed(peer, nsk, ch->idx));
 }
@@ -510,8 +532,17 @@ static struct nc_channel *nc_peer_tx_channel(struct nc_peer *peer,
 				ch = NULL;
 		}
 	}
+	if (ch)
+		refcount_inc(&ch->ref);	/* the caller's: nc_chan_put() */
 	spin_unlock_bh(&peer->lock);
 	return ch;
+}
+
+/* A picker lets go of @ch (see struct nc_channel's @ref). */
+void nc_chan_put(struct nc_channel *ch)
+{
+	if (refcount_dec_and_test(&ch->ref))
+		wake_up_var(&ch->ref);	/* the retire work waits for it */
 }
 
 /*
@@ -522,10 +553,12 @@ void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk)
 {
 	struct nc_channel *ch = nc_peer_tx_channel(peer, nsk, NULL);
 
-	if (ch)
+	if (ch) {
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
-	else
+		nc_chan_put(ch);
+	} else {
 		nc_peer_saturated(peer);
+	}
 }
 
 /*
@@ -548,11 +581,15 @@ void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk)
 		nc_peer_kick(peer, nsk);
 		return;
 	}
+	/* a home being retired is freed after a grace period */
+	rcu_read_lock();
 	ch = nc_peer_tx_channel(peer, nsk, READ_ONCE(nsk->home));
+	rcu_read_unlock();
 	if (!ch)
 		return;
 	if (work_pending(&ch->tx_work))
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
 	else
 		nc_chan_tx_after(ch, nc_chan_tx_run(ch, NC_TX_BUDGET, true));
+	nc_chan_put(ch);
 }

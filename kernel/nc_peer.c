@@ -29,7 +29,7 @@ struct nc_channel *nc_peer_pick_home(struct nc_peer *peer,
 		u32 idx = (peer->rr + i) % n;
 		struct nc_channel *ch = peer->ch[idx];
 
-		if (ch && !atomic_read(&ch->dead) &&
+		if (ch && !nc_chan_gone(ch) &&
 		    nc_sched_chan_allowed(peer, nsk, idx)) {
 			peer->rr += i + 1;
 			return ch;
@@ -43,6 +43,242 @@ static void nc_peer_destroy_workfn(struct work_struct *work);
 static void nc_peer_connect_workfn(struct work_struct *work);
 static void nc_peer_proof_workfn(struct work_struct *work);
 static void nc_peer_grow_workfn(struct work_struct *work);
+static void nc_peer_idle_workfn(struct work_struct *work);
+static void nc_peer_retire_workfn(struct work_struct *work);
+
+/*
+ * A channel of the group, not retiring, for a control frame that may go
+ * on any (with a reference: nc_chan_put()), or NULL.
+ */
+struct nc_channel *nc_peer_ctrl_channel(struct nc_peer *peer)
+{
+	struct nc_channel *ch = NULL;
+	int i;
+
+	spin_lock_bh(&peer->lock);
+	for (i = 0; i < peer->nr && !ch; i++)
+		if (peer->ch[i] && !nc_chan_gone(peer->ch[i]))
+			ch = peer->ch[i];
+	if (ch)
+		refcount_inc(&ch->ref);
+	spin_unlock_bh(&peer->lock);
+	return ch;
+}
+
+/* ---- retiring idle channels ---------------------------------------------- */
+
+/*
+ * Queue @peer's retire work, with a reference for it. Any context. The
+ * work runs in process context and may sleep (RCU grace periods, the
+ * channel's own works cancelled).
+ */
+static void nc_peer_retire_kick(struct nc_peer *peer)
+{
+	refcount_inc(&peer->ref);
+	if (!queue_work(nc_wq, &peer->retire_work))
+		nc_peer_put(peer);
+}
+
+/*
+ * An initiator with more channels than it started with checks, every
+ * net.netchannel.channel_idle_ms (0: never), whether one is idle.
+ */
+static void nc_peer_idle_arm(struct nc_peer *peer)
+{
+	int ms = READ_ONCE(peer->nn->channel_idle_ms);
+
+	if (!peer->initiator || !ms ||
+	    READ_ONCE(peer->state) == NC_PEER_DEAD ||
+	    READ_ONCE(peer->nr_open) <= peer->nr_start)
+		return;
+	refcount_inc(&peer->ref);
+	if (!queue_delayed_work(nc_wq, &peer->idle_work, msecs_to_jiffies(ms)))
+		nc_peer_put(peer);
+}
+
+/*
+ * Take @ch out of use: no DATA is bound to it, no socket has it as its
+ * home any more, nothing picks it (nc_chan_gone()). A socket whose set
+ * allows no other channel falls back to any (nc_sched_chan_allowed()).
+ * Its RETIRE is queued after an RCU grace period, once whoever read a
+ * socket's old home is done with it (nc_peer_retire_workfn()). Caller
+ * holds peer->lock.
+ */
+static void nc_peer_retire_start(struct nc_peer *peer, struct nc_channel *ch)
+{
+	struct nc_sock *nsk;
+	struct nc_channel *home;
+
+	lockdep_assert_held(&peer->lock);
+	WRITE_ONCE(ch->retire, NC_RETIRE_DRAIN);
+	list_for_each_entry(nsk, &peer->socks, peer_node) {
+		if (nsk->home != ch)
+			continue;
+		home = nc_peer_pick_home(peer, nsk);
+		if (home)
+			WRITE_ONCE(nsk->home, home);
+	}
+	ch->retire_gp = get_state_synchronize_rcu();
+	list_add_tail(&ch->node, &peer->retiring);
+	trace_nc_channel(&peer->addr, ch->idx, ESHUTDOWN);
+}
+
+/*
+ * The initiator's idle check: the highest channel above those the group
+ * started with that carried no DATA either way for channel_idle_ms is
+ * retired, one at a time. Channels the group started with stay, and with
+ * them any a policy reserves for a class (struct netsched_ops'
+ * channels_min).
+ */
+static void nc_peer_idle_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(to_delayed_work(work),
+					    struct nc_peer, idle_work);
+	unsigned long idle;
+	struct nc_channel *ch = NULL;
+	int i;
+
+	idle = msecs_to_jiffies(READ_ONCE(peer->nn->channel_idle_ms));
+	spin_lock_bh(&peer->lock);
+	if (idle && peer->state == NC_PEER_READY &&
+	    list_empty(&peer->retiring) && peer->nr_open > peer->nr_start) {
+		for (i = peer->nr - 1; i >= peer->nr_start && !ch; i--) {
+			struct nc_channel *c = peer->ch[i];
+
+			if (c && !nc_chan_gone(c) &&
+			    time_after(jiffies, READ_ONCE(c->last_used) + idle))
+				ch = c;
+		}
+		if (ch)
+			nc_peer_retire_start(peer, ch);
+	}
+	spin_unlock_bh(&peer->lock);
+	if (ch)
+		nc_peer_retire_kick(peer);
+	nc_peer_idle_arm(peer);
+	nc_peer_put(peer);
+}
+
+/*
+ * A RETIRE came on @ch (the receive work). To an acceptor, the initiator
+ * retires the channel and has sent its last frame on it: the channel
+ * leaves the group at once (its index may be connected again), and the
+ * acceptor answers once it is drained. To the initiator it is that
+ * answer, and the channel is done. Anything else is a protocol error: a
+ * RETIRE nobody asked for, a second one, or one that would leave an
+ * acceptor's group without a channel.
+ */
+void nc_peer_rx_retire(struct nc_peer *peer, struct nc_channel *ch)
+{
+	bool bad;
+
+	if (peer->initiator) {
+		bad = READ_ONCE(ch->retire) != NC_RETIRE_QUEUED;
+		if (!bad)
+			nc_peer_retire_done(peer, ch);
+	} else {
+		spin_lock_bh(&peer->lock);
+		bad = ch->retire != NC_RETIRE_NONE || peer->nr_open < 2 ||
+		      peer->ch[ch->idx] != ch || peer->state != NC_PEER_READY;
+		if (!bad) {
+			peer->ch[ch->idx] = NULL;
+			WRITE_ONCE(peer->nr_open, peer->nr_open - 1);
+			nc_peer_retire_start(peer, ch);
+		}
+		spin_unlock_bh(&peer->lock);
+		if (!bad)
+			nc_peer_retire_kick(peer);
+	}
+	if (bad)
+		nc_chan_proto_error(ch, NC_STAT_ERR_RETIRE,
+				    "RETIRE of channel %d out of turn", ch->idx);
+}
+
+/*
+ * @ch's last frame went (the acceptor's answer), or came (the initiator
+ * got it), or the channel ended while retiring: the retire work stops and
+ * frees it. Any context.
+ */
+void nc_peer_retire_done(struct nc_peer *peer, struct nc_channel *ch)
+{
+	if (READ_ONCE(ch->retire) == NC_RETIRE_DONE)
+		return;
+	WRITE_ONCE(ch->retire, NC_RETIRE_DONE);
+	nc_peer_retire_kick(peer);
+}
+
+/* The first channel on @peer's retiring list in state @state, or NULL. */
+static struct nc_channel *nc_peer_retiring(struct nc_peer *peer, int state)
+{
+	struct nc_channel *ch, *found = NULL;
+
+	spin_lock_bh(&peer->lock);
+	list_for_each_entry(ch, &peer->retiring, node)
+		if (READ_ONCE(ch->retire) == state) {
+			found = ch;
+			break;
+		}
+	spin_unlock_bh(&peer->lock);
+	return found;
+}
+
+/*
+ * Moves retiring channels on: a drained one gets its RETIRE (the
+ * initiator's, or the acceptor's answer) once the grace period since its
+ * sockets moved is over; a done one is stopped, leaves the group and is
+ * freed once no picker holds it. Only this work (and the peer's destroy
+ * work, after cancelling it) takes channels off the list.
+ */
+static void nc_peer_retire_workfn(struct work_struct *work)
+{
+	struct nc_peer *peer = container_of(work, struct nc_peer, retire_work);
+	struct nc_frame f = { .type = NC_FT_RETIRE };
+	struct nc_channel *ch;
+
+	while (READ_ONCE(peer->state) != NC_PEER_DEAD &&
+	       (ch = nc_peer_retiring(peer, NC_RETIRE_DRAIN))) {
+		cond_synchronize_rcu(ch->retire_gp);
+		/* cannot fail but dead, and then the group is going */
+		nc_chan_queue_ctrl(ch, &ch->retire_ctrl, &f);
+		/* an EOF meanwhile made it done: keep that */
+		cmpxchg(&ch->retire, NC_RETIRE_DRAIN, NC_RETIRE_QUEUED);
+	}
+	while (READ_ONCE(peer->state) != NC_PEER_DEAD &&
+	       (ch = nc_peer_retiring(peer, NC_RETIRE_DONE))) {
+		nc_chan_stop(ch);
+		spin_lock_bh(&peer->lock);
+		list_del_init(&ch->node);
+		if (peer->ch[ch->idx] == ch) {
+			peer->ch[ch->idx] = NULL;
+			WRITE_ONCE(peer->nr_open, peer->nr_open - 1);
+		}
+		WRITE_ONCE(peer->retired, peer->retired + 1);
+		spin_unlock_bh(&peer->lock);
+		nc_stat_inc(peer->nn, NC_STAT_CHANNELS_RETIRED);
+		/* lockless readers of the group's channels, then the pickers */
+		synchronize_rcu();
+		if (!refcount_dec_and_test(&ch->ref))
+			wait_var_event(&ch->ref, !refcount_read(&ch->ref));
+		nc_chan_free(ch);
+	}
+	nc_peer_put(peer);
+}
+
+/*
+ * The peer's last reference is gone: free the channels still on its
+ * retiring list (a dead group's; an initiator's are in @ch as well).
+ */
+void nc_peer_retire_free(struct nc_peer *peer)
+{
+	struct nc_channel *ch, *tmp;
+
+	list_for_each_entry_safe(ch, tmp, &peer->retiring, node) {
+		list_del_init(&ch->node);
+		if (peer->ch[ch->idx] == ch)
+			continue;	/* freed with the others */
+		nc_chan_free(ch);
+	}
+}
 
 /*
  * A new peer, on nn->peers with the list's reference; under nn->lock. A
@@ -75,6 +311,9 @@ struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
 	INIT_WORK(&peer->free_work, nc_peer_free_workfn);
 	INIT_DELAYED_WORK(&peer->proof_work, nc_peer_proof_workfn);
 	INIT_WORK(&peer->grow_work, nc_peer_grow_workfn);
+	INIT_DELAYED_WORK(&peer->idle_work, nc_peer_idle_workfn);
+	INIT_WORK(&peer->retire_work, nc_peer_retire_workfn);
+	INIT_LIST_HEAD(&peer->retiring);
 	atomic_inc(&nn->nr_peers);
 	list_add(&peer->node, &nn->peers);
 	return peer;
@@ -86,6 +325,7 @@ static void nc_peer_free_workfn(struct work_struct *work)
 	struct nc_net *nn = peer->nn;
 	int i;
 
+	nc_peer_retire_free(peer);
 	for (i = 0; i < peer->nr; i++)
 		if (peer->ch[i])
 			nc_chan_free(peer->ch[i]);
@@ -109,6 +349,7 @@ void nc_peer_put(struct nc_peer *peer)
  */
 void nc_peer_kill(struct nc_peer *peer, int err)
 {
+	struct nc_channel *ch;
 	int i;
 
 	/*
@@ -132,6 +373,8 @@ void nc_peer_kill(struct nc_peer *peer, int err)
 			atomic_set(&peer->ch[i]->dead, 1);
 			trace_nc_channel(&peer->addr, i, err);
 		}
+	list_for_each_entry(ch, &peer->retiring, node)
+		atomic_set(&ch->dead, 1);
 	spin_unlock_bh(&peer->lock);
 	nc_stat_inc(peer->nn, NC_STAT_PEERS_FAILED);
 	refcount_inc(&peer->ref);	/* the destroy work's */
@@ -163,6 +406,7 @@ static void nc_peer_destroy_workfn(struct work_struct *work)
 {
 	struct nc_peer *peer = container_of(work, struct nc_peer, destroy_work);
 	struct nc_net *nn = peer->nn;
+	struct nc_channel *ch;
 	struct nc_sock *nsk;
 	bool listed = false;
 	int i;
@@ -170,6 +414,13 @@ static void nc_peer_destroy_workfn(struct work_struct *work)
 	cancel_work_sync(&peer->connect_work);
 	if (cancel_work_sync(&peer->grow_work))
 		nc_peer_put(peer);	/* the queued growth's */
+	if (cancel_delayed_work_sync(&peer->idle_work))
+		nc_peer_put(peer);
+	if (cancel_work_sync(&peer->retire_work))
+		nc_peer_put(peer);
+	/* the retire work is done: the list is ours (and the peer is dead) */
+	list_for_each_entry(ch, &peer->retiring, node)
+		nc_chan_stop(ch);
 	if (cancel_delayed_work(&peer->proof_work))
 		nc_peer_put(peer);	/* the timeout's */
 	mutex_lock(&nn->lock);
@@ -266,7 +517,7 @@ static int nc_peer_open_channel(struct nc_peer *peer, int idx)
 	dead = peer->state == NC_PEER_DEAD;
 	if (!dead) {
 		peer->ch[idx] = ch;
-		WRITE_ONCE(peer->nr_open, idx + 1);
+		WRITE_ONCE(peer->nr_open, peer->nr_open + 1);
 	}
 	spin_unlock_bh(&peer->lock);
 	if (dead) {
@@ -353,7 +604,9 @@ static void nc_peer_grow_workfn(struct work_struct *work)
 	bool grow;
 
 	spin_lock_bh(&peer->lock);
-	idx = peer->nr_open;
+	/* the lowest free index: a retired channel's is free again */
+	for (idx = 0; idx < peer->nr && peer->ch[idx]; idx++)
+		;
 	grow = peer->state == NC_PEER_READY && idx < peer->nr;
 	spin_unlock_bh(&peer->lock);
 	if (grow && !nc_sched_channels_grow(peer)) {
@@ -374,6 +627,7 @@ static void nc_peer_grow_workfn(struct work_struct *work)
 		} else {
 			WRITE_ONCE(peer->grown, peer->grown + 1);
 			nc_stat_inc(peer->nn, NC_STAT_CHANNELS_GROWN);
+			nc_peer_idle_arm(peer);
 			/* what waits may go on the new channel */
 			if (READ_ONCE(peer->nr_ready))
 				nc_peer_kick(peer, NULL);
@@ -429,19 +683,20 @@ int nc_proc_peers_show(struct seq_file *seq, void *v)
 	struct nc_net *nn = nc_net(seq_file_single_net(seq));
 	struct nc_peer *peer;
 
-	seq_puts(seq, "peer                                    group            role      state  channels start max grown grow_failed saturated\n");
+	seq_puts(seq, "peer                                    group            role      state  channels start max grown grow_failed saturated retired\n");
 	mutex_lock(&nn->lock);
 	list_for_each_entry(peer, &nn->peers, node) {
 		char addr[NC_ADDR_STRLEN];
 
 		nc_addr_host_fmt(addr, sizeof(addr), &peer->addr);
-		seq_printf(seq, "%-39s %016llx %-9s %-6s %8d %5d %3d %5u %11u %s\n",
+		seq_printf(seq, "%-39s %016llx %-9s %-6s %8d %5d %3d %5u %11u %-9s %u\n",
 			   addr, peer->group,
 			   peer->initiator ? "initiator" : "acceptor",
 			   states[READ_ONCE(peer->state)],
 			   READ_ONCE(peer->nr_open), peer->nr_start, peer->nr,
 			   READ_ONCE(peer->grown), READ_ONCE(peer->grow_failed),
-			   READ_ONCE(peer->sat_since) ? "yes" : "no");
+			   READ_ONCE(peer->sat_since) ? "yes" : "no",
+			   READ_ONCE(peer->retired));
 	}
 	mutex_unlock(&nn->lock);
 	return 0;

@@ -543,7 +543,7 @@ bool nc_sched_chan_allowed(const struct nc_peer *peer,
 		return true;
 	for (i = 0; i < peer->nr; i++)
 		if ((mask & BIT_ULL(i)) && peer->ch[i] &&
-		    !atomic_read(&peer->ch[i]->dead))
+		    !nc_chan_gone(peer->ch[i]))
 			return false;
 	return true;
 }

@@ -279,6 +279,40 @@ static const u8 nc_ctrl_type[NC_CTRL_MAX] = {
 	[NC_CTRL_RESET] = NC_FT_RESET,
 };
 
+/*
+ * Queue @f, in @nsk's slot @c, on its home channel. A home that is being
+ * retired has moved the socket's home before it closed its queue, so the
+ * second try goes on the new one (a socket no longer on its peer's list
+ * takes another here). The home is read under RCU: a retired channel is
+ * freed after a grace period. Any context; 0 or the error of the queue.
+ */
+int nc_sock_queue_ctrl(struct nc_sock *nsk, struct nc_ctrl *c,
+		       const struct nc_frame *f)
+{
+	struct nc_peer *peer = nsk->peer;
+	struct nc_channel *ch, *home;
+	int err = -ENOTCONN, tries;
+
+	rcu_read_lock();
+	for (tries = 0; tries < 2; tries++) {
+		ch = READ_ONCE(nsk->home);
+		if (!ch)
+			break;
+		err = nc_chan_queue_ctrl(ch, c, f);
+		if (err != -ESHUTDOWN || !peer)
+			break;
+		spin_lock_bh(&peer->lock);
+		if (nsk->home == ch) {
+			home = nc_peer_pick_home(peer, nsk);
+			if (home)
+				WRITE_ONCE(nsk->home, home);
+		}
+		spin_unlock_bh(&peer->lock);
+	}
+	rcu_read_unlock();
+	return err;
+}
+
 /* Queue a control frame of the connection on its home channel. */
 void nc_send_ctrl(struct nc_sock *nsk, enum nc_ctrl_kind kind, u32 arg)
 {
@@ -288,8 +322,8 @@ void nc_send_ctrl(struct nc_sock *nsk, enum nc_ctrl_kind kind, u32 arg)
 		.arg = arg,
 	};
 
-	if (nsk->home && nsk->remote_id)
-		nc_chan_queue_ctrl(nsk->home, &nsk->ctrl[kind], &f);
+	if (nsk->remote_id)
+		nc_sock_queue_ctrl(nsk, &nsk->ctrl[kind], &f);
 }
 
 /*
@@ -659,6 +693,7 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 	       nc_peer_pick_home(peer, nsk) : NULL;
 	if (home && READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
 		nsk->home = home;
+		refcount_inc(&home->ref);	/* for its address, below */
 		list_add_tail(&nsk->peer_node, &peer->socks);
 	}
 	spin_unlock_bh(&peer->lock);
@@ -670,7 +705,8 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 		return;		/* closed meanwhile */
 	if (!nc_socket_addr(home->sock, &local, true))
 		nc_sk_set_local(sk, &local, false);
-	nc_chan_queue_ctrl(home, &nsk->ctrl[NC_CTRL_OPEN], &f);
+	nc_chan_put(home);
+	nc_sock_queue_ctrl(nsk, &nsk->ctrl[NC_CTRL_OPEN], &f);
 }
 
 /* ---- user calls --------------------------------------------------------------- */

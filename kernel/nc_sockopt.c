@@ -72,13 +72,24 @@ static int nc_sockopt_set_v6only(struct sock *sk, sockptr_t optval,
 	return err;
 }
 
-/* The channel whose TCP a socket's TCP_INFO and TCP_MAXSEG describe. */
+/*
+ * The channel whose TCP a socket's TCP_INFO and TCP_MAXSEG describe, with
+ * a reference (sock_put()). The home is read under RCU: a retired channel
+ * is freed after a grace period (see struct nc_channel's @ref).
+ */
 static struct sock *nc_sockopt_chan_sk(struct nc_sock *nsk)
 {
-	struct nc_channel *ch = READ_ONCE(nsk->home);
+	struct nc_channel *ch;
+	struct sock *csk = NULL;
 
-	/* a socket's peer reference keeps its channels (nc_chan_free()) */
-	return nsk->peer && ch ? ch->sock->sk : NULL;
+	rcu_read_lock();
+	ch = READ_ONCE(nsk->home);
+	if (nsk->peer && ch) {
+		csk = ch->sock->sk;
+		sock_hold(csk);
+	}
+	rcu_read_unlock();
+	return csk;
 }
 
 static void nc_sockopt_cc_name(struct nc_sock *nsk, char *name)
@@ -89,6 +100,7 @@ static void nc_sockopt_cc_name(struct nc_sock *nsk, char *name)
 	if (csk) {
 		ca = READ_ONCE(inet_csk(csk)->icsk_ca_ops);
 		strscpy(name, ca->name, TCP_CA_NAME_MAX);
+		sock_put(csk);
 		return;
 	}
 	/* not connected yet: what the namespace's channels will use */
@@ -224,6 +236,7 @@ static void nc_sockopt_info(struct nc_sock *nsk, struct tcp_info *info)
 		info->tcpi_rcv_mss = READ_ONCE(inet_csk(csk)->icsk_ack.rcv_mss);
 		info->tcpi_retransmits =
 			READ_ONCE(inet_csk(csk)->icsk_retransmits);
+		sock_put(csk);
 	}
 }
 
@@ -302,6 +315,8 @@ int nc_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_MAXSEG:
 		csk = nc_sockopt_chan_sk(nsk);
 		val = csk ? READ_ONCE(tcp_sk(csk)->mss_cache) : TCP_MSS_DEFAULT;
+		if (csk)
+			sock_put(csk);
 		break;
 	default:
 		release_sock(sk);

@@ -54,6 +54,7 @@ enum nc_stat {
 	NC_STAT_CHANNELS_GROWN,		/* channels opened for a saturated group */
 	NC_STAT_CHANNELS_GROW_FAILED,	/* such a channel could not be opened */
 	NC_STAT_CHANNELS_GROW_VETOED,	/* the policy's channels_grow() said no */
+	NC_STAT_CHANNELS_RETIRED,	/* idle channels taken out of a group */
 	NC_STAT_FRAMES_TX,
 	NC_STAT_FRAMES_RX,
 	NC_STAT_BYTES_TX,		/* payload bytes */
@@ -92,6 +93,7 @@ enum nc_stat {
 	NC_STAT_ERR_SEQ_WINDOW,		/* DATA outside the receive window */
 	NC_STAT_ERR_CREDIT,		/* more DATA than credit granted */
 	NC_STAT_ERR_ACK,		/* ACK of more than was sent */
+	NC_STAT_ERR_RETIRE,		/* RETIRE out of turn */
 	NC_STAT_ERR_RMEM,		/* held DATA over 4x the window */
 	NC_STAT_ERR_OPEN_FLOOD,		/* too many OPENs too fast */
 	NC_STAT_ERR_STATE,		/* frame not valid in the socket's state */
@@ -111,8 +113,8 @@ struct nc_stats {
  * @proc_dir: /proc/net/netchannel
  * @sysctl: net.netchannel.*
  * @port, @channels_min, @channels_max, @frame_size, @rcv_window,
- * @vns_workers, @vns_idle, @copy_threshold, @channel_queue, @fallback:
- *	settings
+ * @vns_workers, @vns_idle, @copy_threshold, @channel_queue, @fallback,
+ * @channel_idle_ms: settings
  *	(sysctl; net.netchannel.channels writes both channel bounds)
  * @lock: protects @listener, @peers, @pending, @ports, @dying
  * @listener: kernel TCP socket accepting channels, NULL until a virtual
@@ -144,6 +146,7 @@ struct nc_net {
 	int copy_threshold;
 	int channel_queue;
 	int fallback;
+	int channel_idle_ms;
 
 	struct mutex lock;		/* see above */
 	struct socket *listener;
@@ -184,8 +187,8 @@ enum nc_peer_state {
  * @nr: channels the group may have (the initiator's channels_max when it
  *	was made, sent in every HELLO); fixed for the group's life
  * @nr_start: channels an initiator opens before the group is ready
- * @nr_open: channels installed in @ch; an initiator's are @ch[0 ..
- *	@nr_open - 1], as it opens them in order. Written under @lock
+ * @nr_open: channels installed in @ch (a retiring one counts until it
+ *	is gone). An initiator opens the lowest free index. Under @lock
  * @ch: the channels, by index
  * @ready: sockets that have something to send and the credit to send it,
  *	ordered by the rank the NetScheduler gave their next frame
@@ -218,6 +221,16 @@ enum nc_peer_state {
  *	queued
  * @grown, @grow_failed: channels it added, and tries that failed (the
  *	grow work's; /proc/net/netchannel/peers)
+ * @idle_work: an initiator's check, every net.netchannel.channel_idle_ms
+ *	while it has more than @nr_start channels, for one that carried no
+ *	DATA that long, which it then retires; holds a reference while queued
+ * @retire_work: moves the retiring channels on (see nc_peer_retire())
+ * @retiring: channels being retired, by their @node, under @lock. An
+ *	acceptor's have left @ch already; an initiator's stay in it until
+ *	the acceptor's RETIRE came back. Their structs are freed by the
+ *	retire work once nothing can reach them (see struct nc_channel's
+ *	@ref), or with the peer
+ * @retired: channels retired (/proc/net/netchannel/peers)
  */
 struct nc_peer {
 	struct nc_net *nn;
@@ -252,6 +265,10 @@ struct nc_peer {
 	struct work_struct grow_work;
 	u32 grown;
 	u32 grow_failed;
+	struct delayed_work idle_work;
+	struct work_struct retire_work;
+	struct list_head retiring;
+	u32 retired;
 };
 
 /* how long an initiator waits for the other host's first frame */
@@ -320,6 +337,21 @@ struct nc_tx_frame {
 	bool busy;
 };
 
+/*
+ * A channel's retirement (see NC_FT_RETIRE). The initiator drains it
+ * (no DATA bound to it, no socket's home, not picked), waits an RCU grace
+ * period for those who read a socket's old home, and queues its RETIRE;
+ * the acceptor does the same when that RETIRE arrives and answers it.
+ * Then the channel is done: an EOF on it is expected, and the retire work
+ * stops and frees it.
+ */
+enum nc_chan_retire {
+	NC_RETIRE_NONE,
+	NC_RETIRE_DRAIN,	/* taken out of use; RETIRE not queued yet */
+	NC_RETIRE_QUEUED,	/* RETIRE queued (@ctrl_closed) */
+	NC_RETIRE_DONE,		/* both RETIREs went: stop it and free it */
+};
+
 /**
  * struct nc_channel - one kernel TCP connection of a peer
  * @nn: the host
@@ -366,6 +398,20 @@ struct nc_tx_frame {
  *	frame was answered for with a RESET; later stale frames of that pair
  *	get none, since the RESET is already on its way, in order (receive
  *	work only)
+ * @ref: one for its place in the peer, one for each transmit path that
+ *	picked it (nc_peer_tx_channel()) and runs it. A channel that is not
+ *	retired is freed with its peer; a retired one by the retire work once
+ *	its place is cleared, an RCU grace period has passed (a socket's
+ *	@home is read under RCU) and the pickers let go
+ * @retire: where it is in its retirement (enum nc_chan_retire); moves
+ *	forward only. NC_RETIRE_DRAIN is set under the peer's lock, the others
+ *	by the retire work or the receive and transmit paths (lockless reads)
+ * @ctrl_closed: RETIRE is queued, as the last control frame: nothing more
+ *	is queued (under @ctrl_lock)
+ * @retire_gp: the RCU grace period its sockets' homes moved in
+ * @retire_ctrl: the slot of the RETIRE frame
+ * @last_used: when a DATA frame was last bound to it or parsed from it
+ *	(jiffies, a lockless hint for the idle check)
  * @frames_tx .. @bytes_rx: counters for /proc/net/netchannel/channels,
  *	plain: the transmit ones are written under the channel socket's lock,
  *	the receive ones by the reader (the lock holder, or the receive work
@@ -412,6 +458,13 @@ struct nc_channel {
 	unsigned long opens_since;
 	u32 stale_src;
 	u32 stale_dst;
+
+	refcount_t ref;
+	int retire;
+	unsigned long retire_gp;
+	bool ctrl_closed;
+	struct nc_ctrl retire_ctrl;
+	unsigned long last_used;
 
 	u64 frames_tx;
 	u64 frames_rx;
@@ -659,6 +712,16 @@ struct nc_channel *nc_peer_pick_home(struct nc_peer *peer,
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f);
 int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 		       const struct nc_frame *f);
+int nc_sock_queue_ctrl(struct nc_sock *nsk, struct nc_ctrl *c,
+		       const struct nc_frame *f);
+void nc_chan_put(struct nc_channel *ch);
+
+/* taken out of use: retiring, or dead (any context, a lockless hint) */
+static inline bool nc_chan_gone(const struct nc_channel *ch)
+{
+	return atomic_read(&ch->dead) || READ_ONCE(ch->retire);
+}
+
 void nc_peer_kick(struct nc_peer *peer, struct nc_sock *nsk);
 void nc_peer_push(struct nc_peer *peer, struct nc_sock *nsk);
 

@@ -13,6 +13,9 @@
  *   made meanwhile, and refuse bounds out of range;
  * - ask the policy's channels_grow() before each channel it adds, and add
  *   none while it says no.
+ * - retire the added channels once idle for channel_idle_ms, without a
+ *   byte lost or reordered on the sockets that go on, and reuse their
+ *   indexes when the load returns.
  * Each test starts with new hosts, so with a new group.
  */
 #include "nc_net.h"
@@ -247,6 +250,8 @@ static void test_bulk_grows(void **state)
 	       (unsigned long long)grown,
 	       (unsigned long long)stat_of(NC_NS_A, "channels_grow_failed"));
 	nc_assert(n >= 2 && n <= 4, "%d channels: want 2..4", n);
+	/* none retired this soon after the load (channel_idle_ms 1 s) */
+	assert_int_equal(stat_of(NC_NS_A, "channels_retired"), 0);
 	assert_int_equal(grown, n - 1);
 	assert_int_equal(channels_to(NC_NS_B, ip_of(NC_NS_A)), n);
 	assert_int_equal(stat_of(NC_NS_A, "channels_grow_failed"), 0);
@@ -255,6 +260,113 @@ static void test_bulk_grows(void **state)
 	assert_int_equal(start, 1);
 	assert_int_equal(max, 4);
 	assert_int_equal(pgrown, n - 1);
+}
+
+/*
+ * One round trip of @len bytes of stream @seed on the pair (@c, @s): @c
+ * writes, @s reads them and writes them back, @c reads them; both
+ * byte-exact.
+ */
+static void round_trip(int c, int s, size_t len, uint64_t seed)
+{
+	char out[4096], in[4096];
+
+	assert_true(len <= sizeof(out));
+	nc_gen(seed, 0, out, len);
+	assert_int_equal(nc_send_all(c, out, len, 10000), 0);
+	assert_int_equal(nc_recv_all(s, in, len, 10000), (ssize_t)len);
+	assert_memory_equal(in, out, len);
+	assert_int_equal(nc_send_all(s, in, len, 10000), 0);
+	memset(in, 0, len);
+	assert_int_equal(nc_recv_all(c, in, len, 10000), (ssize_t)len);
+	assert_memory_equal(in, out, len);
+}
+
+#define IDLE_MS		"300"
+#define PAIRS		4
+
+/*
+ * Channels added under load leave once idle (net.netchannel.channel_idle_ms),
+ * one at a time, back to channels_min, while a socket goes on with round
+ * trips on the channel that stays: every byte of them arrives, in order.
+ * Sockets opened after the growth, some with a home on the channels that
+ * leave, move to another and go on; the indexes are reused when the load
+ * comes back. Nothing is reset on either host.
+ */
+static void test_idle_retires(void **state)
+{
+	uint64_t grown, retired = 0, grown2;
+	int l, c0, s0, c[PAIRS], s[PAIRS], n, i, trips = 0;
+	uint16_t port = nc_next_port();
+	int nr, start, max;
+	unsigned int pgrown;
+	int64_t t0;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(300);
+	fresh_hosts("1", "4");
+	assert_int_equal(nc_sysctl_set(NC_NS_A, "channel_idle_ms", IDLE_MS), 0);
+	l = nc_listen_in(NC_NS_B, port, PAIRS + 1);
+	nc_assert(l >= 0, "listen");
+	pair(l, port, &c0, &s0);	/* on the first channel, which stays */
+	bulk_streams(16 * NC_MIB, 0xd4a0);
+	n = channels_to(NC_NS_A, ip_of(NC_NS_B));
+	grown = stat_of(NC_NS_A, "channels_grown");
+	nc_assert(n >= 2, "%d channel(s) after the load: no growth to undo", n);
+	/* homes go round the channels: some of these are on added ones */
+	for (i = 0; i < PAIRS; i++) {
+		pair(l, port, &c[i], &s[i]);
+		round_trip(c[i], s[i], 100, 0xd5a0 + i);
+	}
+	/* idle but for c0's round trips, on channel 0 */
+	t0 = nc_now_ms();
+	while (channels_to(NC_NS_A, ip_of(NC_NS_B)) > 1 &&
+	       nc_now_ms() - t0 < 20000) {
+		round_trip(c0, s0, 1000, 0xd6a0 + trips++);
+		nc_sleep_ms(20);
+	}
+	retired = stat_of(NC_NS_A, "channels_retired");
+	printf("# %d channels after the load (%llu grown); %llu retired in %lld ms, %d round trips meanwhile; nc_b has %d\n",
+	       n, (unsigned long long)grown, (unsigned long long)retired,
+	       (long long)(nc_now_ms() - t0), trips,
+	       channels_to(NC_NS_B, ip_of(NC_NS_A)));
+	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), 1);
+	assert_int_equal(retired, n - 1);
+	/* the acceptor closes its side when it answers */
+	t0 = nc_now_ms();
+	while (channels_to(NC_NS_B, ip_of(NC_NS_A)) > 1 &&
+	       nc_now_ms() - t0 < 5000)
+		nc_sleep_ms(20);
+	assert_int_equal(channels_to(NC_NS_B, ip_of(NC_NS_A)), 1);
+	peer_row(&nr, &start, &max, &pgrown);
+	assert_int_equal(nr, 1);
+	assert_int_equal(pgrown, grown);
+	/* the moved sockets go on, both ways, and close in order */
+	for (i = 0; i < PAIRS; i++) {
+		round_trip(c[i], s[i], 4000, 0xd7a0 + i);
+		close(c[i]);
+		assert_int_equal(nc_recv_all(s[i], (char[1]){ 0 }, 1, 10000), 0);
+		close(s[i]);
+	}
+	/* the load again: the group grows into the freed indexes */
+	bulk_streams(16 * NC_MIB, 0xd8a0);
+	grown2 = stat_of(NC_NS_A, "channels_grown");
+	n = channels_to(NC_NS_A, ip_of(NC_NS_B));
+	printf("# the load again: %d channels, %llu grown in all\n", n,
+	       (unsigned long long)grown2);
+	assert_true(grown2 > grown);
+	assert_int_equal(n, 1 + grown2 - stat_of(NC_NS_A, "channels_retired"));
+	round_trip(c0, s0, 1000, 0xd9a0);
+	for (i = 0; i < 2; i++) {
+		const char *ns = i ? NC_NS_B : NC_NS_A;
+
+		assert_int_equal(stat_of(ns, "err_retire"), 0);
+		assert_int_equal(stat_of(ns, "channels_reset"), 0);
+		assert_int_equal(stat_of(ns, "peers_failed"), 0);
+	}
+	close(c0);
+	close(s0);
+	close(l);
 }
 
 /*
@@ -301,7 +413,8 @@ static void test_policy_veto(void **state)
 	       channels_to(NC_NS_A, ip_of(NC_NS_B)));
 	assert_true(skel->bss->calls > asked);
 	assert_true(channels_to(NC_NS_A, ip_of(NC_NS_B)) >= 2);
-	assert_int_equal(stat_of(NC_NS_A, "channels_grown"),
+	assert_int_equal(stat_of(NC_NS_A, "channels_grown") -
+			 stat_of(NC_NS_A, "channels_retired"),
 			 channels_to(NC_NS_A, ip_of(NC_NS_B)) - 1);
 	bpf_link__destroy(link);
 	nc_test_grow__destroy(skel);
@@ -423,6 +536,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bounds, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_light_load_keeps_one, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_bulk_grows, nc_test_cleanup),
+		cmocka_unit_test_teardown(test_idle_retires, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_fixed_count, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_policy_bounds, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_policy_veto, nc_test_cleanup),

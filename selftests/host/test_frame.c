@@ -44,6 +44,8 @@ static const struct nc_frame valid_frames[] = {
 	{ .type = NC_FT_RESET, .src_id = 4, .dst_id = 3, .arg = 4095 },
 	{ .type = NC_FT_ACK, .arg = 0 },	/* a count: any value, 0 too */
 	{ .type = NC_FT_ACK, .seq = 5, .arg = 0xffffffff },
+	{ .type = NC_FT_RETIRE },
+	{ .type = NC_FT_RETIRE, .seq = 7 },	/* seq is not validated */
 };
 
 static void assert_frame_equal(const struct nc_frame *a,
@@ -78,7 +80,7 @@ static void encode_vector(const struct nc_frame *f, const uint8_t *exp)
 static void test_encode_vector_data(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x05, 0x04,		/* magic, version, DATA */
+		0x4e, 0x43, 0x06, 0x04,		/* magic, version, DATA */
 		0x00, 0x01, 0x00, 0x00,		/* flags PUSH, reserved */
 		0x00, 0x00, 0x40, 0x00,		/* len 16384 */
 		0x01, 0x02, 0x03, 0x04,		/* src_id */
@@ -100,7 +102,7 @@ static void test_encode_vector_data(void **state)
 static void test_encode_vector_hello(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x05, 0x01,		/* magic, version, HELLO */
+		0x4e, 0x43, 0x06, 0x01,		/* magic, version, HELLO */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x10,		/* len 16 */
 		0x00, 0x00, 0x00, 0x00,
@@ -123,7 +125,7 @@ static void test_encode_vector_hello(void **state)
 static void test_encode_vector_open(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x05, 0x02,		/* OPEN */
+		0x4e, 0x43, 0x06, 0x02,		/* OPEN */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x2a,		/* src_id 42 */
@@ -145,7 +147,7 @@ static void test_encode_vector_open(void **state)
 static void test_encode_vector_reset(void **state)
 {
 	static const uint8_t exp[NC_FRAME_HDR_LEN] = {
-		0x4e, 0x43, 0x05, 0x07,		/* RESET */
+		0x4e, 0x43, 0x06, 0x07,		/* RESET */
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,
 		0x00, 0x00, 0x00, 0x00,		/* src_id 0: no socket */
@@ -219,6 +221,7 @@ struct reject_case {
 #define RESET_BASE { .type = NC_FT_RESET, .src_id = 1, .dst_id = 2, \
 		     .arg = ECONNRESET }
 #define ACK_BASE { .type = NC_FT_ACK, .arg = 32768 }
+#define RETIRE_BASE { .type = NC_FT_RETIRE }
 
 static const struct reject_case reject_cases[] = {
 	{ "magic hi", DATA_BASE, 0, 1, 0x4f, NC_FERR_MAGIC },
@@ -229,9 +232,10 @@ static const struct reject_case reject_cases[] = {
 	{ "version 2", DATA_BASE, 2, 1, 2, NC_FERR_VERSION },
 	{ "version 3", DATA_BASE, 2, 1, 3, NC_FERR_VERSION },
 	{ "version 4", DATA_BASE, 2, 1, 4, NC_FERR_VERSION },
-	{ "version 6", DATA_BASE, 2, 1, 6, NC_FERR_VERSION },
+	{ "version 5", DATA_BASE, 2, 1, 5, NC_FERR_VERSION },
+	{ "version 7", DATA_BASE, 2, 1, 7, NC_FERR_VERSION },
 	{ "type 0", CLOSE_BASE, 3, 1, 0, NC_FERR_TYPE },
-	{ "type 9", CLOSE_BASE, 3, 1, 9, NC_FERR_TYPE },
+	{ "type 10", CLOSE_BASE, 3, 1, 10, NC_FERR_TYPE },
 	{ "type 255", CLOSE_BASE, 3, 1, 255, NC_FERR_TYPE },
 	{ "flag 0x8", DATA_BASE, 4, 2, 0x0008, NC_FERR_FLAGS },
 	{ "flag 0x8000", DATA_BASE, 4, 2, 0x8000, NC_FERR_FLAGS },
@@ -245,6 +249,7 @@ static const struct reject_case reject_cases[] = {
 	{ "push on HELLO", HELLO_BASE, 4, 2, NC_FF_PUSH, NC_FERR_FLAGS },
 	{ "push on CLOSE", CLOSE_BASE, 4, 2, NC_FF_PUSH, NC_FERR_FLAGS },
 	{ "push on ACK", ACK_BASE, 4, 2, NC_FF_PUSH, NC_FERR_FLAGS },
+	{ "ackreq on RETIRE", RETIRE_BASE, 4, 2, NC_FF_ACKREQ, NC_FERR_FLAGS },
 	{ "reserved byte 6", DATA_BASE, 6, 1, 1, NC_FERR_RESERVED },
 	{ "reserved byte 7", DATA_BASE, 7, 1, 0x80, NC_FERR_RESERVED },
 	{ "reserved2 byte 28", DATA_BASE, 28, 1, 1, NC_FERR_RESERVED },
@@ -262,6 +267,7 @@ static const struct reject_case reject_cases[] = {
 	{ "CLOSE len 1", CLOSE_BASE, 8, 4, 1, NC_FERR_LEN },
 	{ "RESET len 1", RESET_BASE, 8, 4, 1, NC_FERR_LEN },
 	{ "ACK len 1", ACK_BASE, 8, 4, 1, NC_FERR_LEN },
+	{ "RETIRE len 1", RETIRE_BASE, 8, 4, 1, NC_FERR_LEN },
 	{ "HELLO src", HELLO_BASE, 12, 4, 1, NC_FERR_ID },
 	{ "HELLO dst", HELLO_BASE, 16, 4, 1, NC_FERR_ID },
 	{ "OPEN src 0", OPEN_BASE, 12, 4, 0, NC_FERR_ID },
@@ -277,6 +283,9 @@ static const struct reject_case reject_cases[] = {
 	{ "RESET dst 0", RESET_BASE, 16, 4, 0, NC_FERR_ID },
 	{ "ACK src", ACK_BASE, 12, 4, 1, NC_FERR_ID },
 	{ "ACK dst", ACK_BASE, 16, 4, 1, NC_FERR_ID },
+	{ "RETIRE src", RETIRE_BASE, 12, 4, 1, NC_FERR_ID },
+	{ "RETIRE dst", RETIRE_BASE, 16, 4, 1, NC_FERR_ID },
+	{ "RETIRE arg", RETIRE_BASE, 24, 4, 1, NC_FERR_ARG },
 	{ "HELLO nchan 0", HELLO_BASE, 24, 4, NC_HELLO_ARG(0, 0),
 	  NC_FERR_ARG },
 	{ "HELLO nchan 65", HELLO_BASE, 24, 4, NC_HELLO_ARG(0, 65),
@@ -613,7 +622,7 @@ static void test_type_strings(void **state)
 {
 	static const char * const names[] = {
 		NULL, "HELLO", "OPEN", "ACCEPT", "DATA", "CREDIT", "CLOSE",
-		"RESET", "ACK",
+		"RESET", "ACK", "RETIRE",
 	};
 	unsigned int t;
 
@@ -621,8 +630,9 @@ static void test_type_strings(void **state)
 	assert_int_equal(NC_FT_HELLO, 1);
 	assert_int_equal(NC_FT_RESET, 7);
 	assert_int_equal(NC_FT_ACK, 8);
+	assert_int_equal(NC_FT_RETIRE, 9);
 	for (t = 0; t < 256; t++) {
-		if (t >= NC_FT_HELLO && t <= NC_FT_ACK)
+		if (t >= NC_FT_HELLO && t <= NC_FT_RETIRE)
 			assert_string_equal(nc_frame_type_str((uint8_t)t),
 					    names[t]);
 		else
