@@ -332,6 +332,7 @@ static void nc_chan_rx_ack(struct nc_channel *ch, const struct nc_frame *f)
 	}
 	if (!done)
 		return;
+	WRITE_ONCE(ch->last_used, jiffies);	/* it carries DATA still */
 	dql_completed(dql, done);
 	if (was_full && !nc_chan_tx_limited(ch))
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);

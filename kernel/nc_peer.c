@@ -81,13 +81,14 @@ static void nc_peer_retire_kick(struct nc_peer *peer)
 
 /*
  * An initiator with more channels than it started with checks, every
- * net.netchannel.channel_idle_ms (0: never), whether one is idle.
+ * net.netchannel.channel_idle_ms, whether one is idle. With 0 (never) it
+ * still looks every second, so a value set later applies to it.
  */
 static void nc_peer_idle_arm(struct nc_peer *peer)
 {
-	int ms = READ_ONCE(peer->nn->channel_idle_ms);
+	int ms = READ_ONCE(peer->nn->channel_idle_ms) ?: 1000;
 
-	if (!peer->initiator || !ms ||
+	if (!peer->initiator ||
 	    READ_ONCE(peer->state) == NC_PEER_DEAD ||
 	    READ_ONCE(peer->nr_open) <= peer->nr_start)
 		return;
@@ -126,9 +127,10 @@ static void nc_peer_retire_start(struct nc_peer *peer, struct nc_channel *ch)
 /*
  * The initiator's idle check: the highest channel above those the group
  * started with that carried no DATA either way for channel_idle_ms is
- * retired, one at a time. Channels the group started with stay, and with
- * them any a policy reserves for a class (struct netsched_ops'
- * channels_min).
+ * retired, one at a time, unless the group was saturated meanwhile (every
+ * channel full while frames waited: it would only grow again). Channels
+ * the group started with stay, and with them any a policy reserves for a
+ * class (struct netsched_ops' channels_min).
  */
 static void nc_peer_idle_workfn(struct work_struct *work)
 {
@@ -141,7 +143,8 @@ static void nc_peer_idle_workfn(struct work_struct *work)
 	idle = msecs_to_jiffies(READ_ONCE(peer->nn->channel_idle_ms));
 	spin_lock_bh(&peer->lock);
 	if (idle && peer->state == NC_PEER_READY &&
-	    list_empty(&peer->retiring) && peer->nr_open > peer->nr_start) {
+	    list_empty(&peer->retiring) && peer->nr_open > peer->nr_start &&
+	    time_after(jiffies, READ_ONCE(peer->sat_last) + idle)) {
 		for (i = peer->nr - 1; i >= peer->nr_start && !ch; i--) {
 			struct nc_channel *c = peer->ch[i];
 
@@ -300,6 +303,7 @@ struct nc_peer *nc_peer_alloc(struct nc_net *nn, const struct in6_addr *addr,
 	peer->nr = nr;
 	peer->nr_start = start;
 	peer->grow_after = jiffies;
+	peer->sat_last = jiffies;
 	peer->state = initiator ? NC_PEER_CONNECTING : NC_PEER_READY;
 	spin_lock_init(&peer->lock);
 	peer->ready = RB_ROOT_CACHED;
@@ -578,6 +582,9 @@ void nc_peer_saturated(struct nc_peer *peer)
 {
 	unsigned long now = jiffies, since;
 
+	/* no channel retires while the group is this busy (idle check) */
+	if (READ_ONCE(peer->sat_last) != now)
+		WRITE_ONCE(peer->sat_last, now);
 	if (!peer->initiator || READ_ONCE(peer->state) != NC_PEER_READY ||
 	    READ_ONCE(peer->nr_open) >= peer->nr)
 		return;

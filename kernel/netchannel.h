@@ -215,6 +215,8 @@ enum nc_peer_state {
  * @sat_since: when frames last began to wait with every usable channel
  *	full or at its in-flight limit (jiffies, 0: they do not wait); see
  *	nc_peer_saturated(). Lockless, a hint
+ * @sat_last: when frames last found every usable channel full (jiffies,
+ *	a lockless hint); no channel retires for channel_idle_ms after
  * @grow_after: no channel is added before this (jiffies), after one
  *	failed to open
  * @grow_work: opens one more channel (initiator); holds a reference while
@@ -261,6 +263,7 @@ struct nc_peer {
 	bool proven;
 	struct delayed_work proof_work;
 	unsigned long sat_since;
+	unsigned long sat_last;
 	unsigned long grow_after;
 	struct work_struct grow_work;
 	u32 grown;

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 "Counters named err_* are protocol errors peers caused: each reset the\n"
 "channel it came on. peers shows each group's channels now, what it\n"
 "started with and may grow to, and the channels it added because frames\n"
-"waited for the channels (grown; `ncstat -i 1 peers` follows the count).\n"
+"waited for the channels (grown) and retired when idle (retired;\n"
+"`ncstat -i 1 peers` follows the count).\n"
 "Exit status: 0, or 1 when NetChannel is not loaded.\n");
 }
 

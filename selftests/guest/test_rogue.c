@@ -369,6 +369,29 @@ static void test_bad_type(void **state)
 }
 
 /*
+ * After a valid HELLO of a group of one channel, a RETIRE of it: it would
+ * leave the group without a channel, so the host resets it (err_retire).
+ */
+static void test_retire_last(void **state)
+{
+	struct hdr h = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			 .type = NC_FT_RETIRE };
+	uint8_t buf[128], *end;
+	struct outcome *o = calloc(1, sizeof(*o));
+	uint64_t before;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	before = stat_b("err_retire");
+	end = frame(valid_hello(buf), &h);
+	rogue(buf, end - buf, 5000, false, o);
+	expect_dropped(o, "RETIRE of the last channel");
+	expect_counted("err_retire", before);
+	expect_service(0xbad9);
+	free(o);
+}
+
+/*
  * After a valid HELLO, DATA for a socket id the host never gave out.
  * Accepted outcomes: the channel is dropped, or the host answers with a
  * RESET frame for our socket id (what TCP does for a segment of an unknown
@@ -1327,6 +1350,7 @@ int main(void)
 		T(test_credit_overrun),
 		T(test_oversized_len),
 		T(test_bad_type),
+		T(test_retire_last),
 		T(test_unknown_socket),
 		T(test_open_flood),
 		T(test_unread_resets),
