@@ -685,6 +685,7 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 				   ntohs(nsk->inet.inet_sport)),
 	};
 	struct nc_channel *home;
+	bool connecting = false;
 
 	/* the policy sees the addresses, and its set holds the home channel */
 	nc_sched_sock_connected(nsk, peer->nr);
@@ -695,14 +696,16 @@ void nc_sock_peer_ready(struct nc_sock *nsk)
 		nsk->home = home;
 		refcount_inc(&home->ref);	/* for its address, below */
 		list_add_tail(&nsk->peer_node, &peer->socks);
+		connecting = true;
 	}
 	spin_unlock_bh(&peer->lock);
 	if (!home) {
 		nc_sock_reset(nsk, peer->err ?: ECONNREFUSED);
 		return;
 	}
-	if (nsk->home != home)
+	if (!connecting)
 		return;		/* closed meanwhile */
+	/* the home may move meanwhile (a retirement): ours stays ours */
 	if (!nc_socket_addr(home->sock, &local, true))
 		nc_sk_set_local(sk, &local, false);
 	nc_chan_put(home);
