@@ -318,15 +318,31 @@ void nc_chan_proto_error(struct nc_channel *ch, enum nc_stat why,
 
 /* ---- accepting channels -------------------------------------------------------- */
 
+/*
+ * The listener has a connection to accept. TCP's children inherit this
+ * callback when they are cloned, though not the host (its pointer is
+ * marked SK_USER_DATA_NOCOPY): a child not accepted yet that gets data
+ * does nothing here, and an accepted one gets the listener's own callback
+ * back (nc_listener_child()), so no socket left after the host (an
+ * orphan in FIN_WAIT, say) calls into it or into this module.
+ */
 static void nc_listener_data_ready(struct sock *sk)
 {
 	struct nc_net *nn;
 
 	read_lock_bh(&sk->sk_callback_lock);
-	nn = sk->sk_user_data;
-	if (nn)
+	nn = __locked_read_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
+	if (nn && sk->sk_state == TCP_LISTEN)
 		schedule_work(&nn->accept_work);
 	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* An accepted TCP child: the callback it inherited from the listener off. */
+static void nc_listener_child(struct nc_net *nn, struct socket *sock)
+{
+	write_lock_bh(&sock->sk->sk_callback_lock);
+	sock->sk->sk_data_ready = nn->listen_data_ready;
+	write_unlock_bh(&sock->sk->sk_callback_lock);
 }
 
 /* Accepts new channels and reaps pending ones that died. */
@@ -344,6 +360,7 @@ static void nc_accept_workfn(struct work_struct *work)
 	while (nn->listener && !nn->dying) {
 		if (kernel_accept(nn->listener, &newsock, O_NONBLOCK))
 			break;
+		nc_listener_child(nn, newsock);
 		if (nr_pending >= NC_MAX_PENDING) {
 			net_warn_ratelimited("netchannel: too many channels without HELLO; refusing\n");
 			nc_stat_inc(nn, NC_STAT_ERR_HELLO);
@@ -405,7 +422,8 @@ int nc_net_listen_start(struct nc_net *nn)
 		goto out;
 	}
 	write_lock_bh(&sock->sk->sk_callback_lock);
-	sock->sk->sk_user_data = nn;
+	__rcu_assign_sk_user_data_with_flags(sock->sk, nn, SK_USER_DATA_NOCOPY);
+	nn->listen_data_ready = sock->sk->sk_data_ready;
 	sock->sk->sk_data_ready = nc_listener_data_ready;
 	write_unlock_bh(&sock->sk->sk_callback_lock);
 	nn->listener = sock;

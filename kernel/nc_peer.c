@@ -729,14 +729,26 @@ void nc_net_stop(struct nc_net *nn)
 	mutex_unlock(&nn->lock);
 
 	if (listener) {
+		/* children cloned from now on inherit TCP's own callback */
 		write_lock_bh(&listener->sk->sk_callback_lock);
-		listener->sk->sk_user_data = NULL;
+		rcu_assign_sk_user_data(listener->sk, NULL);
+		listener->sk->sk_data_ready = nn->listen_data_ready;
 		write_unlock_bh(&listener->sk->sk_callback_lock);
 	}
 	/* a running accept work adds nothing more: nn->dying is set */
 	cancel_work_sync(&nn->accept_work);
-	if (listener)
+	if (listener) {
+		struct socket *child;
+
+		/* those cloned before: theirs back before they are orphans */
+		while (!kernel_accept(listener, &child, O_NONBLOCK)) {
+			write_lock_bh(&child->sk->sk_callback_lock);
+			child->sk->sk_data_ready = nn->listen_data_ready;
+			write_unlock_bh(&child->sk->sk_callback_lock);
+			sock_release(child);
+		}
 		sock_release(listener);
+	}
 	list_for_each_entry_safe(ch, tmp, &pending, node) {
 		nc_chan_stop(ch);
 		nc_chan_free(ch);

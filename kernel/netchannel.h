@@ -119,6 +119,8 @@ struct nc_stats {
  * @lock: protects @listener, @peers, @pending, @ports, @dying
  * @listener: kernel TCP socket accepting channels, NULL until a virtual
  *	socket listens here
+ * @listen_data_ready: its data_ready before we took it over, which the
+ *	TCP children it accepts get back (they inherit ours)
  * @accept_work: accepts channels from @listener
  * @route_work: kills peers that became unreachable
  * @peers: live struct nc_peer
@@ -150,6 +152,7 @@ struct nc_net {
 
 	struct mutex lock;		/* see above */
 	struct socket *listener;
+	void (*listen_data_ready)(struct sock *sk);
 	struct work_struct accept_work;
 	struct work_struct route_work;
 	struct list_head peers;
