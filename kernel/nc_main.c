@@ -30,6 +30,7 @@ const char *const nc_stat_names[NC_STAT_MAX] = {
 	[NC_STAT_CHANNELS_GROW_FAILED] = "channels_grow_failed",
 	[NC_STAT_CHANNELS_GROW_VETOED] = "channels_grow_vetoed",
 	[NC_STAT_CHANNELS_RETIRED] = "channels_retired",
+	[NC_STAT_CHANNELS_RETIRE_VETOED] = "channels_retire_vetoed",
 	[NC_STAT_FRAMES_TX] = "frames_tx",
 	[NC_STAT_FRAMES_RX] = "frames_rx",
 	[NC_STAT_BYTES_TX] = "bytes_tx",

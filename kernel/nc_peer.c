@@ -152,10 +152,21 @@ static void nc_peer_idle_workfn(struct work_struct *work)
 			    time_after(jiffies, READ_ONCE(c->last_used) + idle))
 				ch = c;
 		}
-		if (ch)
-			nc_peer_retire_start(peer, ch);
 	}
 	spin_unlock_bh(&peer->lock);
+	/* the policy may keep it; only this work starts a retirement */
+	if (ch && !nc_sched_channels_retire(peer, ch->idx)) {
+		nc_stat_inc(peer->nn, NC_STAT_CHANNELS_RETIRE_VETOED);
+		ch = NULL;
+	}
+	if (ch) {
+		spin_lock_bh(&peer->lock);
+		if (peer->state == NC_PEER_READY && !nc_chan_gone(ch))
+			nc_peer_retire_start(peer, ch);
+		else
+			ch = NULL;
+		spin_unlock_bh(&peer->lock);
+	}
 	if (ch)
 		nc_peer_retire_kick(peer);
 	nc_peer_idle_arm(peer);

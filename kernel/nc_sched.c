@@ -593,26 +593,53 @@ int nc_sched_select_cpu(u32 kind, u32 index, int dflt)
 	return ret >= 0 ? ret : dflt;
 }
 
+/* What a policy is shown of @peer's group. */
+static void nc_sched_peer_view(const struct nc_peer *peer,
+			       struct netsched_peer *np)
+{
+	*np = (struct netsched_peer){
+		.netns_cookie = peer->nn->net->net_cookie,
+		.family = nc_addr_v4(&peer->addr) ? AF_INET : AF_INET6,
+		.nr_channels = READ_ONCE(peer->nr_open),
+		.max_channels = peer->nr,
+	};
+	memcpy(np->peer_addr6, &peer->addr, sizeof(np->peer_addr6));
+}
+
 /*
  * May @peer's group open one more channel? The policy's channels_grow()
  * decides; without one, yes. Process context.
  */
 bool nc_sched_channels_grow(const struct nc_peer *peer)
 {
-	struct netsched_peer np = {
-		.netns_cookie = peer->nn->net->net_cookie,
-		.family = nc_addr_v4(&peer->addr) ? AF_INET : AF_INET6,
-		.nr_channels = READ_ONCE(peer->nr_open),
-		.max_channels = peer->nr,
-	};
+	struct netsched_peer np;
 	struct nc_policy *p;
 	s32 ret = 0;
 
-	memcpy(np.peer_addr6, &peer->addr, sizeof(np.peer_addr6));
+	nc_sched_peer_view(peer, &np);
 	rcu_read_lock();
 	p = rcu_dereference(nc_policy);
 	if (p && p->ops->channels_grow && !atomic_read(&p->ejecting))
 		ret = p->ops->channels_grow(&np);
+	rcu_read_unlock();
+	return !ret;
+}
+
+/*
+ * May @peer's group retire its idle channel @idx? The policy's
+ * channels_retire() decides; without one, yes. Process context.
+ */
+bool nc_sched_channels_retire(const struct nc_peer *peer, u32 idx)
+{
+	struct netsched_peer np;
+	struct nc_policy *p;
+	s32 ret = 0;
+
+	nc_sched_peer_view(peer, &np);
+	rcu_read_lock();
+	p = rcu_dereference(nc_policy);
+	if (p && p->ops->channels_retire && !atomic_read(&p->ejecting))
+		ret = p->ops->channels_retire(&np, idx);
 	rcu_read_unlock();
 	return !ret;
 }

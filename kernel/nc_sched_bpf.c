@@ -121,6 +121,7 @@ static void nc_stub_sock_connected(struct netsched_sock *sk) {}
 static u64 nc_stub_select_channels(struct netsched_sock *sk, u32 nr) { return 0; }
 static s32 nc_stub_select_cpu(u32 kind, u32 index) { return -1; }
 static s32 nc_stub_channels_grow(const struct netsched_peer *peer) { return 0; }
+static s32 nc_stub_channels_retire(const struct netsched_peer *peer, u32 index) { return 0; }
 
 static struct netsched_ops nc_bpf_cfi_stubs = {
 	.init = nc_stub_init,
@@ -132,6 +133,7 @@ static struct netsched_ops nc_bpf_cfi_stubs = {
 	.select_channels = nc_stub_select_channels,
 	.select_cpu = nc_stub_select_cpu,
 	.channels_grow = nc_stub_channels_grow,
+	.channels_retire = nc_stub_channels_retire,
 };
 
 static struct bpf_struct_ops nc_bpf_struct_ops = {

@@ -55,6 +55,7 @@ enum nc_stat {
 	NC_STAT_CHANNELS_GROW_FAILED,	/* such a channel could not be opened */
 	NC_STAT_CHANNELS_GROW_VETOED,	/* the policy's channels_grow() said no */
 	NC_STAT_CHANNELS_RETIRED,	/* idle channels taken out of a group */
+	NC_STAT_CHANNELS_RETIRE_VETOED,	/* the policy's channels_retire() said no */
 	NC_STAT_FRAMES_TX,
 	NC_STAT_FRAMES_RX,
 	NC_STAT_BYTES_TX,		/* payload bytes */
@@ -775,6 +776,7 @@ struct nc_sock *nc_sched_pick(struct nc_peer *peer, struct nc_channel *ch);
 void nc_sched_sock_connected(struct nc_sock *nsk, u32 nr_channels);
 void nc_sched_channel_bounds(int *min, int *max);
 bool nc_sched_channels_grow(const struct nc_peer *peer);
+bool nc_sched_channels_retire(const struct nc_peer *peer, u32 idx);
 bool nc_sched_chan_allowed(const struct nc_peer *peer,
 			   const struct nc_sock *nsk, u32 idx);
 int nc_sched_select_cpu(u32 kind, u32 index, int dflt);

@@ -249,6 +249,16 @@ struct netsched_ops {
 	s32 (*channels_grow)(const struct netsched_peer *peer);
 
 	/**
+	 * @channels_retire: channel @index of @peer's group carried no DATA
+	 * for net.netchannel.channel_idle_ms, and this host is about to
+	 * retire it (nr_channels - 1 left). Return 0 to let it, anything else
+	 * to keep it: the group asks again at the next idle check. Channels
+	 * the group started with (channels_min) are never offered. Process
+	 * context (the group's work item), before the channel leaves use.
+	 */
+	s32 (*channels_retire)(const struct netsched_peer *peer, u32 index);
+
+	/**
 	 * @timeout_ms: a ready socket not served for this long ejects the
 	 * policy (starvation). 0 means NETSCHED_TIMEOUT_DFL_MS; at most
 	 * NETSCHED_TIMEOUT_MAX_MS.

@@ -16,6 +16,8 @@
  * - retire the added channels once idle for channel_idle_ms, without a
  *   byte lost or reordered on the sockets that go on, and reuse their
  *   indexes when the load returns.
+ * - ask the policy's channels_retire() before each, and keep them while
+ *   it says no.
  * Each test starts with new hosts, so with a new group.
  */
 #include "nc_net.h"
@@ -428,6 +430,59 @@ static void test_policy_veto(void **state)
 	nc_test_grow__destroy(skel);
 }
 
+/*
+ * A policy's channels_retire() is asked before each idle channel leaves,
+ * with the group and the channel's index: while it says no, the grown
+ * group keeps its channels; once it says yes, they go.
+ */
+static void test_policy_keeps(void **state)
+{
+	struct nc_test_grow *skel;
+	struct bpf_link *link;
+	uint32_t asked;
+	int64_t t0;
+	int n;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(300);
+	fresh_hosts("1", "4");
+	skel = nc_test_grow__open_and_load();
+	assert_non_null(skel);
+	skel->bss->keep = 1;
+	link = bpf_map__attach_struct_ops(skel->maps.nc_test_grow_ops);
+	assert_non_null(link);
+	bulk_streams(16 * NC_MIB, 0xdaa0);
+	n = channels_to(NC_NS_A, ip_of(NC_NS_B));
+	nc_assert(n >= 2, "%d channel(s) after the load", n);
+	assert_int_equal(nc_sysctl_set(NC_NS_A, "channel_idle_ms", IDLE_MS), 0);
+	nc_sleep_ms(1500);	/* five idle periods */
+	asked = skel->bss->retire_calls;
+	printf("# kept: asked %u times, %llu vetoes counted; %d of %d channels\n",
+	       asked,
+	       (unsigned long long)stat_of(NC_NS_A, "channels_retire_vetoed"),
+	       channels_to(NC_NS_A, ip_of(NC_NS_B)), n);
+	assert_true(asked >= 1);
+	assert_int_equal(stat_of(NC_NS_A, "channels_retire_vetoed"), asked);
+	assert_int_equal(stat_of(NC_NS_A, "channels_retired"), 0);
+	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), n);
+	/* the highest channel is offered first, never one of the start */
+	assert_int_equal(skel->bss->retire_index, n - 1);
+	assert_int_equal(skel->bss->retire_nr, n);
+	/* let */
+	skel->bss->keep = 0;
+	t0 = nc_now_ms();
+	while (channels_to(NC_NS_A, ip_of(NC_NS_B)) > 1 &&
+	       nc_now_ms() - t0 < 20000)
+		nc_sleep_ms(50);
+	printf("# let: asked %u times in all; %d channel(s)\n",
+	       skel->bss->retire_calls, channels_to(NC_NS_A, ip_of(NC_NS_B)));
+	assert_int_equal(channels_to(NC_NS_A, ip_of(NC_NS_B)), 1);
+	assert_int_equal(stat_of(NC_NS_A, "channels_retired"), n - 1);
+	assert_int_equal(skel->bss->retire_index, 1);
+	bpf_link__destroy(link);
+	nc_test_grow__destroy(skel);
+}
+
 /* channels = 3: all three at the first connect, and no more under load. */
 static void test_fixed_count(void **state)
 {
@@ -548,6 +603,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fixed_count, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_policy_bounds, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_policy_veto, nc_test_cleanup),
+		cmocka_unit_test_teardown(test_policy_keeps, nc_test_cleanup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Test policy: channels_grow() vetoes a group's growth while @veto is set,
- * and records what it was shown, for test_channels.
+ * channels_retire() keeps its idle channels while @keep is set, and both
+ * record what they were shown, for test_channels.
  */
 #include "netchannel.bpf.h"
 
@@ -12,7 +13,11 @@ u32 calls;
 u32 last_nr, last_max, last_family;
 u32 last_addr3;		/* peer_addr6[3]: an IPv4 peer's address */
 
-s32 NETSCHED_OPS(grow_channels_grow, const struct netsched_peer *peer)
+u32 keep;		/* set by the test */
+u32 retire_calls;
+u32 retire_nr, retire_index;
+
+s32 NETSCHED_OP(grow_channels_grow, const struct netsched_peer *peer)
 {
 	calls++;
 	last_nr = peer->nr_channels;
@@ -22,6 +27,16 @@ s32 NETSCHED_OPS(grow_channels_grow, const struct netsched_peer *peer)
 	return veto ? -1 : 0;
 }
 
+s32 NETSCHED_OP(grow_channels_retire, const struct netsched_peer *peer,
+		u32 index)
+{
+	retire_calls++;
+	retire_nr = peer->nr_channels;
+	retire_index = index;
+	return keep ? -1 : 0;
+}
+
 NETSCHED_POLICY(nc_test_grow,
 	.channels_grow = (void *)grow_channels_grow,
+	.channels_retire = (void *)grow_channels_retire,
 );
