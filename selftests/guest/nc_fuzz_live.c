@@ -856,6 +856,7 @@ static struct {
 	uint64_t chan_rst, chan_eof, connect_fail, in_refused;
 	uint64_t opens, accepts_rx, accepts_tx, refused_rx, vresets, vopens;
 	uint64_t unmatched;
+	uint64_t vretires;	/* RETIREs from the victim */
 	uint64_t violations;
 	uint64_t writes;
 	bool trans[NC_FT__MAX][NC_FT__MAX];
@@ -1185,6 +1186,16 @@ static void on_frame(struct chan *ch)
 	case NC_FT_HELLO:
 		violation(ch, "HELLO %s", g->out ? "on a channel we opened" :
 			  "twice on one channel");
+		return;
+	case NC_FT_RETIRE:
+		/*
+		 * The victim retires idle channels it added to groups it
+		 * opened; the rogue never answers, so the channel stays
+		 * retiring on the victim's side, unused.
+		 */
+		st.vretires++;
+		if (g->out)
+			violation(ch, "RETIRE on a group the victim accepted");
 		return;
 	case NC_FT_OPEN:
 		st.vopens++;
@@ -2654,11 +2665,11 @@ out:
 	       (unsigned long long)st.chan_eof, (unsigned long long)st.groups_dropped,
 	       (unsigned long long)st.chaos, (unsigned long long)st.stalls,
 	       (unsigned long long)st.in_refused);
-	printf("# sockets: %llu OPENs sent, %llu ACCEPTed by the victim, %llu refused; %llu OPENs from the victim, %llu ACCEPTed by the rogue; %llu RESETs from the victim; %llu frames for unknown sockets\n",
+	printf("# sockets: %llu OPENs sent, %llu ACCEPTed by the victim, %llu refused; %llu OPENs from the victim, %llu ACCEPTed by the rogue; %llu RESETs from the victim; %llu frames for unknown sockets; %llu RETIREs from the victim\n",
 	       (unsigned long long)st.opens, (unsigned long long)st.accepts_rx,
 	       (unsigned long long)st.refused_rx, (unsigned long long)st.vopens,
 	       (unsigned long long)st.accepts_tx, (unsigned long long)st.vresets,
-	       (unsigned long long)st.unmatched);
+	       (unsigned long long)st.unmatched, (unsigned long long)st.vretires);
 	printf("# victim driver: %llu accepted, %llu connected, %llu closed, %llu bytes read, %llu written\n",
 	       (unsigned long long)atomic_load(&vd_accepted),
 	       (unsigned long long)atomic_load(&vd_connected),

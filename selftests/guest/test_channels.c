@@ -380,6 +380,36 @@ static void test_idle_retires(void **state)
 }
 
 /*
+ * Hosts deleted while their channels retire: a grown group with a short
+ * channel_idle_ms, idle, and both namespaces deleted at a different moment
+ * of the retirement each round (before the check, while the RETIREs are
+ * on the wire, after). Nothing may hang or splat (the run's kernel log is
+ * checked), and new hosts work after each round.
+ */
+static void test_retire_teardown(void **state)
+{
+	int round, n, most = 0;
+	uint64_t retired = 0;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(600);
+	for (round = 0; round < 8; round++) {
+		fresh_hosts("1", "4");
+		bulk_streams(4 * NC_MIB, 0xdba0 + round);
+		n = channels_to(NC_NS_A, ip_of(NC_NS_B));
+		most = n > most ? n : most;
+		assert_int_equal(nc_sysctl_set(NC_NS_A, "channel_idle_ms", "20"), 0);
+		nc_sleep_ms(15 * round);
+		retired += stat_of(NC_NS_A, "channels_retired");
+	}
+	fresh_hosts("1", "4");
+	bulk_streams(NC_MIB, 0xdca0);
+	printf("# 8 rounds: up to %d channels, %llu retired before the hosts went\n",
+	       most, (unsigned long long)retired);
+	nc_assert(most >= 2, "no round grew its group: nothing retired");
+}
+
+/*
  * A policy's channels_grow() is asked before each channel is added, with
  * the group's peer and counts: while it says no, the same load as
  * test_bulk_grows leaves one channel; once it says yes, the group grows.
@@ -600,6 +630,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_light_load_keeps_one, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_bulk_grows, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_idle_retires, nc_test_cleanup),
+		cmocka_unit_test_teardown(test_retire_teardown, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_fixed_count, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_policy_bounds, nc_test_cleanup),
 		cmocka_unit_test_teardown(test_policy_veto, nc_test_cleanup),
