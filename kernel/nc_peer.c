@@ -252,10 +252,14 @@ static void nc_peer_retire_workfn(struct work_struct *work)
 	while (READ_ONCE(peer->state) != NC_PEER_DEAD &&
 	       (ch = nc_peer_retiring(peer, NC_RETIRE_DRAIN))) {
 		cond_synchronize_rcu(ch->retire_gp);
-		/* cannot fail but dead, and then the group is going */
-		nc_chan_queue_ctrl(ch, &ch->retire_ctrl, &f);
-		/* an EOF meanwhile made it done: keep that */
-		cmpxchg(&ch->retire, NC_RETIRE_DRAIN, NC_RETIRE_QUEUED);
+		/*
+		 * Queued before the RETIRE can go, so its answer finds it so;
+		 * an EOF meanwhile made it done, and then nothing goes.
+		 */
+		if (cmpxchg(&ch->retire, NC_RETIRE_DRAIN,
+			    NC_RETIRE_QUEUED) == NC_RETIRE_DRAIN)
+			/* cannot fail but dead, and then the group goes */
+			nc_chan_queue_ctrl(ch, &ch->retire_ctrl, &f);
 	}
 	while (READ_ONCE(peer->state) != NC_PEER_DEAD &&
 	       (ch = nc_peer_retiring(peer, NC_RETIRE_DONE))) {
