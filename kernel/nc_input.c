@@ -338,6 +338,18 @@ static void nc_chan_rx_ack(struct nc_channel *ch, const struct nc_frame *f)
 		queue_work_on(ch->cpu, nc_wq, &ch->tx_work);
 }
 
+/*
+ * The other side's RETIRE was its last frame on @ch: the initiator's, once
+ * the acceptor has it; the acceptor's answer, once the initiator has it.
+ */
+static bool nc_chan_rx_closed(const struct nc_channel *ch)
+{
+	int r = READ_ONCE(ch->retire);
+
+	return ch->peer &&
+	       (ch->peer->initiator ? r == NC_RETIRE_DONE : r != NC_RETIRE_NONE);
+}
+
 /* A whole frame: the fast path, or the receive work. */
 static void nc_chan_rx_frame(struct nc_channel *ch, read_descriptor_t *desc)
 {
@@ -345,6 +357,13 @@ static void nc_chan_rx_frame(struct nc_channel *ch, read_descriptor_t *desc)
 
 	ch->rx_skb = NULL;
 	ch->rx_got = 0;
+	if (nc_chan_rx_closed(ch)) {
+		kfree_skb(skb);
+		desc->count = 0;	/* stop reading */
+		nc_chan_proto_error(ch, NC_STAT_ERR_RETIRE, "%s after RETIRE",
+				    nc_frame_type_str(ch->rx_frame.type));
+		return;
+	}
 	/* a valid frame: the other host runs NetChannel (struct nc_peer) */
 	if (ch->peer && !READ_ONCE(ch->peer->proven))
 		WRITE_ONCE(ch->peer->proven, true);

@@ -1333,6 +1333,98 @@ static void test_inflight_bound(void **state)
 	expect_service(0xac4);
 }
 
+/*
+ * A rogue channel of group @group, channel @idx of @n, connected to b's
+ * channel port; b's ACK of 0 bytes (its answer to every HELLO) is read.
+ */
+static int rogue_channel(uint64_t group, uint32_t idx, uint32_t n)
+{
+	struct hdr h = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			 .type = NC_FT_HELLO, .len = NC_HELLO_PAYLOAD_LEN,
+			 .arg = NC_HELLO_ARG(idx, n) };
+	struct sockaddr_in sin = nc_sin(NC_IP_B, chan_port);
+	uint8_t buf[64], *p, hdr[NC_FRAME_HDR_LEN];
+	int fd = rogue_socket();
+
+	nc_set_timeo(fd, SO_RCVTIMEO, 5000);
+	nc_set_timeo(fd, SO_SNDTIMEO, 5000);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		fail_msg("connect to the channel port: %s", strerror(errno));
+	p = frame(buf, &h);
+	p = put32(p, group >> 32);
+	p = put32(p, (uint32_t)group);
+	memset(p, 0, 8);
+	p += 8;
+	if (send(fd, buf, p - buf, MSG_NOSIGNAL) != p - buf)
+		fail_msg("sending HELLO %u of %u: %s", idx, n, strerror(errno));
+	if (recv(fd, hdr, sizeof(hdr), MSG_WAITALL) != sizeof(hdr) ||
+	    hdr[3] != NC_FT_ACK)
+		fail_msg("no ACK for HELLO %u of %u", idx, n);
+	return fd;
+}
+
+/* The next frame header on @fd within 5 s: 1, or 0 at EOF (fails else). */
+static int read_hdr(int fd, uint8_t hdr[NC_FRAME_HDR_LEN])
+{
+	ssize_t n = recv(fd, hdr, NC_FRAME_HDR_LEN, MSG_WAITALL);
+
+	if (n == 0)
+		return 0;
+	if (n != NC_FRAME_HDR_LEN)
+		fail_msg("reading a frame: %s", n < 0 ? strerror(errno) : "short");
+	return 1;
+}
+
+/*
+ * The acceptor's half of a retirement, against a hand-written initiator
+ * with a group of two channels: a RETIRE on channel 1 is answered with a
+ * RETIRE as b's last frame there, then b closes it; channel 0 goes on (an
+ * OPEN is accepted); index 1 can be connected again. A frame after a
+ * RETIRE resets the group (err_retire).
+ */
+static void test_retire_protocol(void **state)
+{
+	struct hdr retire = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			      .type = NC_FT_RETIRE };
+	struct hdr ack = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			   .type = NC_FT_ACK };
+	struct hdr open = { .magic = NC_FRAME_MAGIC, .version = NC_FRAME_VERSION,
+			    .type = NC_FT_OPEN, .src = ROGUE_SRC_ID,
+			    .arg = NC_OPEN_ARG(ROGUE_LPORT, 12345) };
+	uint64_t group = ROGUE_INSTANCE + 0x7e7, errs = stat_b("err_retire");
+	uint8_t buf[2 * NC_FRAME_HDR_LEN], hdr[NC_FRAME_HDR_LEN], *end;
+	int fd0, fd1, frames = 0;
+
+	SKIP_UNLESS_NETCHANNEL();
+	nc_watchdog(120);
+	fd0 = rogue_channel(group, 0, 2);
+	fd1 = rogue_channel(group, 1, 2);
+	end = frame(buf, &retire);
+	assert_int_equal(send(fd1, buf, end - buf, MSG_NOSIGNAL), end - buf);
+	while (read_hdr(fd1, hdr)) {
+		frames++;
+		nc_assert(hdr[3] == NC_FT_RETIRE,
+			  "b sent a frame of type %u on the retired channel", hdr[3]);
+	}
+	printf("# RETIRE on channel 1: %d frame(s) back, then EOF\n", frames);
+	assert_int_equal(frames, 1);
+	close(fd1);
+	/* the group goes on over channel 0 */
+	end = frame(buf, &open);
+	assert_int_equal(send(fd0, buf, end - buf, MSG_NOSIGNAL), end - buf);
+	assert_int_equal(read_hdr(fd0, hdr), 1);
+	nc_assert(hdr[3] == NC_FT_ACCEPT,
+		  "b answered the OPEN with a frame of type %u", hdr[3]);
+	/* index 1 again; then a frame after its RETIRE */
+	fd1 = rogue_channel(group, 1, 2);
+	end = frame(frame(buf, &retire), &ack);
+	assert_int_equal(send(fd1, buf, end - buf, MSG_NOSIGNAL), end - buf);
+	expect_counted("err_retire", errs);
+	rogue_wait_dropped(fd0, 5000, "a frame after RETIRE");
+	close(fd1);
+	expect_service(0x7e7);
+}
+
 /* Per-test cleanup (which closes every socket), then b's listener again. */
 static int test_cleanup(void **state)
 {
@@ -1359,6 +1451,7 @@ int main(void)
 		T(test_oversized_len),
 		T(test_bad_type),
 		T(test_retire_last),
+		T(test_retire_protocol),
 		T(test_unknown_socket),
 		T(test_open_flood),
 		T(test_unread_resets),
