@@ -63,12 +63,18 @@ static void fresh_hosts(const char *min, const char *max)
 		  "channel_idle_ms 0");
 }
 
-/* Channels @ns has to @ip that are ready (/proc/net/netchannel/channels). */
-static int channels_to(const char *ns, const char *ip)
+/*
+ * Channels @ns has to @ip that are ready (/proc/net/netchannel/channels),
+ * and in *@idx_mask (if not NULL) their indexes.
+ */
+static int channels_idx(const char *ns, const char *ip, uint64_t *idx_mask)
 {
 	char line[512], addr[64], group[64], role[32], state[16];
 	int idx, n = 0;
 	FILE *f;
+
+	if (idx_mask)
+		*idx_mask = 0;
 
 	assert_int_equal(nc_ns_enter(ns), 0);
 	f = fopen("/proc/net/netchannel/channels", "re");
@@ -77,10 +83,18 @@ static int channels_to(const char *ns, const char *ip)
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%63s %63s %31s %15s %d", addr, group, role,
 			   state, &idx) == 5 &&
-		    !strcmp(addr, ip) && !strcmp(state, "ready"))
+		    !strcmp(addr, ip) && !strcmp(state, "ready")) {
 			n++;
+			if (idx_mask && idx >= 0 && idx < 64)
+				*idx_mask |= 1ull << idx;
+		}
 	fclose(f);
 	return n;
+}
+
+static int channels_to(const char *ns, const char *ip)
+{
+	return channels_idx(ns, ip, NULL);
 }
 
 static const char *ip_of(const char *ns)
@@ -304,7 +318,7 @@ static void round_trip(int c, int s, size_t len, uint64_t seed)
  */
 static void test_idle_retires(void **state)
 {
-	uint64_t grown, retired = 0, grown2;
+	uint64_t grown, retired = 0, grown2, mask;
 	int l, c0, s0, c[PAIRS], s[PAIRS], n, i, trips = 0;
 	uint16_t port = nc_next_port();
 	int nr, start, max;
@@ -357,15 +371,22 @@ static void test_idle_retires(void **state)
 		assert_int_equal(nc_recv_all(s[i], (char[1]){ 0 }, 1, 10000), 0);
 		close(s[i]);
 	}
-	/* the load again: the group grows into the freed indexes */
+	/*
+	 * The load again: the group grows into the freed indexes, 1 up. A
+	 * load grows a group only while one channel cannot keep up with it,
+	 * which the guest's CPUs decide: up to three loads, until one does.
+	 */
 	assert_int_equal(nc_sysctl_set(NC_NS_A, "channel_idle_ms", "0"), 0);
-	bulk_streams(16 * NC_MIB, 0xd8a0);
+	for (i = 0; i < 3 && stat_of(NC_NS_A, "channels_grown") == grown; i++)
+		bulk_streams(16 * NC_MIB, 0xd8a0 + i);
 	grown2 = stat_of(NC_NS_A, "channels_grown");
-	n = channels_to(NC_NS_A, ip_of(NC_NS_B));
-	printf("# the load again: %d channels, %llu grown in all\n", n,
-	       (unsigned long long)grown2);
+	n = channels_idx(NC_NS_A, ip_of(NC_NS_B), &mask);
+	printf("# the load again (%d time(s)): %d channels (indexes 0x%llx), %llu grown in all, %llu failed\n",
+	       i, n, (unsigned long long)mask, (unsigned long long)grown2,
+	       (unsigned long long)stat_of(NC_NS_A, "channels_grow_failed"));
 	assert_true(grown2 > grown);
 	assert_int_equal(n, 1 + grown2 - stat_of(NC_NS_A, "channels_retired"));
+	assert_int_equal(mask, (1ull << n) - 1);	/* 0 .. n - 1 */
 	round_trip(c0, s0, 1000, 0xd9a0);
 	for (i = 0; i < 2; i++) {
 		const char *ns = i ? NC_NS_B : NC_NS_A;
@@ -395,18 +416,19 @@ static void test_retire_teardown(void **state)
 	nc_watchdog(600);
 	for (round = 0; round < 8; round++) {
 		fresh_hosts("1", "4");
+		/* checked every 20 ms from the first growth on */
+		assert_int_equal(nc_sysctl_set(NC_NS_A, "channel_idle_ms", "20"), 0);
 		bulk_streams(4 * NC_MIB, 0xdba0 + round);
 		n = channels_to(NC_NS_A, ip_of(NC_NS_B));
 		most = n > most ? n : most;
-		assert_int_equal(nc_sysctl_set(NC_NS_A, "channel_idle_ms", "20"), 0);
 		nc_sleep_ms(15 * round);
 		retired += stat_of(NC_NS_A, "channels_retired");
 	}
 	fresh_hosts("1", "4");
 	bulk_streams(NC_MIB, 0xdca0);
-	printf("# 8 rounds: up to %d channels, %llu retired before the hosts went\n",
+	printf("# 8 rounds: up to %d channels at the end of a load, %llu retired before the hosts went\n",
 	       most, (unsigned long long)retired);
-	nc_assert(most >= 2, "no round grew its group: nothing retired");
+	nc_assert(retired >= 1, "no channel retired in 8 rounds: the race was not run");
 }
 
 /*
