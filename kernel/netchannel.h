@@ -94,7 +94,7 @@ enum nc_stat {
 	NC_STAT_ERR_SEQ_WINDOW,		/* DATA outside the receive window */
 	NC_STAT_ERR_CREDIT,		/* more DATA than credit granted */
 	NC_STAT_ERR_ACK,		/* ACK of more than was sent */
-	NC_STAT_ERR_RETIRE,		/* RETIRE out of turn */
+	NC_STAT_ERR_RETIRE,		/* RETIRE out of turn, or a frame after it */
 	NC_STAT_ERR_RMEM,		/* held DATA over 4x the window */
 	NC_STAT_ERR_OPEN_FLOOD,		/* too many OPENs too fast */
 	NC_STAT_ERR_STATE,		/* frame not valid in the socket's state */
@@ -230,7 +230,7 @@ enum nc_peer_state {
  * @idle_work: an initiator's check, every net.netchannel.channel_idle_ms
  *	while it has more than @nr_start channels, for one that carried no
  *	DATA that long, which it then retires; holds a reference while queued
- * @retire_work: moves the retiring channels on (see nc_peer_retire())
+ * @retire_work: moves the retiring channels on (nc_peer_retire_workfn())
  * @retiring: channels being retired, by their @node, under @lock. An
  *	acceptor's have left @ch already; an initiator's stay in it until
  *	the acceptor's RETIRE came back. Their structs are freed by the
@@ -417,8 +417,8 @@ enum nc_chan_retire {
  *	is queued (under @ctrl_lock)
  * @retire_gp: the RCU grace period its sockets' homes moved in
  * @retire_ctrl: the slot of the RETIRE frame
- * @last_used: when a DATA frame was last bound to it or parsed from it
- *	(jiffies, a lockless hint for the idle check)
+ * @last_used: when a DATA frame was last bound to it, parsed from it or
+ *	acknowledged on it (jiffies, a lockless hint for the idle check)
  * @frames_tx .. @bytes_rx: counters for /proc/net/netchannel/channels,
  *	plain: the transmit ones are written under the channel socket's lock,
  *	the receive ones by the reader (the lock holder, or the receive work
