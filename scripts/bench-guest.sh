@@ -761,7 +761,8 @@ done
 # A fresh pair with the default bounds (channels_min 1, channels_max the
 # CPUs): nc_a's channels to nc_b (/proc/net/netchannel/peers), sampled
 # every 0.25 s while the pair is idle, then while 4 sockets exchange small
-# messages (rr), then idle again. Idle channels are not retired yet.
+# messages (rr), then idle again for 3 s: channels added for the burst are
+# retired after net.netchannel.channel_idle_ms (1 s) without DATA.
 say "dynamic channels: ${SIZE} B rr on 4 sockets, channels in use over time (fresh namespaces)"
 perf rr4_tcp tcp "${rr_args[@]}" --sockets 4
 take rr4.tcp rr4_tcp rate_rps
@@ -783,7 +784,7 @@ else
 		while kill -0 "$rr_pid" 2> /dev/null; do series+=" $(chan_count)"; sleep 0.25; done
 		wait "$rr_pid" || true
 		series+=" |"
-		for i in 1 2 3 4; do series+=" $(chan_count)"; sleep 0.25; done
+		for i in $(seq 12); do series+=" $(chan_count)"; sleep 0.25; done
 		take rr4.nc rr4_netchannel rate_rps
 		log "channels of $NS_A to $NS_B every 0.25 s (idle | rr on 4 sockets | idle): $series"
 		NOTE[rr4_dynamic]="channels every 0.25 s (idle | rr | idle): $series"
