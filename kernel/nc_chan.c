@@ -337,8 +337,11 @@ static void nc_listener_data_ready(struct sock *sk)
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
-/* An accepted TCP child: the callback it inherited from the listener off. */
-static void nc_listener_child(struct nc_net *nn, struct socket *sock)
+/*
+ * An accepted TCP child (or one drained when the host stops, see
+ * nc_net_stop()): the callback it inherited from the listener off.
+ */
+void nc_listener_child(struct nc_net *nn, struct socket *sock)
 {
 	write_lock_bh(&sock->sk->sk_callback_lock);
 	sock->sk->sk_data_ready = nn->listen_data_ready;

@@ -55,6 +55,7 @@ void nc_chan_install(struct nc_channel *ch);
 bool nc_chan_ctrl_pop(struct nc_channel *ch, struct nc_frame *f);
 void nc_chan_stop(struct nc_channel *ch);
 void nc_chan_free(struct nc_channel *ch);
+void nc_listener_child(struct nc_net *nn, struct socket *sock);
 
 /* nc_input.c */
 void nc_chan_rx_workfn(struct work_struct *work);

@@ -38,6 +38,24 @@ struct nc_channel *nc_peer_pick_home(struct nc_peer *peer,
 	return NULL;
 }
 
+/*
+ * If @nsk's home is @ch, which is going (nc_chan_gone()), give it another
+ * (a socket whose set allows none keeps @ch, and its control frames then
+ * find the queue closed); caller holds peer->lock.
+ */
+void nc_peer_rehome(struct nc_peer *peer, struct nc_sock *nsk,
+		    struct nc_channel *ch)
+{
+	struct nc_channel *home;
+
+	lockdep_assert_held(&peer->lock);
+	if (nsk->home != ch)
+		return;
+	home = nc_peer_pick_home(peer, nsk);
+	if (home)
+		WRITE_ONCE(nsk->home, home);
+}
+
 static void nc_peer_free_workfn(struct work_struct *work);
 static void nc_peer_destroy_workfn(struct work_struct *work);
 static void nc_peer_connect_workfn(struct work_struct *work);
@@ -108,17 +126,11 @@ static void nc_peer_idle_arm(struct nc_peer *peer)
 static void nc_peer_retire_start(struct nc_peer *peer, struct nc_channel *ch)
 {
 	struct nc_sock *nsk;
-	struct nc_channel *home;
 
 	lockdep_assert_held(&peer->lock);
 	WRITE_ONCE(ch->retire, NC_RETIRE_DRAIN);
-	list_for_each_entry(nsk, &peer->socks, peer_node) {
-		if (nsk->home != ch)
-			continue;
-		home = nc_peer_pick_home(peer, nsk);
-		if (home)
-			WRITE_ONCE(nsk->home, home);
-	}
+	list_for_each_entry(nsk, &peer->socks, peer_node)
+		nc_peer_rehome(peer, nsk, ch);
 	ch->retire_gp = get_state_synchronize_rcu();
 	list_add_tail(&ch->node, &peer->retiring);
 	trace_nc_channel(&peer->addr, ch->idx, ESHUTDOWN);
@@ -757,9 +769,7 @@ void nc_net_stop(struct nc_net *nn)
 
 		/* those cloned before: theirs back before they are orphans */
 		while (!kernel_accept(listener, &child, O_NONBLOCK)) {
-			write_lock_bh(&child->sk->sk_callback_lock);
-			child->sk->sk_data_ready = nn->listen_data_ready;
-			write_unlock_bh(&child->sk->sk_callback_lock);
+			nc_listener_child(nn, child);
 			sock_release(child);
 		}
 		sock_release(listener);

@@ -290,7 +290,7 @@ int nc_sock_queue_ctrl(struct nc_sock *nsk, struct nc_ctrl *c,
 		       const struct nc_frame *f)
 {
 	struct nc_peer *peer = nsk->peer;
-	struct nc_channel *ch, *home;
+	struct nc_channel *ch;
 	int err = -ENOTCONN, tries;
 
 	rcu_read_lock();
@@ -302,11 +302,7 @@ int nc_sock_queue_ctrl(struct nc_sock *nsk, struct nc_ctrl *c,
 		if (err != -ESHUTDOWN || !peer)
 			break;
 		spin_lock_bh(&peer->lock);
-		if (nsk->home == ch) {
-			home = nc_peer_pick_home(peer, nsk);
-			if (home)
-				WRITE_ONCE(nsk->home, home);
-		}
+		nc_peer_rehome(peer, nsk, ch);
 		spin_unlock_bh(&peer->lock);
 	}
 	rcu_read_unlock();

@@ -716,6 +716,8 @@ void nc_peer_put(struct nc_peer *peer);
 void nc_peer_kill(struct nc_peer *peer, int err);
 struct nc_channel *nc_peer_pick_home(struct nc_peer *peer,
 				     const struct nc_sock *nsk);
+void nc_peer_rehome(struct nc_peer *peer, struct nc_sock *nsk,
+		    struct nc_channel *ch);
 int nc_chan_send_ctrl(struct nc_channel *ch, const struct nc_frame *f);
 int nc_chan_queue_ctrl(struct nc_channel *ch, struct nc_ctrl *c,
 		       const struct nc_frame *f);
